@@ -1,0 +1,17 @@
+//! The domain: the application model, its rules, and the reference data they use.
+//! Everything here is pure (no I/O but the embedded tables) and takes "today" as an
+//! argument, so the rules are testable for any date.
+
+pub mod application;
+pub mod dates;
+pub mod id_number;
+pub mod refdata;
+pub mod rules;
+pub mod validate;
+
+pub use application::{
+    Applicant, Application, CardIssuer, Consents, Eligibility, IdType, MailAddress, PhotoRef,
+    Photos, Pickup, PickupMethod, Residence, Status, ValidUntil,
+};
+pub use id_number::{Gender, IdError, IdNumber, mask_id};
+pub use validate::{Field, Problem, ProblemKind, Report, Step, StepState, validate, validate_step};

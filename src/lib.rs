@@ -1,0 +1,5 @@
+//! sbk-counter: a counter clerk's terminal wizard for Beijing third-generation social
+//! security card applications. The binary `sbk` is a thin shell over this library.
+
+pub mod cli;
+pub mod domain;
