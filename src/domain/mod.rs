@@ -5,6 +5,7 @@
 pub mod application;
 pub mod dates;
 pub mod id_number;
+pub mod lifecycle;
 pub mod refdata;
 pub mod rules;
 pub mod validate;

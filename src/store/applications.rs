@@ -1,0 +1,453 @@
+//! Applications in the store: create, save (every keystroke), load, list, search, and the
+//! checked lifecycle (transitions, submit to the outbox, withdraw, delete).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params, params_from_iter};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::audit::{AuditAction, Operator, audit_on};
+use super::photos::collect_garbage;
+use super::search::{Query, name_keys, prefix_upper_bound, reversed};
+use super::{Result, Store, StoreError, from_ms, now_ms};
+use crate::domain::{Application, Status, mask_id, validate};
+
+/// One row of a list: what the home screen and `drafts list` show without parsing JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub id: Uuid,
+    pub status: Status,
+    pub name: String,
+    /// Unmasked; call `masked_id_number` for lists.
+    pub id_number: String,
+    pub application_number: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Summary {
+    pub fn masked_id_number(&self) -> String {
+        mask_id(&self.id_number)
+    }
+}
+
+/// One entry of an application's status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    pub status: Status,
+    pub note: Option<String>,
+}
+
+/// The columns derived from the body on every save.
+struct Derived {
+    name: String,
+    name_rev: String,
+    name_initials: String,
+    name_pinyin: String,
+    id_number: String,
+    id_rev: String,
+    mobile_rev: String,
+    card_photo: Option<String>,
+    id_front: Option<String>,
+    id_back: Option<String>,
+}
+
+impl Derived {
+    fn of(app: &Application) -> Derived {
+        let name = app.applicant.name.trim().to_owned();
+        let keys = name_keys(&name);
+        let id_number = crate::domain::id_number::normalise_id_input(&app.applicant.id_number);
+        let mobile: String = app
+            .applicant
+            .mobile
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        let sha = |p: &Option<crate::domain::PhotoRef>| p.as_ref().map(|p| p.sha256.clone());
+        Derived {
+            name_rev: keys.reversed,
+            name_initials: keys.initials,
+            name_pinyin: keys.pinyin,
+            id_rev: reversed(&id_number),
+            mobile_rev: reversed(&mobile),
+            name,
+            id_number,
+            card_photo: sha(&app.photos.card_photo),
+            id_front: sha(&app.photos.id_front),
+            id_back: sha(&app.photos.id_back),
+        }
+    }
+}
+
+const SUMMARY_COLUMNS: &str =
+    "id, status, name, id_number, json_extract(body, '$.application_number'), updated_at";
+
+fn summary(r: &Row) -> rusqlite::Result<Summary> {
+    let id: String = r.get(0)?;
+    let status: String = r.get(1)?;
+    Ok(Summary {
+        id: Uuid::parse_str(&id).unwrap_or_default(),
+        status: Status::from_key(&status).unwrap_or(Status::Draft),
+        name: r.get(2)?,
+        id_number: r.get(3)?,
+        application_number: r.get(4)?,
+        updated_at: from_ms(r.get(5)?),
+    })
+}
+
+fn map_fk(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            StoreError::MissingPhoto
+        }
+        other => StoreError::Sqlite(other),
+    }
+}
+
+impl Store {
+    /// Insert a new application (normally a fresh `Application::new`) and record who made it.
+    pub fn create(&mut self, app: &Application, operator: &Operator) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        insert(&tx, app)?;
+        history(&tx, app.id, app.status, None)?;
+        audit_on(&tx, operator, AuditAction::Create, Some(app.id), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Insert an application brought from a file, as a draft, recording the import.
+    pub fn import(&mut self, app: &Application, operator: &Operator) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        insert(&tx, app)?;
+        history(&tx, app.id, app.status, Some("导入"))?;
+        audit_on(&tx, operator, AuditAction::Import, Some(app.id), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Save the application as it stands: one small durable transaction, called on every
+    /// change. Its status must be editable and still the one in the store (a status is only
+    /// changed by `transition`). Sets `updated_at`.
+    pub fn save(&self, app: &mut Application) -> Result<()> {
+        if !app.status.is_editable() {
+            return Err(StoreError::NotEditable(app.status));
+        }
+        let now = now_ms();
+        app.updated_at = from_ms(now);
+        let body = serde_json::to_string(app)?;
+        let d = Derived::of(app);
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE applications SET body = ?1, name = ?2, name_rev = ?3, name_initials = ?4,
+                   name_pinyin = ?5, id_number = ?6, id_rev = ?7, mobile_rev = ?8,
+                   card_photo = ?9, id_front = ?10, id_back = ?11, updated_at = ?12
+                 WHERE id = ?13 AND status = ?14",
+            )?
+            .execute(params![
+                body,
+                d.name,
+                d.name_rev,
+                d.name_initials,
+                d.name_pinyin,
+                d.id_number,
+                d.id_rev,
+                d.mobile_rev,
+                d.card_photo,
+                d.id_front,
+                d.id_back,
+                now,
+                app.id.to_string(),
+                app.status.key()
+            ])
+            .map_err(map_fk)?;
+        if changed == 0 {
+            return Err(match self.status_of(app.id)? {
+                None => StoreError::NotFound(app.id),
+                Some(actual) => StoreError::StatusChanged {
+                    expected: app.status,
+                    actual,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Load one application.
+    pub fn get(&self, id: Uuid) -> Result<Application> {
+        let body: Option<String> = self
+            .conn
+            .prepare_cached("SELECT body FROM applications WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        let body = body.ok_or(StoreError::NotFound(id))?;
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    /// Find an application by its UUID or an unambiguous prefix of it (as `git` does).
+    pub fn resolve(&self, id_or_prefix: &str) -> Result<Uuid> {
+        let prefix = id_or_prefix.trim().to_ascii_lowercase();
+        if let Ok(id) = Uuid::parse_str(&prefix) {
+            return Ok(id);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM applications WHERE id >= ?1 AND id < ?2 LIMIT 2")?;
+        let ids: Vec<String> = stmt
+            .query_map(params![prefix, prefix_upper_bound(&prefix)], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        match ids.as_slice() {
+            [one] => Ok(Uuid::parse_str(one).unwrap_or_default()),
+            [] => Err(StoreError::NotFound(Uuid::nil())),
+            _ => Err(StoreError::Ambiguous { prefix }),
+        }
+    }
+
+    fn status_of(&self, id: Uuid) -> Result<Option<Status>> {
+        let s: Option<String> = self
+            .conn
+            .prepare_cached("SELECT status FROM applications WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        Ok(s.and_then(|s| Status::from_key(&s)))
+    }
+
+    /// Applications, most recently changed first, optionally of one status.
+    pub fn list(
+        &self,
+        status: Option<Status>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Summary>> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM applications
+             WHERE ?1 IS NULL OR status = ?1 ORDER BY updated_at DESC LIMIT ?2 OFFSET ?3"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![status.map(Status::key), limit as i64, offset as i64],
+            summary,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many applications there are in each status (statuses with none left out).
+    pub fn counts(&self) -> Result<Vec<(Status, usize)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT status, count(*) FROM applications GROUP BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (s, n) = row?;
+            if let Some(s) = Status::from_key(&s) {
+                out.push((s, n as usize));
+            }
+        }
+        out.sort_by_key(|(s, _)| Status::ALL.iter().position(|x| x == s));
+        Ok(out)
+    }
+
+    /// Search by name, pinyin initials or full pinyin, ID number (start or last digits) or
+    /// mobile (last digits); most recently changed first.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Summary>> {
+        let Some(q) = Query::parse(query) else {
+            return Ok(Vec::new());
+        };
+        let ranges = q.ranges();
+        let mut args: Vec<String> = Vec::new();
+        let mut branches = Vec::new();
+        for (column, prefix) in ranges {
+            // Column names come from a fixed list in `Query::ranges`, never from input.
+            branches.push(format!(
+                "SELECT rowid, updated_at FROM applications WHERE {column} >= ?{} AND {column} < ?{}",
+                args.len() + 1,
+                args.len() + 2
+            ));
+            let upper = prefix_upper_bound(&prefix);
+            args.push(prefix);
+            args.push(upper);
+        }
+        let sql = format!(
+            "WITH hits(rid, upd) AS ({}),
+                  top(rid) AS (SELECT rid FROM hits ORDER BY upd DESC LIMIT {limit})
+             SELECT {SUMMARY_COLUMNS} FROM applications JOIN top ON applications.rowid = top.rid
+             ORDER BY updated_at DESC",
+            branches.join(" UNION ")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), summary)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Move an application to another status, if the lifecycle allows it; records the
+    /// history (with `note`, which must hold no personal data) and the audit entry.
+    pub fn transition(
+        &mut self,
+        id: Uuid,
+        to: Status,
+        operator: &Operator,
+        note: Option<&str>,
+    ) -> Result<Application> {
+        let tx = self.conn.transaction()?;
+        let app = transition_in(&tx, id, to, operator, note)?;
+        tx.commit()?;
+        Ok(app)
+    }
+
+    /// Submit at the counter: the application (complete and valid on `today`) moves to
+    /// `queued` and gets an outbox entry with a fresh idempotency key, in one transaction.
+    /// Returns the key.
+    pub fn submit(&mut self, id: Uuid, operator: &Operator, today: NaiveDate) -> Result<String> {
+        let tx = self.conn.transaction()?;
+        let app = load_in(&tx, id)?;
+        let report = validate(&app, today);
+        if !report.is_ready_to_submit() {
+            let blocking = report
+                .problems
+                .into_iter()
+                .filter(|p| p.blocks_submission())
+                .collect();
+            return Err(StoreError::Incomplete(blocking));
+        }
+        transition_in(&tx, id, Status::Queued, operator, None)?;
+        let key = Uuid::new_v4().to_string();
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO outbox (application_id, idempotency_key, state, next_attempt_at, created_at)
+             VALUES (?1, ?2, 'pending', ?3, ?3)",
+            params![id.to_string(), key, now],
+        )?;
+        tx.commit()?;
+        Ok(key)
+    }
+
+    /// Take a queued application back to draft before it is delivered.
+    pub fn withdraw(&mut self, id: Uuid, operator: &Operator) -> Result<Application> {
+        let tx = self.conn.transaction()?;
+        let app = transition_in(&tx, id, Status::Draft, operator, Some("撤回"))?;
+        tx.execute(
+            "UPDATE outbox SET state = 'withdrawn' WHERE application_id = ?1 AND state = 'pending'",
+            [id.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(app)
+    }
+
+    /// Delete a draft (or a ready, never-submitted application) and any photos only it used.
+    pub fn delete(&mut self, id: Uuid, operator: &Operator) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let status = load_in(&tx, id)?.status;
+        if !status.is_deletable() {
+            return Err(StoreError::NotDeletable(status));
+        }
+        tx.execute("DELETE FROM applications WHERE id = ?1", [id.to_string()])?;
+        collect_garbage(&tx)?;
+        audit_on(&tx, operator, AuditAction::Delete, Some(id), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The status history of one application, oldest first.
+    pub fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, status, note FROM status_history WHERE application_id = ?1 ORDER BY at, id",
+        )?;
+        let rows = stmt.query_map([id.to_string()], |r| {
+            let status: String = r.get(1)?;
+            Ok(HistoryEntry {
+                at: from_ms(r.get(0)?),
+                status: Status::from_key(&status).unwrap_or(Status::Draft),
+                note: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Whether an application with this id exists.
+    pub fn contains(&self, id: Uuid) -> Result<bool> {
+        Ok(self.status_of(id)?.is_some())
+    }
+}
+
+fn insert(tx: &Transaction, app: &Application) -> Result<()> {
+    let d = Derived::of(app);
+    tx.prepare_cached(
+        "INSERT INTO applications (id, status, body, name, name_rev, name_initials, name_pinyin,
+           id_number, id_rev, mobile_rev, card_photo, id_front, id_back, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        app.id.to_string(),
+        app.status.key(),
+        serde_json::to_string(app)?,
+        d.name,
+        d.name_rev,
+        d.name_initials,
+        d.name_pinyin,
+        d.id_number,
+        d.id_rev,
+        d.mobile_rev,
+        d.card_photo,
+        d.id_front,
+        d.id_back,
+        app.created_at.timestamp_millis(),
+        app.updated_at.timestamp_millis()
+    ])
+    .map_err(map_fk)?;
+    Ok(())
+}
+
+fn load_in(tx: &Transaction, id: Uuid) -> Result<Application> {
+    let body: Option<String> = tx
+        .query_row(
+            "SELECT body FROM applications WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(serde_json::from_str(
+        &body.ok_or(StoreError::NotFound(id))?,
+    )?)
+}
+
+fn history(tx: &Transaction, id: Uuid, status: Status, note: Option<&str>) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO status_history (application_id, at, status, note) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id.to_string(), now_ms(), status.key(), note])?;
+    Ok(())
+}
+
+fn transition_in(
+    tx: &Transaction,
+    id: Uuid,
+    to: Status,
+    operator: &Operator,
+    note: Option<&str>,
+) -> Result<Application> {
+    let mut app = load_in(tx, id)?;
+    let from = app.status;
+    if !from.can_become(to) {
+        return Err(StoreError::IllegalTransition { from, to });
+    }
+    let now = now_ms();
+    app.status = to;
+    app.updated_at = from_ms(now);
+    tx.execute(
+        "UPDATE applications SET status = ?1, body = ?2, updated_at = ?3 WHERE id = ?4",
+        params![to.key(), serde_json::to_string(&app)?, now, id.to_string()],
+    )?;
+    history(tx, id, to, note)?;
+    let detail = format!("{} → {}", from.key(), to.key());
+    audit_on(
+        tx,
+        operator,
+        AuditAction::Transition,
+        Some(id),
+        Some(&detail),
+    )?;
+    Ok(app)
+}

@@ -1,0 +1,149 @@
+//! The draft store: one SQLite file (WAL, `synchronous=FULL`, foreign keys on) holding
+//! every application, its photos, its status history, the outbox and the audit log.
+//!
+//! Durability: every save is one small transaction committed with an fsync of the WAL, so
+//! neither a killed process nor a laptop whose battery dies loses an acknowledged save,
+//! and a save interrupted half-way leaves the previous version (SQLite's atomic commit).
+
+mod applications;
+mod audit;
+mod photos;
+pub mod schema;
+pub mod search;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+use uuid::Uuid;
+
+use crate::domain::{Problem, Status};
+
+pub use applications::{HistoryEntry, Summary};
+pub use audit::{AuditAction, AuditEntry, Operator};
+pub use photos::{Photo, PhotoKind};
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "sbk.sqlite3";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库错误：{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("申请数据无法解析（{0}）")]
+    Json(#[from] serde_json::Error),
+    #[error("文件错误：{0}")]
+    Io(#[from] std::io::Error),
+    #[error("找不到申请 {0}")]
+    NotFound(Uuid),
+    #[error("“{prefix}”对应多条申请，请多输入几位编号")]
+    Ambiguous { prefix: String },
+    #[error("申请状态为“{}”，不能从“{}”改为“{}”", from.label(), from.label(), to.label())]
+    IllegalTransition { from: Status, to: Status },
+    #[error("申请状态为“{}”，已不能修改", .0.label())]
+    NotEditable(Status),
+    #[error("申请状态为“{}”，不能删除：只有草稿和待提交的申请可以删除", .0.label())]
+    NotDeletable(Status),
+    #[error("申请已被改为“{}”（不再是“{}”），请重新打开后再修改", actual.label(), expected.label())]
+    StatusChanged { expected: Status, actual: Status },
+    #[error("申请引用的照片不在本机存储中，请重新导入照片")]
+    MissingPhoto,
+    #[error("申请还不完整，不能提交：{}", .0.iter().map(|p| format!("{}：{}", p.field.label(), p.message)).collect::<Vec<_>>().join("；"))]
+    Incomplete(Vec<Problem>),
+    #[error("数据库版本 {found} 比本程序支持的 {supported} 新：请升级 sbk")]
+    TooNew { found: usize, supported: usize },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (creating if needed) the store in `data_dir`, migrating it to the latest schema.
+    pub fn open_dir(data_dir: &Path) -> Result<Store> {
+        create_private_dir(data_dir)?;
+        Store::open(&data_dir.join(DB_FILE))
+    }
+
+    /// Open (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        restrict_to_owner(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let found = schema::user_version(&conn)?;
+        if found > schema::LATEST {
+            return Err(StoreError::TooNew {
+                found,
+                supported: schema::LATEST,
+            });
+        }
+        schema::migrate(&mut conn)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `PRAGMA integrity_check` returned "ok".
+    pub fn integrity_ok(&self) -> Result<bool> {
+        let r: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(r == "ok")
+    }
+
+    /// The raw connection, for benchmarks and tests that measure against bare SQLite.
+    #[doc(hidden)]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Milliseconds since the Unix epoch, the store's time column unit.
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Create a directory readable by its owner only (0700 on Unix).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Make a file readable and writable by its owner only (0600 on Unix; no-op elsewhere,
+/// where the user profile's ACLs already keep it private).
+pub fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}

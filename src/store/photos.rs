@@ -1,0 +1,111 @@
+//! Photos, content-addressed by SHA-256: one row per distinct content, however many
+//! applications use it. Checking and fixing photos is `crate::photo`'s job; this stores them.
+
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use super::{Result, Store, now_ms};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoKind {
+    CardPhoto,
+    IdFront,
+    IdBack,
+}
+
+impl PhotoKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            PhotoKind::CardPhoto => "card_photo",
+            PhotoKind::IdFront => "id_front",
+            PhotoKind::IdBack => "id_back",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub sha256: String,
+    pub kind: String,
+    pub media_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// Store a photo (a no-op if the same bytes are already there); returns its SHA-256.
+    pub fn put_photo(
+        &self,
+        bytes: &[u8],
+        kind: PhotoKind,
+        media_type: &str,
+        width: u32,
+        height: u32,
+    ) -> Result<String> {
+        let sha = sha256_hex(bytes);
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO photos (sha256, kind, media_type, size, width, height, bytes, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                sha,
+                kind.key(),
+                media_type,
+                bytes.len() as i64,
+                width,
+                height,
+                bytes,
+                now_ms()
+            ])?;
+        Ok(sha)
+    }
+
+    pub fn photo(&self, sha256: &str) -> Result<Option<Photo>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT sha256, kind, media_type, width, height, bytes FROM photos WHERE sha256 = ?1",
+                [sha256],
+                |r| {
+                    Ok(Photo {
+                        sha256: r.get(0)?,
+                        kind: r.get(1)?,
+                        media_type: r.get(2)?,
+                        width: r.get(3)?,
+                        height: r.get(4)?,
+                        bytes: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn has_photo(&self, sha256: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some())
+    }
+}
+
+/// Delete photos no application refers to any more.
+pub(super) fn collect_garbage(conn: &rusqlite::Connection) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM photos WHERE sha256 NOT IN (
+             SELECT card_photo FROM applications WHERE card_photo IS NOT NULL
+             UNION SELECT id_front FROM applications WHERE id_front IS NOT NULL
+             UNION SELECT id_back FROM applications WHERE id_back IS NOT NULL)",
+        [],
+    )?)
+}

@@ -1,0 +1,115 @@
+//! The schema and its migrations. `PRAGMA user_version` holds the number of migrations
+//! applied; opening a store applies the rest, each in its own transaction. Migrations are
+//! append-only: a released one is never edited, a change is a new one.
+
+use rusqlite::Connection;
+
+/// Every migration, in order. Index + 1 is the schema version it produces.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: applications with their search columns, photos, history, outbox, audit log.
+    r#"
+    CREATE TABLE photos (
+        sha256      TEXT PRIMARY KEY,          -- lower-case hex of the bytes
+        kind        TEXT NOT NULL,             -- card_photo | id_front | id_back
+        media_type  TEXT NOT NULL,             -- image/jpeg, image/png
+        size        INTEGER NOT NULL,
+        width       INTEGER NOT NULL,
+        height      INTEGER NOT NULL,
+        bytes       BLOB NOT NULL,
+        created_at  INTEGER NOT NULL           -- unix ms
+    ) STRICT;
+
+    CREATE TABLE applications (
+        id             TEXT PRIMARY KEY,       -- UUID
+        status         TEXT NOT NULL,
+        body           TEXT NOT NULL,          -- the Application as JSON: the truth
+        -- Derived from body on every save, for listing and search without parsing JSON.
+        name           TEXT NOT NULL,
+        name_rev       TEXT NOT NULL,          -- reversed: given names are suffixes
+        name_initials  TEXT NOT NULL,          -- zs for 张三
+        name_pinyin    TEXT NOT NULL,          -- zhangsan
+        id_number      TEXT NOT NULL,
+        id_rev         TEXT NOT NULL,          -- reversed: search by the last digits
+        mobile_rev     TEXT NOT NULL,          -- applicant's and recipient's, reversed, space-joined
+        card_photo     TEXT REFERENCES photos(sha256),
+        id_front       TEXT REFERENCES photos(sha256),
+        id_back        TEXT REFERENCES photos(sha256),
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX applications_updated  ON applications(updated_at);
+    CREATE INDEX applications_status   ON applications(status, updated_at);
+    CREATE INDEX applications_name     ON applications(name, updated_at);
+    CREATE INDEX applications_name_rev ON applications(name_rev, updated_at);
+    CREATE INDEX applications_initials ON applications(name_initials, updated_at);
+    CREATE INDEX applications_pinyin   ON applications(name_pinyin, updated_at);
+    CREATE INDEX applications_id       ON applications(id_number, updated_at);
+    CREATE INDEX applications_id_rev   ON applications(id_rev, updated_at);
+    CREATE INDEX applications_mobile   ON applications(mobile_rev, updated_at);
+
+    CREATE TABLE status_history (
+        id              INTEGER PRIMARY KEY,
+        application_id  TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+        at              INTEGER NOT NULL,
+        status          TEXT NOT NULL,
+        note            TEXT                   -- reason, tracking number, … (never personal data)
+    ) STRICT;
+    CREATE INDEX status_history_application ON status_history(application_id, at);
+
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY,
+        application_id   TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+        idempotency_key  TEXT NOT NULL UNIQUE,
+        state            TEXT NOT NULL,        -- pending | delivered | withdrawn | failed
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER NOT NULL,
+        last_error       TEXT,
+        created_at       INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX outbox_pending ON outbox(state, next_attempt_at);
+
+    CREATE TABLE audit_log (
+        id              INTEGER PRIMARY KEY,
+        at              INTEGER NOT NULL,
+        operator_id     TEXT NOT NULL,
+        operator_name   TEXT NOT NULL,
+        action          TEXT NOT NULL,
+        application_id  TEXT,                  -- no foreign key: the record outlives a deleted draft
+        detail          TEXT                   -- never personal data
+    ) STRICT;
+    CREATE INDEX audit_log_application ON audit_log(application_id);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const LATEST: usize = MIGRATIONS.len();
+
+/// The schema version of an open database (0 for a new, empty file).
+pub fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok(usize::try_from(v).unwrap_or(usize::MAX))
+}
+
+/// Bring the database to the latest version.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
+    let current = user_version(conn)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(current)
+}
+
+/// Apply only the first `version` migrations (for tests of upgrades from older versions).
+#[doc(hidden)]
+pub fn migrate_to(conn: &mut Connection, version: usize) -> rusqlite::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! Search: by name (汉字, surname or given name), pinyin initials (`zs` finds 张三), full
+//! pinyin (`zhangsan`), ID number (from its start, or its last 4+ digits), and the
+//! applicant's mobile (its last 4+ digits).
+//!
+//! Every key is a prefix match on an indexed column, so a search is a handful of index
+//! range scans whatever the store's size. Suffix searches use reversed columns: the last
+//! digits of an ID are a prefix of the reversed ID, a given name a prefix of the reversed
+//! name.
+
+use pinyin::{ToPinyin, ToPinyinMulti};
+
+/// Search columns derived from a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameKeys {
+    /// Reversed name, for given-name search.
+    pub reversed: String,
+    /// First letters, lower case: 张三 → zs.
+    pub initials: String,
+    /// Plain pinyin without spaces or tones: 张三 → zhangsan.
+    pub pinyin: String,
+}
+
+/// Surnames whose reading differs from the character's most common one. The pinyin crate
+/// gives a character's most common reading; as a surname these read otherwise, and a
+/// clerk searches by how the name is said.
+const SURNAME_READINGS: &[(char, &str)] = &[
+    ('曾', "zeng"),
+    ('单', "shan"),
+    ('解', "xie"),
+    ('仇', "qiu"),
+    ('区', "ou"),
+    ('查', "zha"),
+    ('朴', "piao"),
+    ('乐', "yue"),
+    ('盖', "ge"),
+    ('缪', "miao"),
+    ('翟', "zhai"),
+    ('覃', "qin"),
+    ('员', "yun"),
+    ('贾', "jia"),
+    ('秘', "bi"),
+    ('万', "wan"),
+    ('尉', "wei"),
+];
+
+/// The reading of one character: as a surname for the first one, else the crate's default.
+fn reading(c: char, first: bool) -> Option<&'static str> {
+    if first && let Some((_, r)) = SURNAME_READINGS.iter().find(|(s, _)| *s == c) {
+        return Some(r);
+    }
+    c.to_pinyin().map(|p| p.plain()).or_else(|| {
+        c.to_pinyin_multi()
+            .and_then(|m| m.into_iter().next())
+            .map(|p| p.plain())
+    })
+}
+
+pub fn name_keys(name: &str) -> NameKeys {
+    let name = name.trim();
+    let mut initials = String::new();
+    let mut pinyin = String::new();
+    let mut at_word_start = true;
+    for (i, c) in name.chars().enumerate() {
+        if let Some(r) = reading(c, i == 0) {
+            initials.push_str(&r[..1]);
+            pinyin.push_str(r);
+            at_word_start = true;
+        } else if c.is_ascii_alphabetic() {
+            let lower = c.to_ascii_lowercase();
+            if at_word_start {
+                initials.push(lower);
+            }
+            pinyin.push(lower);
+            at_word_start = false;
+        } else {
+            at_word_start = true;
+        }
+    }
+    NameKeys {
+        reversed: name.chars().rev().collect(),
+        initials,
+        pinyin,
+    }
+}
+
+/// Reverse a string by characters.
+pub fn reversed(s: &str) -> String {
+    s.chars().rev().collect()
+}
+
+/// What a query looks like, and so which columns it searches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// Latin letters: pinyin initials or full pinyin.
+    Pinyin(String),
+    /// Digits (and a final X): ID number prefix, ID or mobile suffix.
+    Digits(String),
+    /// Chinese characters: name prefix (surname) or suffix (given name).
+    Han(String),
+}
+
+/// The least number of trailing digits searched as a suffix; fewer would match too much.
+pub const MIN_SUFFIX_DIGITS: usize = 4;
+
+impl Query {
+    /// Classify what the clerk typed; `None` when it cannot match anything.
+    pub fn parse(input: &str) -> Option<Query> {
+        let q: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+        if q.is_empty() {
+            return None;
+        }
+        if q.chars().all(|c| c.is_ascii_alphabetic()) {
+            let lower = q.to_ascii_lowercase();
+            // A trailing x after digits is an ID check character, handled below.
+            return Some(Query::Pinyin(lower));
+        }
+        let upper = crate::domain::id_number::normalise_id_input(&q);
+        if upper
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || (c == 'X' && i + 1 == upper.chars().count()))
+        {
+            return Some(Query::Digits(upper));
+        }
+        let han: String = q.chars().filter(|c| !c.is_ascii_punctuation()).collect();
+        (!han.is_empty()).then_some(Query::Han(han))
+    }
+
+    /// (column, prefix) pairs to search; a row matching any of them is a hit.
+    pub fn ranges(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Query::Pinyin(q) => vec![("name_initials", q.clone()), ("name_pinyin", q.clone())],
+            Query::Han(q) => vec![("name", q.clone()), ("name_rev", reversed(q))],
+            Query::Digits(q) => {
+                let mut v = vec![("id_number", q.clone())];
+                if q.len() >= MIN_SUFFIX_DIGITS {
+                    v.push(("id_rev", reversed(q)));
+                    v.push(("mobile_rev", reversed(q)));
+                }
+                v
+            }
+        }
+    }
+}
+
+/// The exclusive upper bound of all strings that start with `prefix` (SQLite compares
+/// TEXT as UTF-8 bytes; U+10FFFF sorts after every character).
+pub fn prefix_upper_bound(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_give_initials_and_pinyin() {
+        let k = name_keys("张三");
+        assert_eq!(k.initials, "zs");
+        assert_eq!(k.pinyin, "zhangsan");
+        assert_eq!(k.reversed, "三张");
+        let k = name_keys("阿依古丽·买买提");
+        assert_eq!(k.initials, "ayglmmt");
+        assert_eq!(k.pinyin, "ayigulimaimaiti");
+    }
+
+    #[test]
+    fn surnames_read_as_surnames() {
+        assert_eq!(name_keys("曾国藩").initials, "zgf");
+        assert_eq!(name_keys("单田芳").pinyin, "shantianfang");
+        // Only the first character is a surname: 曾 elsewhere keeps its usual reading.
+        assert_eq!(
+            name_keys("王曾").pinyin,
+            format!("wang{}", reading('曾', false).unwrap())
+        );
+    }
+
+    #[test]
+    fn latin_names_use_word_initials() {
+        let k = name_keys("Chan Tai Man");
+        assert_eq!(k.initials, "ctm");
+        assert_eq!(k.pinyin, "chantaiman");
+    }
+
+    #[test]
+    fn queries_are_classified_by_what_was_typed() {
+        assert_eq!(Query::parse(" ZS "), Some(Query::Pinyin("zs".into())));
+        assert_eq!(Query::parse("002x"), Some(Query::Digits("002X".into())));
+        assert_eq!(
+            Query::parse("1101 05"),
+            Some(Query::Digits("110105".into()))
+        );
+        assert_eq!(Query::parse("张三"), Some(Query::Han("张三".into())));
+        assert_eq!(Query::parse("   "), None);
+        // Not pinyin, not an ID fragment (X only ends an ID): searched as a name.
+        assert_eq!(Query::parse("x1"), Some(Query::Han("x1".into())));
+    }
+
+    #[test]
+    fn short_digit_queries_do_not_search_suffixes() {
+        let cols: Vec<_> = Query::parse("002")
+            .unwrap()
+            .ranges()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(cols, vec!["id_number"]);
+        let ranges = Query::parse("002X").unwrap().ranges();
+        assert!(ranges.contains(&("id_rev", "X200".into())));
+        assert!(ranges.contains(&("mobile_rev", "X200".into())));
+    }
+
+    #[test]
+    fn the_upper_bound_is_above_every_extension() {
+        let hi = prefix_upper_bound("zs");
+        for s in ["zs", "zsa", "zs张", "zs\u{10FFFE}"] {
+            assert!(s.as_bytes() < hi.as_bytes(), "{s}");
+        }
+        assert!("zt".as_bytes() > hi.as_bytes());
+    }
+}
