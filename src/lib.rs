@@ -2,5 +2,6 @@
 //! security card applications. The binary `sbk` is a thin shell over this library.
 
 pub mod cli;
+pub mod config;
 pub mod domain;
 pub mod store;

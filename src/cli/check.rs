@@ -1,5 +1,6 @@
 //! `sbk check id|mobile|postcode VALUE [--json]`: one value checked by the form's rules.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use chrono::{Local, NaiveDate};
@@ -59,11 +60,13 @@ pub fn run(cmd: CheckCommand) -> ExitCode {
             (verdict("postcode", check_postcode(&value, beijing)), output)
         }
     };
-    if output.json {
-        println!("{}", outcome.json);
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let mut out = std::io::stdout().lock();
+    let _ = if output.json {
+        writeln!(out, "{}", outcome.json)
     } else {
-        print!("{}", outcome.text);
-    }
+        write!(out, "{}", outcome.text)
+    };
     if outcome.ok {
         ExitCode::SUCCESS
     } else {

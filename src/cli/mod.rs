@@ -1,8 +1,10 @@
 //! The command line: `sbk` opens the wizard; subcommands for scripts and quick checks.
 
 mod check;
+mod drafts;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -11,6 +13,12 @@ use clap::{CommandFactory, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "sbk", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// Data directory (drafts, photos, logs). Default: the XDG data dir; or SBK_DATA_DIR.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file. Default: config.toml in the XDG config dir; or SBK_CONFIG.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -20,6 +28,9 @@ pub enum Command {
     /// Check one value by the form's rules (exit 0 valid, 1 invalid, 2 bad usage).
     #[command(subcommand)]
     Check(check::CheckCommand),
+    /// Applications in the local store: list, show, search, import, export, delete.
+    #[command(subcommand)]
+    Drafts(drafts::DraftsCommand),
     /// Print shell completions for sbk to standard output.
     Completions {
         /// The shell to complete for.
@@ -27,8 +38,34 @@ pub enum Command {
     },
 }
 
-/// Exit status for "the value is invalid" (0 is valid; clap uses 2 for bad usage).
+/// Exit status for "the value is invalid" or "the command failed" (clap uses 2 for bad usage).
 pub const EXIT_INVALID: u8 = 1;
+
+/// A command that could not be carried out; its message is printed in Chinese.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("{0}")]
+    Message(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("读写失败：{0}")]
+    Io(#[from] std::io::Error),
+    #[error("JSON 处理失败：{0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn report(result: Result<ExitCode, Failure>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(Failure::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sbk：{e}");
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
 
 /// Parse the command line and run it.
 pub fn run() -> ExitCode {
@@ -46,6 +83,11 @@ pub fn run() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Check(cmd)) => check::run(cmd),
+        Some(Command::Drafts(cmd)) => report(
+            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
+                .map_err(Failure::from)
+                .and_then(|mut settings| drafts::run(cmd, &mut settings)),
+        ),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "sbk", &mut std::io::stdout());
             ExitCode::SUCCESS

@@ -4,6 +4,7 @@
 
 pub mod application;
 pub mod dates;
+pub mod display;
 pub mod id_number;
 pub mod lifecycle;
 pub mod refdata;

@@ -200,7 +200,7 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         match ids.as_slice() {
             [one] => Ok(Uuid::parse_str(one).unwrap_or_default()),
-            [] => Err(StoreError::NotFound(Uuid::nil())),
+            [] => Err(StoreError::NoMatch(prefix)),
             _ => Err(StoreError::Ambiguous { prefix }),
         }
     }

@@ -35,6 +35,8 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("找不到申请 {0}")]
     NotFound(Uuid),
+    #[error("找不到编号以“{0}”开头的申请：请用 sbk drafts list 或 search 查看编号")]
+    NoMatch(String),
     #[error("“{prefix}”对应多条申请，请多输入几位编号")]
     Ambiguous { prefix: String },
     #[error("申请状态为“{}”，不能从“{}”改为“{}”", from.label(), from.label(), to.label())]

@@ -1,0 +1,248 @@
+//! Configuration: where the data lives and who the operator is.
+//!
+//! Precedence, highest first: command-line flags (`--data-dir`, `--config`), environment
+//! (`SBK_DATA_DIR`, `SBK_CONFIG`, `SBK_OPERATOR_ID` + `SBK_OPERATOR_NAME`), the config file
+//! (`config.toml` in the XDG config dir, e.g. `~/.config/sbk-counter/config.toml`), then
+//! defaults (the XDG data dir, e.g. `~/.local/share/sbk-counter`).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::Operator;
+
+/// The config file's contents. Unknown keys are refused, so a typo is not silently ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// 数据目录.
+    pub data_dir: Option<PathBuf>,
+    /// 操作员.
+    pub operator: Option<Operator>,
+}
+
+/// The effective settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+    pub operator: Option<Operator>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("无法读取配置文件 {path}：{source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("配置文件 {path} 格式有误：{message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("无法写入配置文件 {path}：{source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("找不到用户目录，请用 --data-dir 指定数据目录")]
+    NoHome,
+    #[error(
+        "尚未设置操作员（工号和姓名），审计记录需要它：请在终端中运行 sbk 按提示填写，\
+         或设置环境变量 SBK_OPERATOR_ID 和 SBK_OPERATOR_NAME，或在 {0} 中写入 [operator] id、name"
+    )]
+    NoOperator(PathBuf),
+    #[error("操作员{0}不能为空，也不能含控制字符")]
+    BadOperator(&'static str),
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "sbk-counter")
+}
+
+/// The default config file path.
+pub fn default_config_file() -> Result<PathBuf, ConfigError> {
+    Ok(project_dirs()
+        .ok_or(ConfigError::NoHome)?
+        .config_dir()
+        .join("config.toml"))
+}
+
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Resolve the settings from flags, environment, the config file and defaults.
+pub fn load(
+    config_flag: Option<&Path>,
+    data_dir_flag: Option<&Path>,
+) -> Result<Settings, ConfigError> {
+    let config_file = match config_flag
+        .map(Path::to_owned)
+        .or_else(|| env_path("SBK_CONFIG"))
+    {
+        Some(p) => p,
+        None => default_config_file()?,
+    };
+    let file = read_file(&config_file)?;
+    let data_dir = match data_dir_flag
+        .map(Path::to_owned)
+        .or_else(|| env_path("SBK_DATA_DIR"))
+        .or(file.data_dir)
+    {
+        Some(p) => p,
+        None => project_dirs()
+            .ok_or(ConfigError::NoHome)?
+            .data_dir()
+            .to_owned(),
+    };
+    let env_operator = match (
+        std::env::var("SBK_OPERATOR_ID"),
+        std::env::var("SBK_OPERATOR_NAME"),
+    ) {
+        (Ok(id), Ok(name)) => Some(checked_operator(&id, &name)?),
+        _ => None,
+    };
+    Ok(Settings {
+        config_file,
+        data_dir,
+        operator: env_operator.or(file.operator),
+    })
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+fn checked_operator(id: &str, name: &str) -> Result<Operator, ConfigError> {
+    let (id, name) = (id.trim(), name.trim());
+    if id.is_empty() || id.chars().any(char::is_control) {
+        return Err(ConfigError::BadOperator("工号"));
+    }
+    if name.is_empty() || name.chars().any(char::is_control) {
+        return Err(ConfigError::BadOperator("姓名"));
+    }
+    Ok(Operator {
+        id: id.to_owned(),
+        name: name.to_owned(),
+    })
+}
+
+const CONFIG_HEADER: &str = "\
+# sbk-counter 配置文件（TOML）。修改后重新打开 sbk 生效。
+# 环境变量 SBK_DATA_DIR、SBK_OPERATOR_ID、SBK_OPERATOR_NAME 优先于本文件。
+
+# 数据目录：草稿、照片和日志所在处。默认为系统的用户数据目录。
+# data_dir = \"/home/clerk/sbk-data\"
+";
+
+/// Record the operator in the config file, keeping what else it says.
+pub fn save_operator(config_file: &Path, operator: &Operator) -> Result<(), ConfigError> {
+    let mut file = read_file(config_file)?;
+    file.operator = Some(operator.clone());
+    let body = toml::to_string(&file).map_err(|e| ConfigError::Parse {
+        path: config_file.to_owned(),
+        message: e.to_string(),
+    })?;
+    let write_err = |source| ConfigError::Write {
+        path: config_file.to_owned(),
+        source,
+    };
+    if let Some(dir) = config_file.parent() {
+        crate::store::create_private_dir(dir).map_err(write_err)?;
+    }
+    let tmp = config_file.with_extension("toml.tmp");
+    std::fs::write(
+        &tmp,
+        format!("{CONFIG_HEADER}\n# 操作员：每条审计记录都记下是谁做的。\n{body}"),
+    )
+    .map_err(write_err)?;
+    crate::store::restrict_to_owner(&tmp).map_err(write_err)?;
+    std::fs::rename(&tmp, config_file).map_err(write_err)
+}
+
+impl Settings {
+    /// The operator, asking for it once on a terminal if it was never set.
+    pub fn operator_or_prompt(&mut self) -> Result<Operator, ConfigError> {
+        if let Some(op) = &self.operator {
+            return Ok(op.clone());
+        }
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            return Err(ConfigError::NoOperator(self.config_file.clone()));
+        }
+        let mut err = std::io::stderr();
+        let _ = writeln!(err, "首次使用：请填写操作员信息（记录在每条审计记录中）。");
+        let mut ask = |prompt: &str| -> String {
+            let _ = write!(err, "{prompt}");
+            let _ = err.flush();
+            let mut line = String::new();
+            let _ = stdin.lock().read_line(&mut line);
+            line.trim().to_owned()
+        };
+        let id = ask("操作员工号：");
+        let name = ask("操作员姓名：");
+        let operator = checked_operator(&id, &name)?;
+        save_operator(&self.config_file, &operator)?;
+        self.operator = Some(operator.clone());
+        Ok(operator)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operator_is_saved_and_read_back_and_the_file_is_private() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("cfg").join("config.toml");
+        let op = Operator {
+            id: "C007".into(),
+            name: "王芳".into(),
+        };
+        save_operator(&path, &op).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("# sbk-counter 配置文件"),
+            "commented: {text}"
+        );
+        assert_eq!(read_file(&path).unwrap().operator, Some(op));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_typos_are_refused() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "data_dir = \"/from/file\"\n").unwrap();
+        let s = load(Some(&path), Some(Path::new("/from/flag"))).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/from/flag"));
+        std::fs::write(&path, "data_dri = \"/typo\"\n").unwrap();
+        let err = load(Some(&path), None).unwrap_err();
+        assert!(err.to_string().contains("格式有误"), "{err}");
+    }
+
+    #[test]
+    fn operators_must_be_named() {
+        assert!(checked_operator(" ", "王芳").is_err());
+        assert!(checked_operator("C1", "").is_err());
+        assert_eq!(checked_operator(" C1 ", " 王芳 ").unwrap().id, "C1");
+    }
+}
