@@ -355,14 +355,15 @@ fn search_finds_by_every_key_newest_first() {
         p.updated_at = Utc::now();
         store.create(&p, &clerk()).unwrap();
     }
-    let names = |q: &str| -> Vec<String> {
+    fn found(store: &Store, q: &str) -> Vec<String> {
         store
             .search(q, 50)
             .unwrap()
             .into_iter()
             .map(|s| s.name)
             .collect()
-    };
+    }
+    let names = |q: &str| found(&store, q);
     assert_eq!(names("张"), vec!["张小红", "张三"], "surname, newest first");
     assert_eq!(names("小红"), vec!["张小红"], "given name");
     assert_eq!(names("zs"), vec!["张三"], "pinyin initials");
@@ -387,7 +388,12 @@ fn search_finds_by_every_key_newest_first() {
     // Renaming updates the search columns.
     li.applicant.name = "李思".into();
     store.save(&mut li).unwrap();
-    assert_eq!(names("李思"), vec!["李思"]);
+    assert_eq!(found(&store, "李思"), vec!["李思"]);
+    assert_eq!(
+        found(&store, "李四"),
+        Vec::<String>::new(),
+        "the old name is gone"
+    );
 }
 
 #[test]

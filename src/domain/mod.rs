@@ -9,6 +9,7 @@ pub mod id_number;
 pub mod lifecycle;
 pub mod refdata;
 pub mod rules;
+pub mod synthetic;
 pub mod validate;
 
 pub use application::{

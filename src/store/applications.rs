@@ -39,7 +39,8 @@ pub struct HistoryEntry {
 }
 
 /// The columns derived from the body on every save.
-struct Derived {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Derived {
     name: String,
     name_rev: String,
     name_initials: String,
@@ -117,6 +118,20 @@ impl Store {
         Ok(())
     }
 
+    /// Insert many applications in one transaction (seeding a demo or a benchmark store),
+    /// recorded as one audit entry.
+    pub fn create_batch(&mut self, apps: &[Application], operator: &Operator) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for app in apps {
+            insert(&tx, app)?;
+            history(&tx, app.id, app.status, None)?;
+        }
+        let detail = format!("batch of {}", apps.len());
+        audit_on(&tx, operator, AuditAction::Create, None, Some(&detail))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Insert an application brought from a file, as a draft, recording the import.
     pub fn import(&mut self, app: &Application, operator: &Operator) -> Result<()> {
         let tx = self.conn.transaction()?;
@@ -130,7 +145,7 @@ impl Store {
     /// Save the application as it stands: one small durable transaction, called on every
     /// change. Its status must be editable and still the one in the store (a status is only
     /// changed by `transition`). Sets `updated_at`.
-    pub fn save(&self, app: &mut Application) -> Result<()> {
+    pub fn save(&mut self, app: &mut Application) -> Result<()> {
         if !app.status.is_editable() {
             return Err(StoreError::NotEditable(app.status));
         }
@@ -138,32 +153,44 @@ impl Store {
         app.updated_at = from_ms(now);
         let body = serde_json::to_string(app)?;
         let d = Derived::of(app);
-        let changed = self
-            .conn
-            .prepare_cached(
-                "UPDATE applications SET body = ?1, name = ?2, name_rev = ?3, name_initials = ?4,
-                   name_pinyin = ?5, id_number = ?6, id_rev = ?7, mobile_rev = ?8,
-                   card_photo = ?9, id_front = ?10, id_back = ?11, updated_at = ?12
-                 WHERE id = ?13 AND status = ?14",
-            )?
-            .execute(params![
-                body,
-                d.name,
-                d.name_rev,
-                d.name_initials,
-                d.name_pinyin,
-                d.id_number,
-                d.id_rev,
-                d.mobile_rev,
-                d.card_photo,
-                d.id_front,
-                d.id_back,
-                now,
-                app.id.to_string(),
-                app.status.key()
-            ])
-            .map_err(map_fk)?;
+        let id = app.id.to_string();
+        // Most keystrokes change neither the name, the numbers nor the photos: then only the
+        // body and the time are written, and no search index is touched.
+        let unchanged = self.derived_cache.get(&app.id) == Some(&d);
+        let changed = if unchanged {
+            self.conn
+                .prepare_cached(
+                    "UPDATE applications SET body = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4",
+                )?
+                .execute(params![body, now, id, app.status.key()])
+        } else {
+            self.conn
+                .prepare_cached(
+                    "UPDATE applications SET body = ?1, name = ?2, name_rev = ?3, name_initials = ?4,
+                       name_pinyin = ?5, id_number = ?6, id_rev = ?7, mobile_rev = ?8,
+                       card_photo = ?9, id_front = ?10, id_back = ?11, updated_at = ?12
+                     WHERE id = ?13 AND status = ?14",
+                )?
+                .execute(params![
+                    body,
+                    d.name,
+                    d.name_rev,
+                    d.name_initials,
+                    d.name_pinyin,
+                    d.id_number,
+                    d.id_rev,
+                    d.mobile_rev,
+                    d.card_photo,
+                    d.id_front,
+                    d.id_back,
+                    now,
+                    id,
+                    app.status.key()
+                ])
+        }
+        .map_err(map_fk)?;
         if changed == 0 {
+            self.derived_cache.remove(&app.id);
             return Err(match self.status_of(app.id)? {
                 None => StoreError::NotFound(app.id),
                 Some(actual) => StoreError::StatusChanged {
@@ -172,6 +199,7 @@ impl Store {
                 },
             });
         }
+        self.derived_cache.insert(app.id, d);
         Ok(())
     }
 
@@ -293,6 +321,7 @@ impl Store {
     ) -> Result<Application> {
         let tx = self.conn.transaction()?;
         let app = transition_in(&tx, id, to, operator, note)?;
+        self.derived_cache.remove(&id);
         tx.commit()?;
         Ok(app)
     }
@@ -344,6 +373,7 @@ impl Store {
             return Err(StoreError::NotDeletable(status));
         }
         tx.execute("DELETE FROM applications WHERE id = ?1", [id.to_string()])?;
+        self.derived_cache.remove(&id);
         collect_garbage(&tx)?;
         audit_on(&tx, operator, AuditAction::Delete, Some(id), None)?;
         tx.commit()?;

@@ -61,6 +61,10 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The search columns as last written by this connection, per application: a save
+    /// that leaves them unchanged writes only the body. Only this process writes drafts it
+    /// is editing (the status guard in `save` catches anyone else), so the cache is safe.
+    derived_cache: std::collections::HashMap<Uuid, applications::Derived>,
 }
 
 impl Store {
@@ -95,6 +99,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            derived_cache: std::collections::HashMap::new(),
         })
     }
 

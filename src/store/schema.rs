@@ -37,15 +37,17 @@ pub const MIGRATIONS: &[&str] = &[
         created_at     INTEGER NOT NULL,
         updated_at     INTEGER NOT NULL
     ) STRICT;
+    -- Search indexes hold only their key: a keystroke changes updated_at, and an index
+    -- that included it would be rewritten on every save.
     CREATE INDEX applications_updated  ON applications(updated_at);
     CREATE INDEX applications_status   ON applications(status, updated_at);
-    CREATE INDEX applications_name     ON applications(name, updated_at);
-    CREATE INDEX applications_name_rev ON applications(name_rev, updated_at);
-    CREATE INDEX applications_initials ON applications(name_initials, updated_at);
-    CREATE INDEX applications_pinyin   ON applications(name_pinyin, updated_at);
-    CREATE INDEX applications_id       ON applications(id_number, updated_at);
-    CREATE INDEX applications_id_rev   ON applications(id_rev, updated_at);
-    CREATE INDEX applications_mobile   ON applications(mobile_rev, updated_at);
+    CREATE INDEX applications_name     ON applications(name);
+    CREATE INDEX applications_name_rev ON applications(name_rev);
+    CREATE INDEX applications_initials ON applications(name_initials);
+    CREATE INDEX applications_pinyin   ON applications(name_pinyin);
+    CREATE INDEX applications_id       ON applications(id_number);
+    CREATE INDEX applications_id_rev   ON applications(id_rev);
+    CREATE INDEX applications_mobile   ON applications(mobile_rev);
 
     CREATE TABLE status_history (
         id              INTEGER PRIMARY KEY,

@@ -1,0 +1,201 @@
+//! Synthetic residents and applications: made-up names, valid ID numbers, mobiles and
+//! addresses, generated deterministically from a seed. For benchmarks, tests, the demo and
+//! the reference server's registry — never real people.
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+
+use super::application::{Application, Eligibility, PickupMethod, ValidUntil};
+use super::id_number::{Gender, check_character};
+use super::refdata::refdata;
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
+    "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹",
+    "袁", "邓", "许", "傅", "沈", "曾", "彭", "吕",
+];
+const GIVEN: &[&str] = &[
+    "秀", "英", "华", "玉", "兰", "明", "国", "强", "建", "军", "伟", "芳", "敏", "静", "丽", "桂",
+    "珍", "凤", "淑", "德", "福", "成", "文", "志", "海", "平", "春", "荣", "金", "宝", "永", "忠",
+];
+const STREETS: &[&str] = &[
+    "建国路",
+    "朝阳北路",
+    "学院路",
+    "复兴路",
+    "长安街",
+    "西直门外大街",
+    "广安门内大街",
+    "丰台路",
+    "鲁谷路",
+    "京顺路",
+    "通惠河北路",
+    "回龙观西大街",
+    "黄村西大街",
+    "府前街",
+];
+
+/// A small, fast, deterministic generator (SplitMix64).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A made-up resident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resident {
+    pub name: String,
+    pub id_number: String,
+    pub gender: Gender,
+    pub birth_date: NaiveDate,
+    pub mobile: String,
+    pub district: String,
+    pub address: String,
+}
+
+/// A retiree-aged resident (born 1935–1966) of a Beijing district.
+pub fn resident(rng: &mut Rng) -> Resident {
+    let refs = refdata();
+    let district = rng.pick(&refs.districts);
+    let name = format!(
+        "{}{}{}",
+        rng.pick(SURNAMES),
+        rng.pick(GIVEN),
+        if rng.below(4) == 0 {
+            ""
+        } else {
+            rng.pick(GIVEN)
+        }
+    );
+    let start = NaiveDate::from_ymd_opt(1935, 1, 1).expect("valid date");
+    let birth_date = start + Duration::days(rng.below(365 * 31) as i64);
+    let sequence = rng.below(1000);
+    let gender = if sequence % 2 == 1 {
+        Gender::Male
+    } else {
+        Gender::Female
+    };
+    let first17 = format!(
+        "{}{}{sequence:03}",
+        district.code,
+        birth_date.format("%Y%m%d")
+    );
+    let id_number = format!("{first17}{}", check_character(&first17));
+    let mobile = format!(
+        "1{}{:09}",
+        rng.pick(&["39", "38", "37", "36", "35", "50", "58", "86", "89"]),
+        rng.below(1_000_000_000)
+    )[..11]
+        .to_owned();
+    let address = format!(
+        "{}{}{}号院{}号楼{}单元{}",
+        district.name,
+        rng.pick(STREETS),
+        1 + rng.below(300),
+        1 + rng.below(20),
+        1 + rng.below(6),
+        101 + rng.below(20) * 100 + rng.below(4)
+    );
+    Resident {
+        name,
+        id_number,
+        gender,
+        birth_date,
+        mobile,
+        district: district.code.to_owned(),
+        address,
+    }
+}
+
+/// A filled-in application for a synthetic resident (photos left empty: the caller stores
+/// real ones where it needs them), updated `age_minutes` before `now`.
+pub fn application(rng: &mut Rng, now: chrono::DateTime<Utc>, age_minutes: i64) -> Application {
+    let r = resident(rng);
+    let at = now - Duration::minutes(age_minutes);
+    let mut app = Application::new(at);
+    app.id = uuid::Uuid::from_u64_pair(rng.next_u64(), rng.next_u64());
+    let a = &mut app.applicant;
+    a.name = r.name.clone();
+    a.id_number = r.id_number.clone();
+    a.gender = Some(r.gender);
+    a.birth_date = r.birth_date.to_string();
+    let issued = NaiveDate::from_ymd_opt(
+        2010 + rng.below(14) as i32,
+        1 + rng.below(12) as u32,
+        1 + rng.below(28) as u32,
+    )
+    .expect("valid date");
+    a.id_valid_from = issued.to_string();
+    a.id_valid_until = ValidUntil::LongTerm;
+    a.ethnicity = if rng.below(10) == 0 {
+        rng.pick(&refdata().ethnic_groups).code
+    } else {
+        "01"
+    }
+    .to_owned();
+    a.mobile = r.mobile.clone();
+    app.residence.district = r.district.clone();
+    app.residence.address = r.address.clone();
+    app.pickup.method = Some(PickupMethod::BankMail);
+    app.fill_recipient_from_applicant();
+    let t = Utc.timestamp_opt(at.timestamp(), 0).single().unwrap_or(at);
+    app.consents.disclaimer_agreed_at = Some(t);
+    app.consents.access_authorised_at = Some(t);
+    app.consents.identity_verified_in_person_at = Some(t);
+    app.eligibility = Eligibility::Pending { requested_at: t };
+    app
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Field, validate};
+
+    #[test]
+    fn the_same_seed_gives_the_same_people() {
+        assert_eq!(resident(&mut Rng::new(7)), resident(&mut Rng::new(7)));
+        assert_ne!(resident(&mut Rng::new(7)), resident(&mut Rng::new(8)));
+    }
+
+    #[test]
+    fn synthetic_applications_pass_every_field_rule() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let mut rng = Rng::new(42);
+        for _ in 0..500 {
+            let app = application(&mut rng, Utc::now(), 5);
+            let report = validate(&app, today);
+            let wrong: Vec<_> = report
+                .problems
+                .iter()
+                .filter(|p| p.blocks_submission())
+                .filter(|p| {
+                    !matches!(
+                        p.field,
+                        Field::IdFrontPhoto
+                            | Field::IdBackPhoto
+                            | Field::CardPhoto
+                            | Field::Declaration
+                    )
+                })
+                .collect();
+            assert!(wrong.is_empty(), "{:?}: {wrong:#?}", app.applicant);
+        }
+    }
+}
