@@ -103,6 +103,7 @@ fn main() {
     let pinyin = sbk_counter::store::search::name_keys(&target.applicant.name).pinyin;
     let queries = [
         ("name surname", surname),
+        ("commonest surname", "王".to_owned()),
         ("name given", given),
         ("pinyin initials", initials),
         ("full pinyin", pinyin),

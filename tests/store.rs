@@ -445,3 +445,60 @@ fn the_audit_log_records_who_did_what_and_no_personal_data() {
         assert!(!dump.contains(secret.as_str()), "audit holds {secret}");
     }
 }
+
+#[test]
+fn a_very_common_surname_gives_the_newest_matches_in_order() {
+    // Enough 王 to take the dense plan (walk newest first), mixed with others.
+    let (_dir, mut store) = open();
+    let base = Utc::now() - chrono::Duration::days(1);
+    let apps: Vec<Application> = (0..2400)
+        .map(|i| {
+            let mut app = Application::new(base);
+            app.applicant.name = if i % 3 == 0 {
+                format!("李{}", i % 7)
+            } else {
+                "王秀英".into()
+            };
+            app.applicant.id_number = format!("{i:018}");
+            app.updated_at = base + chrono::Duration::seconds(i);
+            app
+        })
+        .collect();
+    store.create_batch(&apps, &clerk()).unwrap();
+    let expected: Vec<uuid::Uuid> = apps
+        .iter()
+        .rev()
+        .filter(|a| a.applicant.name.starts_with('王'))
+        .take(50)
+        .map(|a| a.id)
+        .collect();
+    let found: Vec<uuid::Uuid> = store
+        .search("王", 50)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(found, expected);
+    let by_initials: Vec<uuid::Uuid> = store
+        .search("wxy", 50)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(by_initials, expected, "pinyin initials take the same plan");
+    // A rare name among them still takes the sparse plan, newest first.
+    let li: Vec<String> = store
+        .search("李3", 5)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id.to_string())
+        .collect();
+    let expected_li: Vec<String> = apps
+        .iter()
+        .rev()
+        .filter(|a| a.applicant.name == "李3")
+        .take(5)
+        .map(|a| a.id.to_string())
+        .collect();
+    assert_eq!(li, expected_li);
+}

@@ -8,10 +8,54 @@ use super::application::{Application, Eligibility, PickupMethod, ValidUntil};
 use super::id_number::{Gender, check_character};
 use super::refdata::refdata;
 
-const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
-    "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹",
-    "袁", "邓", "许", "傅", "沈", "曾", "彭", "吕",
+/// Surnames with a weight in per mille, roughly as common as they are in China (王, 李 and
+/// 张 each about 7% of people), so that searches for a common surname are measured as
+/// they will be at a counter, not on a flattering uniform spread.
+const SURNAMES: &[(&str, u64)] = &[
+    ("王", 71),
+    ("李", 70),
+    ("张", 64),
+    ("刘", 54),
+    ("陈", 46),
+    ("杨", 31),
+    ("赵", 20),
+    ("黄", 20),
+    ("周", 19),
+    ("吴", 19),
+    ("徐", 14),
+    ("孙", 14),
+    ("胡", 11),
+    ("朱", 11),
+    ("高", 11),
+    ("林", 9),
+    ("何", 9),
+    ("郭", 9),
+    ("马", 11),
+    ("罗", 8),
+    ("梁", 7),
+    ("宋", 7),
+    ("郑", 6),
+    ("谢", 6),
+    ("韩", 6),
+    ("唐", 6),
+    ("冯", 5),
+    ("于", 5),
+    ("董", 5),
+    ("萧", 4),
+    ("程", 5),
+    ("曹", 5),
+    ("袁", 4),
+    ("邓", 5),
+    ("许", 5),
+    ("傅", 4),
+    ("沈", 4),
+    ("曾", 4),
+    ("彭", 4),
+    ("吕", 4),
+    ("欧阳", 1),
+    ("司马", 1),
+    ("单", 1),
+    ("解", 1),
 ];
 const GIVEN: &[&str] = &[
     "秀", "英", "华", "玉", "兰", "明", "国", "强", "建", "军", "伟", "芳", "敏", "静", "丽", "桂",
@@ -56,6 +100,18 @@ impl Rng {
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
+    /// Pick by weight.
+    pub fn pick_weighted<'a, T>(&mut self, items: &'a [(T, u64)]) -> &'a T {
+        let total: u64 = items.iter().map(|(_, w)| w).sum();
+        let mut x = self.below(total);
+        for (item, w) in items {
+            if x < *w {
+                return item;
+            }
+            x -= w;
+        }
+        &items[items.len() - 1].0
+    }
 }
 
 /// A made-up resident.
@@ -76,7 +132,7 @@ pub fn resident(rng: &mut Rng) -> Resident {
     let district = rng.pick(&refs.districts);
     let name = format!(
         "{}{}{}",
-        rng.pick(SURNAMES),
+        rng.pick_weighted(SURNAMES),
         rng.pick(GIVEN),
         if rng.below(4) == 0 {
             ""

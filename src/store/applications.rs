@@ -80,6 +80,10 @@ impl Derived {
     }
 }
 
+/// Above this many matching rows a search walks the applications newest first instead of
+/// sorting every hit (see `Store::search`).
+const DENSE_SEARCH_HITS: usize = 1500;
+
 const SUMMARY_COLUMNS: &str =
     "id, status, name, id_number, json_extract(body, '$.application_number'), updated_at";
 
@@ -280,17 +284,22 @@ impl Store {
 
     /// Search by name, pinyin initials or full pinyin, ID number (start or last digits) or
     /// mobile (last digits); most recently changed first.
+    ///
+    /// Two plans, chosen by how many rows match (counted from the indexes alone): few hits
+    /// are collected from the key indexes and sorted; many (a common surname like 王, about
+    /// 7% of people) are found by walking the applications newest first until `limit` match,
+    /// which then takes about `limit / density` rows. Either way a search stays in the low
+    /// milliseconds at 100,000 applications.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Summary>> {
         let Some(q) = Query::parse(query) else {
             return Ok(Vec::new());
         };
-        let ranges = q.ranges();
         let mut args: Vec<String> = Vec::new();
-        let mut branches = Vec::new();
-        for (column, prefix) in ranges {
+        let mut conditions = Vec::new();
+        for (column, prefix) in q.ranges() {
             // Column names come from a fixed list in `Query::ranges`, never from input.
-            branches.push(format!(
-                "SELECT rowid, updated_at FROM applications WHERE {column} >= ?{} AND {column} < ?{}",
+            conditions.push(format!(
+                "({column} >= ?{} AND {column} < ?{})",
                 args.len() + 1,
                 args.len() + 2
             ));
@@ -298,13 +307,33 @@ impl Store {
             args.push(prefix);
             args.push(upper);
         }
-        let sql = format!(
-            "WITH hits(rid, upd) AS ({}),
-                  top(rid) AS (SELECT rid FROM hits ORDER BY upd DESC LIMIT {limit})
-             SELECT {SUMMARY_COLUMNS} FROM applications JOIN top ON applications.rowid = top.rid
-             ORDER BY updated_at DESC",
-            branches.join(" UNION ")
-        );
+        let counts: Vec<String> = conditions
+            .iter()
+            .map(|c| format!("(SELECT count(*) FROM applications WHERE {c})"))
+            .collect();
+        let hits: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT {}", counts.join(" + ")))?
+            .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+        let sql = if hits as usize > DENSE_SEARCH_HITS.max(limit) {
+            format!(
+                "SELECT {SUMMARY_COLUMNS} FROM applications INDEXED BY applications_updated
+                 WHERE {} ORDER BY updated_at DESC LIMIT {limit}",
+                conditions.join(" OR ")
+            )
+        } else {
+            let branches: Vec<String> = conditions
+                .iter()
+                .map(|c| format!("SELECT rowid, updated_at FROM applications WHERE {c}"))
+                .collect();
+            format!(
+                "WITH hits(rid, upd) AS ({}),
+                      top(rid) AS (SELECT rid FROM hits ORDER BY upd DESC LIMIT {limit})
+                 SELECT {SUMMARY_COLUMNS} FROM applications JOIN top ON applications.rowid = top.rid
+                 ORDER BY updated_at DESC",
+                branches.join(" UNION ")
+            )
+        };
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), summary)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
