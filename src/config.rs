@@ -18,6 +18,8 @@ use crate::store::Operator;
 pub struct FileConfig {
     /// 数据目录.
     pub data_dir: Option<PathBuf>,
+    /// 照片文件夹: where the counter's camera or scanner saves.
+    pub photo_dir: Option<PathBuf>,
     /// 操作员.
     pub operator: Option<Operator>,
 }
@@ -27,6 +29,7 @@ pub struct FileConfig {
 pub struct Settings {
     pub config_file: PathBuf,
     pub data_dir: PathBuf,
+    pub photo_dir: PathBuf,
     pub operator: Option<Operator>,
 }
 
@@ -104,9 +107,14 @@ pub fn load(
         (Ok(id), Ok(name)) => Some(checked_operator(&id, &name)?),
         _ => None,
     };
+    let photo_dir = env_path("SBK_PHOTO_DIR")
+        .or(file.photo_dir)
+        .or_else(|| directories::UserDirs::new().and_then(|u| u.picture_dir().map(Path::to_owned)))
+        .unwrap_or_else(|| data_dir.join("photos"));
     Ok(Settings {
         config_file,
         data_dir,
+        photo_dir,
         operator: env_operator.or(file.operator),
     })
 }
@@ -145,6 +153,9 @@ const CONFIG_HEADER: &str = "\
 
 # 数据目录：草稿、照片和日志所在处。默认为系统的用户数据目录。
 # data_dir = \"/home/clerk/sbk-data\"
+
+# 照片文件夹：柜台相机或扫描仪保存照片的地方，向导按最新在前列出。
+# photo_dir = \"/home/clerk/Pictures\"
 ";
 
 /// Record the operator in the config file, keeping what else it says.

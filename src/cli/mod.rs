@@ -72,15 +72,16 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => {
-            // The wizard arrives with the wizard issue; until then say so plainly.
-            let mut err = std::io::stderr();
-            let _ = writeln!(
-                err,
-                "sbk：申领向导尚在开发中，本版本还不能打开。\n\
-                 现在可用：sbk check id|mobile|postcode 值    按表单规则检查一个值\n\
-                 更多：sbk --help"
-            );
-            ExitCode::SUCCESS
+            let result = crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
+                .map_err(|e| e.to_string())
+                .and_then(|mut settings| crate::tui::run(&mut settings));
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    let _ = writeln!(std::io::stderr(), "sbk：{message}");
+                    ExitCode::from(EXIT_INVALID)
+                }
+            }
         }
         Some(Command::Check(cmd)) => check::run(cmd),
         Some(Command::Drafts(cmd)) => report(

@@ -115,6 +115,34 @@ impl Store {
         Ok(r == "ok")
     }
 
+    /// A remembered piece of UI state (no personal data: ids and step numbers only).
+    pub fn ui_state(&self, key: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM ui_state WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Remember (or with `None`, forget) a piece of UI state.
+    pub fn set_ui_state(&self, key: &str, value: Option<&str>) -> Result<()> {
+        match value {
+            Some(v) => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO ui_state (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute([key, v])?,
+            None => self
+                .conn
+                .prepare_cached("DELETE FROM ui_state WHERE key = ?1")?
+                .execute([key])?,
+        };
+        Ok(())
+    }
+
     /// The raw connection, for benchmarks and tests that measure against bare SQLite.
     #[doc(hidden)]
     pub fn connection(&self) -> &Connection {

@@ -81,6 +81,13 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX audit_log_application ON audit_log(application_id);
     "#,
+    // 2: where the clerk was, so a killed terminal reopens on the same application and step.
+    r#"
+    CREATE TABLE ui_state (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

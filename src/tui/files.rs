@@ -1,0 +1,296 @@
+//! Picking a photo: the photo folder's images newest first (the one just taken is at the
+//! top), or a path typed with Tab completion; then the file is stored in the store.
+//! Checking and fixing photos against the card spec is the photo module's job.
+
+use std::path::{Path, PathBuf};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::domain::{Field, PhotoRef};
+use crate::store::{PhotoKind, Store};
+
+/// Files larger than this are refused before they are read (the card spec allows 8.75 MB;
+/// ID card scans are smaller still).
+pub const MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
+
+const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
+
+pub struct FilePopup {
+    pub field: Field,
+    pub kind: PhotoKind,
+    pub dir: PathBuf,
+    /// Image files of the folder, newest first.
+    pub entries: Vec<PathBuf>,
+    /// What the clerk typed: a filter on the names, or a path.
+    pub input: String,
+    pub selected: usize,
+    pub closed: bool,
+    /// Why the folder could not be listed, if it could not.
+    pub problem: Option<String>,
+}
+
+fn is_image(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Image files in `dir`, newest first.
+pub fn list_images(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .filter(|p| is_image(p))
+        .map(|p| {
+            let t = std::fs::metadata(&p)
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            (t, p)
+        })
+        .collect();
+    files.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    Ok(files.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Complete a typed path as a shell does: to the longest common prefix of the matches.
+pub fn complete_path(input: &str, base: &Path) -> String {
+    let typed = Path::new(input);
+    let (dir, prefix) = if input.ends_with('/') {
+        (typed.to_path_buf(), String::new())
+    } else {
+        (
+            typed.parent().map(Path::to_path_buf).unwrap_or_default(),
+            typed
+                .file_name()
+                .and_then(|s| s.to_str())
+                .unwrap_or("")
+                .to_owned(),
+        )
+    };
+    let search = if dir.as_os_str().is_empty() {
+        base.to_path_buf()
+    } else if dir.is_absolute() {
+        dir.clone()
+    } else {
+        base.join(&dir)
+    };
+    let Ok(read) = std::fs::read_dir(&search) else {
+        return input.to_owned();
+    };
+    let mut names: Vec<(String, bool)> = read
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_owned();
+            let is_dir = e.file_type().ok()?.is_dir();
+            (name.starts_with(&prefix) && !name.starts_with('.')).then_some((name, is_dir))
+        })
+        .collect();
+    names.sort();
+    let Some((first, first_dir)) = names.first().cloned() else {
+        return input.to_owned();
+    };
+    let mut common = first.clone();
+    for (n, _) in &names[1..] {
+        while !n.starts_with(&common) {
+            common.pop();
+        }
+    }
+    let mut out = if dir.as_os_str().is_empty() {
+        common.clone()
+    } else {
+        dir.join(&common).to_string_lossy().into_owned()
+    };
+    if names.len() == 1 && first_dir {
+        out.push('/');
+    }
+    out
+}
+
+impl FilePopup {
+    pub fn open(dir: &Path, field: Field, kind: PhotoKind) -> FilePopup {
+        let (entries, problem) = match list_images(dir) {
+            Ok(e) => (e, None),
+            Err(e) => (
+                Vec::new(),
+                Some(format!(
+                    "无法读取照片文件夹 {}：{e}（可直接输入照片路径）",
+                    dir.display()
+                )),
+            ),
+        };
+        FilePopup {
+            field,
+            kind,
+            dir: dir.to_owned(),
+            entries,
+            input: String::new(),
+            selected: 0,
+            closed: false,
+            problem,
+        }
+    }
+
+    /// The folder's images whose names contain what was typed.
+    pub fn visible(&self) -> Vec<&PathBuf> {
+        self.entries
+            .iter()
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.to_lowercase().contains(&self.input.to_lowercase()))
+            })
+            .collect()
+    }
+
+    /// Handle a key; `Some((field, path))` when a file was chosen.
+    pub fn on_key(&mut self, key: KeyEvent) -> Option<(Field, PathBuf)> {
+        match key.code {
+            KeyCode::Esc => self.closed = true,
+            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down => {
+                self.selected = (self.selected + 1).min(self.visible().len().saturating_sub(1))
+            }
+            KeyCode::Backspace => {
+                self.input.pop();
+                self.selected = 0;
+            }
+            KeyCode::Tab => {
+                self.input = complete_path(&self.input, &self.dir);
+                self.selected = 0;
+            }
+            KeyCode::Enter => {
+                let typed = self.typed_path();
+                if let Some(p) = typed.filter(|p| p.is_file()) {
+                    return Some((self.field, p));
+                }
+                if let Some(p) = self.visible().get(self.selected) {
+                    return Some((self.field, (*p).clone()));
+                }
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.input.push(c);
+                self.selected = 0;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// The typed text as a path (relative paths are in the photo folder).
+    fn typed_path(&self) -> Option<PathBuf> {
+        let t = self.input.trim();
+        if t.is_empty() {
+            return None;
+        }
+        let p = Path::new(t);
+        Some(if p.is_absolute() {
+            p.to_owned()
+        } else {
+            self.dir.join(p)
+        })
+    }
+}
+
+/// Read a photo from disk and store it; the error says in Chinese what is wrong.
+pub fn import(store: &Store, path: &Path, kind: PhotoKind) -> Result<PhotoRef, String> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("无法读取 {shown}：{e}"))?;
+    if meta.len() == 0 {
+        return Err(format!("{shown} 是空文件（0 字节）：请重新拍摄或扫描"));
+    }
+    if meta.len() > MAX_PHOTO_BYTES {
+        return Err(format!(
+            "{shown} 有 {:.1} MB，超过 {} MB 上限：请换一张或先压缩",
+            meta.len() as f64 / 1_048_576.0,
+            MAX_PHOTO_BYTES / 1_048_576
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("无法读取 {shown}：{e}"))?;
+    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("无法读取 {shown}：{e}"))?;
+    let media_type = match reader.format() {
+        Some(image::ImageFormat::Jpeg) => "image/jpeg",
+        Some(image::ImageFormat::Png) => "image/png",
+        _ => return Err(format!("{shown} 不是 JPEG 或 PNG 图片：请选择照片文件")),
+    };
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| format!("{shown} 图片已损坏或无法识别（{e}）：请重新拍摄或扫描"))?;
+    let sha256 = store
+        .put_photo(&bytes, kind, media_type, width, height)
+        .map_err(|e| format!("保存照片失败：{e}"))?;
+    tracing::info!(kind = kind.key(), width, height, "photo imported");
+    Ok(PhotoRef {
+        sha256,
+        source_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completion_extends_to_the_common_prefix() {
+        let dir = tempfile::TempDir::new().unwrap();
+        for name in ["photo-2026-a.jpg", "photo-2026-b.jpg", "other.png"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("scans")).unwrap();
+        assert_eq!(complete_path("ph", dir.path()), "photo-2026-");
+        assert_eq!(complete_path("ot", dir.path()), "other.png");
+        assert_eq!(complete_path("sc", dir.path()), "scans/");
+        assert_eq!(complete_path("zz", dir.path()), "zz");
+    }
+
+    #[test]
+    fn the_newest_image_comes_first_and_others_are_ignored() {
+        let dir = tempfile::TempDir::new().unwrap();
+        std::fs::write(dir.path().join("old.jpg"), b"x").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("old.jpg"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        std::fs::write(dir.path().join("new.JPG"), b"x").unwrap();
+        let names: Vec<_> = list_images(dir.path())
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["new.JPG", "old.jpg"]);
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_a_reason() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+        let empty = dir.path().join("empty.jpg");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(
+            import(&store, &empty, PhotoKind::IdFront)
+                .unwrap_err()
+                .contains("空文件")
+        );
+        let text = dir.path().join("text.jpg");
+        std::fs::write(&text, b"this is not an image").unwrap();
+        assert!(
+            import(&store, &text, PhotoKind::IdFront)
+                .unwrap_err()
+                .contains("不是 JPEG 或 PNG")
+        );
+        let png = dir.path().join("ok.png");
+        image::RgbImage::new(40, 30).save(&png).unwrap();
+        let r = import(&store, &png, PhotoKind::IdFront).unwrap();
+        let p = store.photo(&r.sha256).unwrap().unwrap();
+        assert_eq!(
+            (p.width, p.height, p.media_type.as_str()),
+            (40, 30, "image/png")
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! The terminal wizard: terminal set-up and restore, the event loop, and logging to a file.
+//!
+//! The terminal is always restored: on quit, on error, and on panic (a hook restores it
+//! before the panic is reported, and the report goes to the log file too).
+
+pub mod app;
+pub mod draw;
+pub mod files;
+pub mod form;
+pub mod wizard;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::config::Settings;
+use crate::store::Store;
+
+/// The log file in the data directory.
+pub const LOG_FILE: &str = "sbk.log";
+
+/// Send `tracing` output to `data_dir/sbk.log` (no colours; level from `SBK_LOG`, default info).
+/// Personal data is never logged: only ids, field names, counts and states.
+pub fn init_logging(data_dir: &Path) -> std::io::Result<()> {
+    crate::store::create_private_dir(data_dir)?;
+    let path = data_dir.join(LOG_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    crate::store::restrict_to_owner(&path)?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SBK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+    Ok(())
+}
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Open the wizard. Returns an error message for the clerk if it cannot start.
+pub fn run(settings: &mut Settings) -> Result<(), String> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err("sbk 向导需要在终端中运行（脚本请用 sbk drafts …、sbk check …）".into());
+    }
+    init_logging(&settings.data_dir).map_err(|e| {
+        format!(
+            "无法在数据目录 {} 中写日志：{e}",
+            settings.data_dir.display()
+        )
+    })?;
+    let operator = settings.operator_or_prompt().map_err(|e| e.to_string())?;
+    let store = Store::open_dir(&settings.data_dir).map_err(|e| e.to_string())?;
+    tracing::info!(data_dir = %settings.data_dir.display(), "wizard starting");
+
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        tracing::error!(%info, "panic");
+        default_hook(info);
+    }));
+
+    enable_raw_mode().map_err(|e| format!("无法设置终端：{e}"))?;
+    let setup = crossterm::execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        EnableMouseCapture
+    );
+    let result = setup
+        .map_err(|e| format!("无法设置终端：{e}"))
+        .and_then(|()| {
+            let mut app = app::App::new(store, operator, settings.photo_dir.clone());
+            app.resume();
+            event_loop(&mut app)
+        });
+    restore_terminal();
+    let _ = std::io::stdout().flush();
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "wizard stopped");
+    } else {
+        tracing::info!("wizard closed");
+    }
+    result
+}
+
+fn event_loop(app: &mut app::App) -> Result<(), String> {
+    let backend = CrosstermBackend::new(std::io::stdout());
+    let mut terminal = Terminal::new(backend).map_err(|e| format!("无法打开终端：{e}"))?;
+    terminal.clear().map_err(|e| e.to_string())?;
+    while !app.quit {
+        terminal
+            .draw(|frame| draw::draw(frame, app))
+            .map_err(|e| format!("绘制失败：{e}"))?;
+        // Wake up now and then even without input, so background state (the sync issue's
+        // worker) can be shown; a resize arrives as an event and is redrawn.
+        if crossterm::event::poll(Duration::from_millis(500)).map_err(|e| e.to_string())? {
+            let event = crossterm::event::read().map_err(|e| e.to_string())?;
+            app.on_event(event);
+        }
+    }
+    Ok(())
+}

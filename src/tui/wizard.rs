@@ -1,0 +1,550 @@
+//! The wizard: one application, one step at a time. Every change is written to the model
+//! and saved at once; the text editor only mirrors the focused field while it is edited.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui_textarea::{CursorMove, TextArea};
+
+use super::app::{App, Popup, Screen};
+use super::form::{self, Button, Input, Row};
+use crate::domain::{Application, Eligibility, Field, Step, StepState, validate};
+
+/// Which page of the wizard is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Step(Step),
+    /// 办事进度 (screen 8).
+    Progress,
+}
+
+pub struct Wizard {
+    pub app: Application,
+    pub page: Page,
+    /// Index into the current step's rows.
+    pub focus: usize,
+    /// The editor of the focused text field, if it is one.
+    pub editor: Option<TextArea<'static>>,
+    /// Fields the clerk has left; their problems are shown.
+    pub touched: HashSet<Field>,
+    /// Shown on the progress page right after submitting.
+    pub banner: Option<String>,
+    /// How far the review page's summary is scrolled.
+    pub scroll: u16,
+}
+
+/// A filterable list for a choice field.
+pub struct ChoicePopup {
+    pub field: Field,
+    pub options: Vec<(String, String)>,
+    pub filter: String,
+    pub selected: usize,
+}
+
+impl ChoicePopup {
+    pub fn visible(&self) -> Vec<&(String, String)> {
+        self.options
+            .iter()
+            .filter(|(c, l)| form::option_matches(c, l, &self.filter))
+            .collect()
+    }
+}
+
+/// The first step that is not complete (where a resumed draft continues).
+pub fn first_unfinished_step(app: &Application, today: NaiveDate) -> Step {
+    let report = validate(app, today);
+    Step::ALL
+        .into_iter()
+        .find(|s| report.step_state(*s) != StepState::Complete)
+        .unwrap_or(Step::Review)
+}
+
+impl Wizard {
+    pub fn new(app: Application, page: Page) -> Wizard {
+        let mut w = Wizard {
+            app,
+            page,
+            focus: 0,
+            editor: None,
+            touched: HashSet::new(),
+            banner: None,
+            scroll: 0,
+        };
+        w.sync_editor();
+        w
+    }
+
+    pub fn rows(&self) -> Vec<Row> {
+        match self.page {
+            Page::Step(step) => form::rows(step, &self.app),
+            Page::Progress => Vec::new(),
+        }
+    }
+
+    pub fn focused(&self) -> Option<Row> {
+        self.rows().get(self.focus).copied()
+    }
+
+    /// Create the editor for the focused field if it is a text field; drop it otherwise.
+    fn sync_editor(&mut self) {
+        self.editor = match self.focused() {
+            Some(Row {
+                field,
+                input: Input::Text | Input::Date,
+            }) if self.app.status.is_editable() => {
+                let mut ta = TextArea::new(vec![form::text_of(&self.app, field)]);
+                ta.move_cursor(CursorMove::End);
+                ta.set_cursor_line_style(ratatui::style::Style::default());
+                Some(ta)
+            }
+            _ => None,
+        };
+    }
+}
+
+impl App {
+    fn wizard(&mut self) -> Option<&mut Wizard> {
+        match &mut self.screen {
+            Screen::Wizard(w) => Some(w),
+            Screen::Home(_) => None,
+        }
+    }
+
+    /// Save the wizard's application; show why if it cannot be saved.
+    pub(super) fn save_wizard(&mut self) {
+        let Screen::Wizard(w) = &mut self.screen else {
+            return;
+        };
+        if !w.app.status.is_editable() {
+            return;
+        }
+        if let Err(e) = self.store.save(&mut w.app) {
+            let msg = format!("保存失败：{e}");
+            self.fail(msg);
+        }
+    }
+
+    /// Leave the focused field: tidy it, mark it touched, save.
+    fn leave_field(&mut self) {
+        let today = self.today();
+        if let Some(w) = self.wizard()
+            && let Some(row) = w.focused()
+        {
+            if matches!(row.input, Input::Text | Input::Date) {
+                form::on_leave(&mut w.app, row.field, today);
+            }
+            w.touched.insert(row.field);
+        }
+        self.save_wizard();
+    }
+
+    fn move_focus(&mut self, forward: bool) {
+        self.leave_field();
+        if let Some(w) = self.wizard() {
+            let n = w.rows().len();
+            if n > 0 {
+                w.focus = if forward {
+                    (w.focus + 1) % n
+                } else {
+                    (w.focus + n - 1) % n
+                };
+            }
+            w.sync_editor();
+        }
+    }
+
+    /// Go to another step (or the progress page), leaving the current field first.
+    pub(super) fn goto(&mut self, page: Page) {
+        self.leave_field();
+        if let Some(w) = self.wizard() {
+            if let Page::Step(old) = w.page {
+                // Leaving a step shows its problems: what is missing becomes visible.
+                for row in form::rows(old, &w.app) {
+                    w.touched.insert(row.field);
+                }
+            }
+            w.page = page;
+            w.focus = 0;
+            w.sync_editor();
+        }
+        if let Screen::Wizard(w) = &self.screen {
+            self.remember_page(w);
+        }
+    }
+
+    fn step_by(&mut self, forward: bool) {
+        let Some(w) = self.wizard() else { return };
+        let Page::Step(step) = w.page else { return };
+        let i = Step::ALL.iter().position(|s| *s == step).unwrap_or(0);
+        if forward && step == Step::Disclaimer && w.app.consents.disclaimer_agreed_at.is_none() {
+            self.fail("请先阅读免责声明并勾选“我同意”（空格键勾选），才能继续");
+            return;
+        }
+        let next = if forward { i + 1 } else { i.wrapping_sub(1) };
+        if let Some(s) = Step::ALL.get(next) {
+            self.goto(Page::Step(*s));
+        }
+    }
+
+    pub(super) fn on_wizard_key(&mut self, key: KeyEvent) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(w) = self.wizard() else { return };
+        let focused = w.focused();
+        let editing = w.editor.is_some();
+        let page = w.page;
+        match key.code {
+            KeyCode::Esc => {
+                self.leave_field();
+                self.go_home();
+            }
+            // On the review page ↑↓ scroll the summary; Tab moves between tick and button.
+            KeyCode::Down if page == Page::Step(Step::Review) => {
+                w.scroll = w.scroll.saturating_add(1)
+            }
+            KeyCode::Up if page == Page::Step(Step::Review) => {
+                w.scroll = w.scroll.saturating_sub(1)
+            }
+            KeyCode::Tab => self.move_focus(true),
+            KeyCode::BackTab => self.move_focus(false),
+            KeyCode::Down if !ctrl => self.move_focus(true),
+            KeyCode::Up if !ctrl => self.move_focus(false),
+            KeyCode::PageDown => self.step_by(true),
+            KeyCode::PageUp => self.step_by(false),
+            KeyCode::Char('n') if ctrl => self.step_by(true),
+            KeyCode::Char('p') if ctrl => self.step_by(false),
+            KeyCode::Char('s') if ctrl => {
+                self.leave_field();
+                if self.notice.as_ref().is_none_or(|n| !n.error) {
+                    self.notify("已保存（每次修改都会自动保存）");
+                }
+            }
+            KeyCode::Char('?') if !editing => self.popup = Some(Popup::Help),
+            KeyCode::Char(c @ '1'..='6') if page == Page::Step(Step::Review) && !editing => {
+                let n = c as u8 - b'0';
+                if let Some(s) = Step::ALL.iter().find(|s| s.number() == n) {
+                    self.goto(Page::Step(*s));
+                }
+            }
+            KeyCode::Char('e') if page == Page::Progress => self.edit_returned(),
+            KeyCode::Enter if editing => self.move_focus(true),
+            KeyCode::Enter | KeyCode::Char(' ') if !editing => {
+                if let Some(row) = focused {
+                    self.activate(row, key.code == KeyCode::Enter);
+                }
+            }
+            _ if editing => self.edit(key),
+            _ => {}
+        }
+    }
+
+    /// A key for the focused text field.
+    fn edit(&mut self, key: KeyEvent) {
+        let Some(w) = self.wizard() else { return };
+        let Some(row) = w.focused() else { return };
+        let Some(editor) = w.editor.as_mut() else {
+            return;
+        };
+        // Only single-line editing: newlines never get in.
+        if key.code == KeyCode::Enter
+            || (key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('m'))
+        {
+            return;
+        }
+        if editor.input(key) {
+            let text = editor.lines().first().cloned().unwrap_or_default();
+            form::set_text(&mut w.app, row.field, &text);
+            self.save_wizard();
+        }
+    }
+
+    pub(super) fn paste_into_field(&mut self, text: &str) {
+        let Some(w) = self.wizard() else { return };
+        let Some(row) = w.focused() else { return };
+        let Some(editor) = w.editor.as_mut() else {
+            return;
+        };
+        if editor.insert_str(text) {
+            let text = editor.lines().first().cloned().unwrap_or_default();
+            form::set_text(&mut w.app, row.field, &text);
+            self.save_wizard();
+        }
+    }
+
+    /// Enter or Space on a field that is not text.
+    fn activate(&mut self, row: Row, enter: bool) {
+        let now = self.now();
+        let today = self.today();
+        let photo_dir = self.photo_dir.clone();
+        let Some(w) = self.wizard() else { return };
+        if !w.app.status.is_editable() {
+            return;
+        }
+        match row.input {
+            Input::Check => {
+                form::toggle(&mut w.app, row.field, now);
+                w.touched.insert(row.field);
+                self.save_wizard();
+            }
+            Input::Choice if enter || row.field == Field::Gender => {
+                let options = form::options(&w.app, row.field);
+                let current = form::current_code(&w.app, row.field);
+                let selected = options.iter().position(|(c, _)| *c == current).unwrap_or(0);
+                self.popup = Some(Popup::Choice(ChoicePopup {
+                    field: row.field,
+                    options,
+                    filter: String::new(),
+                    selected,
+                }));
+            }
+            Input::Photo(kind) => {
+                self.popup = Some(Popup::Files(super::files::FilePopup::open(
+                    &photo_dir, row.field, kind,
+                )));
+            }
+            Input::Button(Button::CheckEligibility) => {
+                w.touched.insert(Field::Name);
+                w.touched.insert(Field::IdNumber);
+                let report = validate(&w.app, today);
+                let blocking: Vec<_> = report
+                    .for_step(Step::Applicant)
+                    .filter(|p| p.blocks_submission() && p.field != Field::Eligibility)
+                    .map(|p| format!("{}：{}", p.field.label(), p.message))
+                    .collect();
+                if let Some(first) = blocking.first() {
+                    let msg = format!("还不能校验：{first}");
+                    self.fail(msg);
+                    return;
+                }
+                // No central API is configured: the check waits (待校验) and runs
+                // automatically before delivery.
+                w.app.eligibility = Eligibility::Pending { requested_at: now };
+                w.touched.insert(Field::Eligibility);
+                self.save_wizard();
+                self.notify("当前离线：已标记为待校验，联网后提交前会自动进行资格校验");
+            }
+            Input::Button(Button::SameAsApplicant) => {
+                w.app.fill_recipient_from_applicant();
+                self.save_wizard();
+                self.notify("已按申领人信息填写收件人（只填了空着的项，请核对）");
+            }
+            Input::Button(Button::Submit) => self.try_submit(),
+            _ => {}
+        }
+    }
+
+    fn try_submit(&mut self) {
+        let today = self.today();
+        let Some(w) = self.wizard() else { return };
+        let report = validate(&w.app, today);
+        if report.is_ready_to_submit() {
+            self.popup = Some(Popup::ConfirmSubmit(true));
+            return;
+        }
+        for p in &report.problems {
+            w.touched.insert(p.field);
+        }
+        let blocking: Vec<_> = report
+            .problems
+            .iter()
+            .filter(|p| p.blocks_submission())
+            .collect();
+        let first = blocking[0];
+        let msg = format!(
+            "还不能提交：还有 {} 项需要处理。第一项在第 {} 步“{}”：{}——{}",
+            blocking.len(),
+            first.field.step().number(),
+            first.field.step().title(),
+            first.field.label(),
+            first.message
+        );
+        self.fail(msg);
+    }
+
+    pub(super) fn confirm_submit(&mut self) {
+        let today = self.today();
+        let operator = self.operator.clone();
+        let Screen::Wizard(w) = &mut self.screen else {
+            return;
+        };
+        let id = w.app.id;
+        match self.store.submit(id, &operator, today) {
+            Ok(_) => {
+                tracing::info!(application = %id, "submitted to the outbox");
+                if let Ok(app) = self.store.get(id) {
+                    w.app = app;
+                }
+                w.banner = Some(
+                    "您已完成个人申领业务办理。当前离线：申请已保存在待同步队列，联网后自动提交到社保卡系统。\
+                     请在工作台或本页“办事进度”中查看办事进度。"
+                        .into(),
+                );
+                self.goto(Page::Progress);
+            }
+            Err(e) => self.fail(format!("提交失败：{e}")),
+        }
+    }
+
+    /// On the progress page of a returned application: back to editing.
+    fn edit_returned(&mut self) {
+        let today = self.today();
+        let Some(w) = self.wizard() else { return };
+        if w.app.status.is_editable() {
+            let step = first_unfinished_step(&w.app, today);
+            self.goto(Page::Step(step));
+        }
+    }
+
+    pub(super) fn on_popup_key(&mut self, key: KeyEvent) {
+        let today = self.today();
+        let Some(popup) = self.popup.as_mut() else {
+            return;
+        };
+        match popup {
+            Popup::Help => self.popup = None,
+            Popup::ConfirmSubmit(yes) => match key.code {
+                KeyCode::Left | KeyCode::Right | KeyCode::Tab | KeyCode::BackTab => *yes = !*yes,
+                KeyCode::Enter if *yes => {
+                    self.popup = None;
+                    self.confirm_submit();
+                }
+                KeyCode::Enter | KeyCode::Esc => self.popup = None,
+                _ => {}
+            },
+            Popup::ConfirmWithdraw(id, yes) => match key.code {
+                KeyCode::Left | KeyCode::Right | KeyCode::Tab | KeyCode::BackTab => *yes = !*yes,
+                KeyCode::Enter if *yes => {
+                    let id = *id;
+                    self.popup = None;
+                    self.withdraw(id);
+                }
+                KeyCode::Enter | KeyCode::Esc => self.popup = None,
+                _ => {}
+            },
+            Popup::Choice(choice) => match key.code {
+                KeyCode::Esc => self.popup = None,
+                KeyCode::Up => choice.selected = choice.selected.saturating_sub(1),
+                KeyCode::Down => {
+                    choice.selected =
+                        (choice.selected + 1).min(choice.visible().len().saturating_sub(1))
+                }
+                KeyCode::Backspace => {
+                    choice.filter.pop();
+                    choice.selected = 0;
+                }
+                KeyCode::Enter => {
+                    let picked = choice
+                        .visible()
+                        .get(choice.selected)
+                        .map(|(c, _)| c.clone());
+                    let field = choice.field;
+                    self.popup = None;
+                    if let Some(code) = picked
+                        && let Screen::Wizard(w) = &mut self.screen
+                    {
+                        form::choose(&mut w.app, field, &code, today);
+                        w.touched.insert(field);
+                        self.save_wizard();
+                    }
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    choice.filter.push(c);
+                    choice.selected = 0;
+                }
+                _ => {}
+            },
+            Popup::Files(files) => {
+                if let Some((field, path)) = files.on_key(key) {
+                    self.popup = None;
+                    self.import_photo(field, &path);
+                } else if files.closed {
+                    self.popup = None;
+                }
+            }
+        }
+    }
+
+    fn import_photo(&mut self, field: Field, path: &std::path::Path) {
+        let kind = match field {
+            Field::IdFrontPhoto => crate::store::PhotoKind::IdFront,
+            Field::IdBackPhoto => crate::store::PhotoKind::IdBack,
+            _ => crate::store::PhotoKind::CardPhoto,
+        };
+        match super::files::import(&self.store, path, kind) {
+            Ok(photo) => {
+                let Screen::Wizard(w) = &mut self.screen else {
+                    return;
+                };
+                let slot = match field {
+                    Field::IdFrontPhoto => &mut w.app.photos.id_front,
+                    Field::IdBackPhoto => &mut w.app.photos.id_back,
+                    _ => &mut w.app.photos.card_photo,
+                };
+                *slot = Some(photo);
+                w.touched.insert(field);
+                self.save_wizard();
+                self.notify(format!("已导入{}", field.label()));
+            }
+            Err(message) => self.fail(message),
+        }
+    }
+
+    pub(super) fn on_mouse(&mut self, mouse: MouseEvent) {
+        if self.popup.is_some() {
+            return;
+        }
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let hit = self
+                    .hits
+                    .borrow()
+                    .iter()
+                    .find(|(r, _)| {
+                        r.contains(ratatui::layout::Position::new(mouse.column, mouse.row))
+                    })
+                    .map(|(_, i)| *i);
+                if let Some(i) = hit {
+                    self.click(i);
+                }
+            }
+            MouseEventKind::ScrollDown => self.on_key_code(KeyCode::Down),
+            MouseEventKind::ScrollUp => self.on_key_code(KeyCode::Up),
+            _ => {}
+        }
+    }
+
+    fn on_key_code(&mut self, code: KeyCode) {
+        self.on_event(crossterm::event::Event::Key(KeyEvent::new(
+            code,
+            KeyModifiers::NONE,
+        )));
+    }
+
+    /// A click on the row with index `i` of the current list (home) or step (wizard).
+    fn click(&mut self, i: usize) {
+        match &mut self.screen {
+            Screen::Home(home) => {
+                if home.selected == i {
+                    self.on_key_code(KeyCode::Enter);
+                } else {
+                    home.selected = i;
+                }
+            }
+            Screen::Wizard(w) => {
+                if w.focus == i {
+                    if let Some(row) = w.focused()
+                        && !matches!(row.input, Input::Text | Input::Date)
+                    {
+                        self.activate(row, true);
+                    }
+                } else {
+                    self.leave_field();
+                    if let Some(w) = self.wizard() {
+                        w.focus = i;
+                        w.sync_editor();
+                    }
+                }
+            }
+        }
+    }
+}
