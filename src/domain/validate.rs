@@ -41,6 +41,14 @@ impl Step {
         self as u8 + 1
     }
 
+    /// A short title for the step bar (four characters at most).
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Step::Applicant => "申领人",
+            other => other.title(),
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Step::Disclaimer => "免责声明",

@@ -235,14 +235,12 @@ fn draw_step_bar(frame: &mut Frame, w: &Wizard, report: &Report, area: Rect) {
         } else {
             Style::default()
         };
-        spans.push(Span::styled(
-            format!(
-                "{}{}",
-                step.number(),
-                step.title().chars().take(4).collect::<String>()
-            ),
-            style,
-        ));
+        let label = if w.page == Page::Progress {
+            step.number().to_string()
+        } else {
+            format!("{}{}", step.number(), step.short_title())
+        };
+        spans.push(Span::styled(label, style));
         spans.push(Span::styled(mark, mark_style));
         spans.push(Span::raw(" "));
     }
@@ -415,13 +413,22 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
             }
         }
     }
-    // What this step still lacks.
+    // What this step still lacks, or what is wrong in it.
+    let errors = report
+        .for_step(step)
+        .filter(|p| p.kind == ProblemKind::Invalid)
+        .count();
     let missing_fields: Vec<&str> = report
         .for_step(step)
         .filter(|p| p.kind == ProblemKind::Missing)
         .map(|p| p.field.label())
         .collect();
-    let text = if missing_fields.is_empty() {
+    let text = if errors > 0 {
+        Span::styled(
+            format!(" 本步有 {errors} 处错误，请按提示修改（也可先继续，草稿已保存）"),
+            Style::default().fg(Color::Red),
+        )
+    } else if missing_fields.is_empty() {
         Span::styled(
             " 本步已填完整。PageDown 下一步。",
             Style::default().fg(Color::Green),
@@ -446,7 +453,7 @@ fn draw_review(frame: &mut Frame, app: &App, w: &Wizard, report: &Report, area: 
     ])
     .areas(area);
     frame.render_widget(
-        Paragraph::new(" 第 7 步  确认提交：请与申领人逐项核对，按组号（1–6）返回修改")
+        Paragraph::new(" 第 7 步  确认提交：与申领人逐项核对，按组号 1–6 返回修改")
             .style(Style::default().add_modifier(Modifier::BOLD)),
         title,
     );
@@ -468,14 +475,34 @@ fn draw_review(frame: &mut Frame, app: &App, w: &Wizard, report: &Report, area: 
             .iter()
             .map(|(f, v)| format!("{}：{}", f.label(), v))
             .collect();
-        lines.push(Line::from(format!("     {}", cells.join("  "))));
+        lines.extend(
+            pack(&cells, groups.width as usize, 5)
+                .into_iter()
+                .map(Line::from),
+        );
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((w.scroll, 0)),
-        groups,
-    );
+    let overflow = lines.len().saturating_sub(groups.height as usize);
+    let scroll = (w.scroll as usize).min(overflow);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), groups);
+    if overflow > 0 {
+        let more = if scroll < overflow {
+            "↓ 还有内容（↑↓ 滚动）"
+        } else {
+            "↑ 已到末尾"
+        };
+        let width = more.width() as u16;
+        // On the title row's right end, where it hides nothing.
+        let r = Rect::new(
+            title.x + title.width.saturating_sub(width + 1),
+            title.y,
+            width,
+            1,
+        );
+        frame.render_widget(
+            Paragraph::new(more).style(Style::default().fg(Color::Cyan)),
+            r,
+        );
+    }
     let rows = form::rows(Step::Review, &w.app);
     let mut action_lines = Vec::new();
     for (i, row) in rows.iter().enumerate() {
@@ -525,6 +552,35 @@ fn draw_review(frame: &mut Frame, app: &App, w: &Wizard, report: &Report, area: 
         )
     }));
     frame.render_widget(Paragraph::new(action_lines), actions);
+}
+
+/// Lay `cells` out in lines no wider than `width`, each indented by `indent` spaces; a
+/// cell wider than a line is split by characters.
+fn pack(cells: &[String], width: usize, indent: usize) -> Vec<String> {
+    let room = width.saturating_sub(indent + 1).max(10);
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for cell in cells {
+        let sep = if line.is_empty() { 0 } else { 2 };
+        if !line.is_empty() && line.width() + sep + cell.width() > room {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push_str("  ");
+        }
+        for c in cell.chars() {
+            if line.width() + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) > room {
+                out.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out.into_iter()
+        .map(|l| format!("{}{l}", " ".repeat(indent)))
+        .collect()
 }
 
 fn draw_progress(frame: &mut Frame, app: &App, w: &Wizard, area: Rect) {
@@ -593,8 +649,12 @@ fn key_hints(app: &App) -> String {
         Screen::Home(_) => " n 新建  Enter 打开  / 搜索  w 撤回  F1 帮助  q 退出".into(),
         Screen::Wizard(w) => match w.page {
             Page::Progress => " Esc 返回工作台  e 修改（已退回时）  F1 帮助".into(),
-            Page::Step(Step::Review) => " Tab 切换  空格 勾选  Enter 提交  1–6 返回修改  PgUp 上一步  Esc 工作台  F1 帮助".into(),
-            Page::Step(_) => " Tab/↓ 下一项  Enter 选择  空格 勾选  PgDn/PgUp 换步  Ctrl-S 保存  Esc 工作台  F1 帮助".into(),
+            Page::Step(Step::Review) => {
+                " Tab 切换 空格 勾选 Enter 提交 1–6 回去修改 ↑↓ 滚动 Esc 工作台 F1 帮助".into()
+            }
+            Page::Step(_) => {
+                " Tab/↓ 下一项 Enter 选择 空格 勾选 PgDn/PgUp 换步 Esc 工作台 F1 帮助".into()
+            }
         },
     }
 }

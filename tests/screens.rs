@@ -1,0 +1,271 @@
+//! Every screen drawn into ratatui's TestBackend and compared with its snapshot: each
+//! wizard step empty, half-filled, with errors and complete; the home screen; the popups.
+//! Keys go through `App::on_event` as the terminal's would.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sbk_counter::domain::synthetic::{Rng, application};
+use sbk_counter::domain::{Application, Field, PhotoRef, Status, Step};
+use sbk_counter::store::{Operator, PhotoKind, Store};
+use sbk_counter::tui::app::{App, Screen};
+use sbk_counter::tui::draw::draw;
+use sbk_counter::tui::wizard::Page;
+use tempfile::TempDir;
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap()
+}
+
+fn new_app() -> (TempDir, App) {
+    let dir = TempDir::new().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let store = Store::open_dir(&dir.path().join("data")).unwrap();
+    let operator = Operator {
+        id: "C001".into(),
+        name: "李娜".into(),
+    };
+    let mut app = App::new(store, operator, photos);
+    app.fixed_now = Some(now());
+    (dir, app)
+}
+
+/// The screen as plain text: each wide (CJK) character once, trailing spaces trimmed.
+fn render(app: &App, width: u16, height: u16) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| draw(f, app)).unwrap();
+    let buf = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..height {
+        let mut line = String::new();
+        let mut x = 0;
+        while x < width {
+            let symbol = buf[(x, y)].symbol();
+            line.push_str(symbol);
+            x += symbol.width().max(1) as u16;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn snapshot(name: &str, screen: String) {
+    insta::with_settings!({
+        filters => vec![
+            (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]"),
+            (r"照片文件夹 \S+ ", "照片文件夹 [dir] "),
+        ],
+        prepend_module_to_snapshot => false,
+    }, {
+        insta::assert_snapshot!(name, screen);
+    });
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_event(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// The documented example, stored with real (deterministic) photos.
+fn complete(store: &Store) -> Application {
+    let mut app: Application =
+        serde_json::from_str(include_str!("../docs/application-example.json")).unwrap();
+    app.status = Status::Draft;
+    for (slot, kind, name) in [
+        (&mut app.photos.card_photo, PhotoKind::CardPhoto, "card.jpg"),
+        (&mut app.photos.id_front, PhotoKind::IdFront, "front.jpg"),
+        (&mut app.photos.id_back, PhotoKind::IdBack, "back.jpg"),
+    ] {
+        let sha = store
+            .put_photo(name.as_bytes(), kind, "image/jpeg", 358, 441)
+            .unwrap();
+        *slot = Some(PhotoRef {
+            sha256: sha,
+            source_name: Some(name.into()),
+        });
+    }
+    app
+}
+
+fn half_filled(store: &Store) -> Application {
+    let mut app = complete(store);
+    app.applicant.ethnicity.clear();
+    app.residence.address.clear();
+    app.applicant.mobile = "1380013".into();
+    app.photos.id_back = None;
+    app.photos.card_photo = None;
+    app.pickup.mail.postcode.clear();
+    app.consents.declaration_agreed_at = None;
+    app.consents.identity_verified_in_person_at = None;
+    app
+}
+
+fn with_errors(store: &Store) -> Application {
+    let mut app = complete(store);
+    app.applicant.id_number = "110105194912310021".into();
+    app.applicant.gender = Some(sbk_counter::domain::Gender::Male);
+    app.applicant.id_valid_until = sbk_counter::domain::ValidUntil::Date("2020-05-01".into());
+    app.applicant.mobile = "12800138000".into();
+    app.residence.address = "北京".into();
+    app.pickup.mail.postcode = "2000".into();
+    app.pickup.mail.recipient_mobile = "1390013".into();
+    app
+}
+
+fn show(app: &mut App, application: Application, step: Step, touch_all: bool) {
+    app.store
+        .create(&application, &app.operator.clone())
+        .unwrap();
+    app.open(application, Page::Step(step));
+    if touch_all && let Screen::Wizard(w) = &mut app.screen {
+        for p in sbk_counter::domain::validate(&w.app, app.fixed_now.unwrap().date_naive()).problems
+        {
+            w.touched.insert(p.field);
+        }
+    }
+}
+
+#[test]
+fn every_step_in_every_state() {
+    for step in Step::ALL {
+        for state in ["empty", "half", "errors", "complete"] {
+            let (_dir, mut app) = new_app();
+            let application = match state {
+                "empty" => Application::new(now()),
+                "half" => half_filled(&app.store),
+                "errors" => with_errors(&app.store),
+                _ => complete(&app.store),
+            };
+            show(&mut app, application, step, state != "empty");
+            snapshot(
+                &format!("step{}_{step:?}_{state}", step.number()),
+                render(&app, 80, 24),
+            );
+        }
+    }
+}
+
+#[test]
+fn home_screen_empty_listed_and_searched() {
+    let (_dir, mut app) = new_app();
+    snapshot("home_empty", render(&app, 80, 24));
+
+    let mut rng = Rng::new(8);
+    let statuses = [
+        Status::Draft,
+        Status::Queued,
+        Status::Delivered,
+        Status::Accepted,
+        Status::Shipped,
+        Status::Returned,
+    ];
+    let apps: Vec<Application> = (0..12)
+        .map(|i| {
+            let mut a = application(&mut rng, now(), 10 * i);
+            a.status = statuses[i as usize % statuses.len()];
+            if a.status != Status::Draft && a.status != Status::Queued {
+                a.application_number = Some(format!("SBK2026{:06}", 1000 + i));
+            }
+            a
+        })
+        .collect();
+    let op = app.operator.clone();
+    app.store.create_batch(&apps, &op).unwrap();
+    app.refresh_home();
+    key(&mut app, KeyCode::Down);
+    snapshot("home_listed", render(&app, 80, 24));
+    snapshot("home_listed_wide", render(&app, 120, 30));
+
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "w");
+    snapshot("home_search_pinyin", render(&app, 80, 24));
+}
+
+#[test]
+fn popups() {
+    let (dir, mut app) = new_app();
+    show(&mut app, Application::new(now()), Step::BasicInfo, false);
+    // District list narrowed by pinyin initials.
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Tab);
+    }
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "cy");
+    snapshot("popup_district_filtered", render(&app, 80, 24));
+    key(&mut app, KeyCode::Enter);
+    snapshot("basic_info_district_chosen", render(&app, 80, 24));
+
+    key(&mut app, KeyCode::F(1));
+    snapshot("popup_help_basic_info", render(&app, 80, 24));
+    key(&mut app, KeyCode::Esc);
+
+    // The photo folder, newest first.
+    let photos = dir.path().join("photos");
+    for (i, name) in ["old.jpg", "middle.png", "newest.jpg"].iter().enumerate() {
+        let p = photos.join(name);
+        std::fs::write(&p, b"x").unwrap();
+        let t =
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_790_000_000 + i as u64 * 60);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+    let (_dir2, mut app2) = new_app();
+    app2.photo_dir = photos;
+    show(
+        &mut app2,
+        Application::new(now()),
+        Step::IdentityPhotos,
+        false,
+    );
+    key(&mut app2, KeyCode::Enter);
+    snapshot("popup_photo_folder", render(&app2, 80, 24));
+
+    // The submit confirmation, and the result.
+    let (_dir3, mut app3) = new_app();
+    let ready = complete(&app3.store);
+    show(&mut app3, ready, Step::Review, false);
+    key(&mut app3, KeyCode::Tab);
+    key(&mut app3, KeyCode::Enter);
+    snapshot("popup_confirm_submit", render(&app3, 80, 24));
+    key(&mut app3, KeyCode::Enter);
+    snapshot("progress_after_submit", render(&app3, 80, 24));
+}
+
+#[test]
+fn submit_refused_while_incomplete_says_where() {
+    let (_dir, mut app) = new_app();
+    let half = half_filled(&app.store);
+    show(&mut app, half, Step::Review, false);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("还不能提交"), "{screen}");
+    snapshot("review_submit_refused", screen);
+    let Screen::Wizard(w) = &app.screen else {
+        panic!()
+    };
+    assert_eq!(w.app.status, Status::Draft, "nothing queued");
+    assert!(w.touched.contains(&Field::Ethnicity));
+}
+
+#[test]
+fn a_terminal_that_is_too_small_says_so() {
+    let (_dir, app) = new_app();
+    let screen = render(&app, 60, 20);
+    assert!(screen.contains("终端窗口太小"));
+    snapshot("too_small", screen);
+}
