@@ -108,7 +108,13 @@ pub fn run(settings: &mut Settings) -> Result<(), String> {
 fn event_loop(app: &mut app::App) -> Result<(), String> {
     let backend = CrosstermBackend::new(std::io::stdout());
     let mut terminal = Terminal::new(backend).map_err(|e| format!("无法打开终端：{e}"))?;
-    terminal.clear().map_err(|e| e.to_string())?;
+    // Not `terminal.clear()`: it asks the terminal for the cursor position, and a terminal
+    // that never answers (some serial consoles and SSH clients) would stop sbk starting.
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )
+    .map_err(|e| e.to_string())?;
     while !app.quit {
         terminal
             .draw(|frame| draw::draw(frame, app))

@@ -1,0 +1,288 @@
+//! The real `sbk` binary in a pseudo-terminal: keys in, the screen read back through a
+//! VT100 parser, the store checked afterwards.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use sbk_counter::domain::Status;
+use sbk_counter::store::Store;
+
+const TAB: &str = "\t";
+const ENTER: &str = "\r";
+const SPACE: &str = " ";
+const PAGE_DOWN: &str = "\x1b[6~";
+const CTRL_Q: &str = "\x11";
+
+struct Session {
+    _master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    /// Everything the program wrote, for checking the escape sequences themselves.
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Session {
+    fn start(dir: &Path) -> Session {
+        Session::start_sized(dir, 24, 80)
+    }
+
+    fn start_sized(dir: &Path, rows: u16, cols: u16) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_sbk"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("LANG", "C.UTF-8");
+        cmd.env("SBK_DATA_DIR", dir.join("data"));
+        cmd.env("SBK_CONFIG", dir.join("config.toml"));
+        cmd.env("SBK_PHOTO_DIR", dir.join("photos"));
+        cmd.env("SBK_OPERATOR_ID", "C001");
+        cmd.env("SBK_OPERATOR_NAME", "李娜");
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (sink, raw_sink) = (Arc::clone(&screen), Arc::clone(&raw));
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+                raw_sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Session {
+            _master: pty.master,
+            writer,
+            child,
+            screen,
+            raw,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Wait until `text` is on screen; fail with the screen if it never comes.
+    fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if self.contents().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        panic!("“{text}” never appeared. Screen:\n{}", self.contents());
+    }
+
+    /// Send keys, then give the wizard a moment to draw.
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    fn keys(&mut self, keys: &[&str]) {
+        for k in keys {
+            self.send(k);
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn png(path: &PathBuf, w: u32, h: u32) {
+    image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 180])
+    })
+    .save(path)
+    .unwrap();
+}
+
+fn photo_folder(dir: &Path) {
+    let photos = dir.join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    // Oldest first, so the newest (listed first) is the one a clerk just took.
+    for (i, (name, w, h)) in [
+        ("card.png", 358, 441),
+        ("id-back.png", 856, 540),
+        ("id-front.png", 856, 540),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let p = photos.join(name);
+        png(&p, w, h);
+        let t = std::time::SystemTime::now() - Duration::from_secs(300 - 60 * i as u64);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
+    let dir = tempfile::TempDir::new().unwrap();
+    photo_folder(dir.path());
+    let mut s = Session::start(dir.path());
+    s.wait_for("工作台");
+    s.send("n");
+    s.wait_for("免责声明");
+    s.keys(&[SPACE, PAGE_DOWN]);
+    s.wait_for("申领人与资格校验");
+    // A synthetic resident: 110105 19520314 004 → check character computed below.
+    let first17 = "11010519520314004";
+    let id = format!(
+        "{first17}{}",
+        sbk_counter::domain::id_number::check_character(first17)
+    );
+    s.send("赵淑珍");
+    s.keys(&[TAB, TAB]);
+    s.send(&id);
+    s.keys(&[TAB, SPACE, TAB, SPACE, TAB, ENTER]);
+    s.wait_for("待校验");
+    // ID photos: the newest is the front, the next the back.
+    s.keys(&[PAGE_DOWN, ENTER]);
+    s.wait_for("id-front.png");
+    s.send(ENTER);
+    s.wait_for("已导入身份证正面照片");
+    s.keys(&[TAB, ENTER]);
+    s.wait_for("导入身份证背面照片");
+    s.send("id-back");
+    s.send(ENTER);
+    s.wait_for("已导入身份证背面照片");
+    // Basic information; gender and birth date came from the ID number.
+    s.send(PAGE_DOWN);
+    s.wait_for("第 4 步");
+    s.send("2012/3/15");
+    s.send(TAB);
+    s.send("长期");
+    s.keys(&[TAB, TAB, TAB, TAB, ENTER]);
+    s.wait_for("选择民族");
+    s.send("man");
+    s.wait_for("满族");
+    s.keys(&[ENTER, TAB, ENTER]);
+    s.wait_for("选择常住地所在区");
+    s.send("hd");
+    s.keys(&[ENTER, TAB]);
+    s.send("海淀区学院路30号院5号楼1单元202");
+    s.send(TAB);
+    s.send("13912345678");
+    s.send(TAB);
+    s.wait_for("本步已填完整");
+    assert!(
+        s.contents().contains("1952-03-14"),
+        "birth date from the ID:\n{}",
+        s.contents()
+    );
+    // Card photo.
+    s.keys(&[PAGE_DOWN, ENTER]);
+    s.wait_for("导入制卡照片");
+    s.send("card");
+    s.send(ENTER);
+    s.wait_for("已导入制卡照片");
+    // Pickup: recipient same as applicant.
+    s.keys(&[PAGE_DOWN, TAB, ENTER]);
+    s.wait_for("已按申领人信息填写收件人");
+    // Review, tick, submit, confirm.
+    s.send(PAGE_DOWN);
+    s.wait_for("确认提交");
+    s.keys(&[SPACE, TAB, ENTER]);
+    s.wait_for("是否确认提交个人申领");
+    s.send(ENTER);
+    s.wait_for("您已完成个人申领业务办理");
+    s.wait_for("待同步");
+    s.send(CTRL_Q);
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "sbk exited with {status:?}");
+
+    let store = Store::open_dir(&dir.path().join("data")).unwrap();
+    let queued = store.list(Some(Status::Queued), 10, 0).unwrap();
+    assert_eq!(queued.len(), 1);
+    let app = store.get(queued[0].id).unwrap();
+    assert_eq!(app.applicant.name, "赵淑珍");
+    assert_eq!(app.applicant.id_number, id);
+    assert_eq!(app.applicant.birth_date, "1952-03-14");
+    assert_eq!(
+        app.applicant.gender,
+        Some(sbk_counter::domain::Gender::Female)
+    );
+    assert_eq!(app.applicant.id_valid_from, "2012-03-15");
+    assert_eq!(app.applicant.ethnicity, "11", "满族");
+    assert_eq!(app.residence.district, "110108", "海淀区");
+    assert_eq!(app.pickup.mail.recipient_name, "赵淑珍");
+    assert_eq!(app.pickup.mail.postcode, "100089");
+    let front = store
+        .photo(&app.photos.id_front.unwrap().sha256)
+        .unwrap()
+        .unwrap();
+    assert_eq!((front.width, front.height), (856, 540));
+    assert!(app.consents.declaration_agreed_at.is_some());
+    assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
+fn killed_mid_application_it_reopens_with_everything_typed() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("工作台");
+    s.send("n");
+    s.wait_for("免责声明");
+    s.keys(&[SPACE, PAGE_DOWN]);
+    s.wait_for("申领人与资格校验");
+    s.send("欧阳秀");
+    s.keys(&[TAB, TAB]);
+    s.send("1101051950");
+    s.wait_for("1101051950");
+    // Kill it as a power cut would: no chance to save anything more.
+    s.child.kill().unwrap();
+    let _ = s.child.wait();
+    drop(s);
+
+    let s = Session::start(dir.path());
+    s.wait_for("已恢复上次未完成的申请");
+    let screen = s.contents();
+    assert!(screen.contains("申领人与资格校验"), "same step:\n{screen}");
+    assert!(screen.contains("欧阳秀"), "name:\n{screen}");
+    assert!(screen.contains("1101051950"), "half-typed ID:\n{screen}");
+}
+
+#[test]
+fn a_terminal_below_80x24_is_told_and_restored_on_quit() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut s = Session::start_sized(dir.path(), 20, 60);
+    s.wait_for("终端窗口太小");
+    s.wait_for("60×20");
+    s.send(CTRL_Q);
+    assert!(s.child.wait().unwrap().success());
+    std::thread::sleep(Duration::from_millis(100));
+    let bytes = s.raw.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&bytes);
+    // The alternate screen was left, raw-mode features turned off and the cursor shown.
+    assert!(text.contains("\x1b[?1049l"), "alternate screen not left");
+    assert!(
+        text.contains("\x1b[?2004l"),
+        "bracketed paste not turned off"
+    );
+    assert!(text.contains("\x1b[?25h"), "cursor not shown");
+}
