@@ -59,6 +59,9 @@ pub struct App {
     pub quit: bool,
     /// A fixed clock for tests and snapshots; the system clock otherwise.
     pub fixed_now: Option<DateTime<Utc>>,
+    /// Applications waiting for delivery, for the status bar; refreshed when statuses change,
+    /// never per frame.
+    pub queued: usize,
     /// Where the last frame drew each clickable row (rect, row index), for the mouse.
     pub hits: std::cell::RefCell<Vec<(ratatui::layout::Rect, usize)>>,
 }
@@ -80,6 +83,7 @@ impl App {
             notice: None,
             quit: false,
             fixed_now: None,
+            queued: 0,
             hits: Default::default(),
         };
         app.refresh_home();
@@ -137,6 +141,7 @@ impl App {
         let wizard = Wizard::new(app, page);
         self.remember_page(&wizard);
         self.screen = Screen::Wizard(Box::new(wizard));
+        self.load_history();
     }
 
     pub fn remember_page(&self, wizard: &Wizard) {
@@ -155,8 +160,19 @@ impl App {
         self.refresh_home();
     }
 
+    /// Recount the applications waiting for delivery.
+    pub fn refresh_queued(&mut self) {
+        self.queued = self
+            .store
+            .counts()
+            .ok()
+            .and_then(|c| c.into_iter().find(|(s, _)| *s == Status::Queued))
+            .map_or(0, |(_, n)| n);
+    }
+
     /// Reload the home list (search results if a query is typed) and the counts.
     pub fn refresh_home(&mut self) {
+        self.refresh_queued();
         let Screen::Home(home) = &mut self.screen else {
             return;
         };
@@ -175,23 +191,6 @@ impl App {
         }
         home.counts = self.store.counts().unwrap_or_default();
         home.selected = home.selected.min(home.rows.len().saturating_sub(1));
-    }
-
-    /// How many applications wait for delivery (shown in the status bar).
-    pub fn queued_count(&self) -> usize {
-        match &self.screen {
-            Screen::Home(h) => h
-                .counts
-                .iter()
-                .find(|(s, _)| *s == Status::Queued)
-                .map_or(0, |(_, n)| *n),
-            Screen::Wizard(_) => self
-                .store
-                .counts()
-                .ok()
-                .and_then(|c| c.into_iter().find(|(s, _)| *s == Status::Queued))
-                .map_or(0, |(_, n)| n),
-        }
     }
 
     pub fn on_event(&mut self, event: Event) {

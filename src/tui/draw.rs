@@ -65,7 +65,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             match w.page {
                 Page::Step(Step::Review) => draw_review(frame, app, w, &report, body),
                 Page::Step(step) => draw_step(frame, app, w, step, &report, body),
-                Page::Progress => draw_progress(frame, app, w, body),
+                Page::Progress => draw_progress(frame, w, body),
             }
         }
     }
@@ -88,7 +88,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         " 第三代社会保障卡 柜台申领  操作员 {}（{}）",
         app.operator.name, app.operator.id
     );
-    let right = format!("● 离线 · 待同步 {} ", app.queued_count());
+    let right = format!("● 离线 · 待同步 {} ", app.queued);
     let gap = (area.width as usize).saturating_sub(left.width() + right.width());
     let line = Line::from(vec![
         Span::styled(left, Style::default().add_modifier(Modifier::BOLD)),
@@ -583,7 +583,7 @@ fn pack(cells: &[String], width: usize, indent: usize) -> Vec<String> {
         .collect()
 }
 
-fn draw_progress(frame: &mut Frame, app: &App, w: &Wizard, area: Rect) {
+fn draw_progress(frame: &mut Frame, w: &Wizard, area: Rect) {
     let a = &w.app;
     let mut lines = vec![
         Line::from(Span::styled(
@@ -621,8 +621,12 @@ fn draw_progress(frame: &mut Frame, app: &App, w: &Wizard, area: Rect) {
         " 进度记录",
         Style::default().add_modifier(Modifier::BOLD),
     )));
-    for h in app.store.history(a.id).unwrap_or_default() {
-        let note = h.note.map(|n| format!("  {n}")).unwrap_or_default();
+    for h in &w.history {
+        let note = h
+            .note
+            .as_ref()
+            .map(|n| format!("  {n}"))
+            .unwrap_or_default();
         lines.push(Line::from(format!(
             "   {}  {}{}",
             h.at.with_timezone(&beijing()).format("%Y-%m-%d %H:%M"),

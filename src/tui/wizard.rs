@@ -32,6 +32,8 @@ pub struct Wizard {
     pub banner: Option<String>,
     /// How far the review page's summary is scrolled.
     pub scroll: u16,
+    /// The status history shown on the progress page, read when the page is entered.
+    pub history: Vec<crate::store::HistoryEntry>,
 }
 
 /// A filterable list for a choice field.
@@ -70,6 +72,7 @@ impl Wizard {
             touched: HashSet::new(),
             banner: None,
             scroll: 0,
+            history: Vec::new(),
         };
         w.sync_editor();
         w
@@ -168,6 +171,7 @@ impl App {
             w.focus = 0;
             w.sync_editor();
         }
+        self.load_history();
         if let Screen::Wizard(w) = &self.screen {
             self.remember_page(w);
         }
@@ -361,6 +365,16 @@ impl App {
         self.fail(msg);
     }
 
+    /// Read the status history for the progress page (once, not per frame).
+    pub(super) fn load_history(&mut self) {
+        let Screen::Wizard(w) = &mut self.screen else {
+            return;
+        };
+        if w.page == Page::Progress {
+            w.history = self.store.history(w.app.id).unwrap_or_default();
+        }
+    }
+
     pub(super) fn confirm_submit(&mut self) {
         let today = self.today();
         let operator = self.operator.clone();
@@ -371,6 +385,7 @@ impl App {
         match self.store.submit(id, &operator, today) {
             Ok(_) => {
                 tracing::info!(application = %id, "submitted to the outbox");
+                self.queued += 1;
                 if let Ok(app) = self.store.get(id) {
                     w.app = app;
                 }
