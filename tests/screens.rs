@@ -269,3 +269,52 @@ fn a_terminal_that_is_too_small_says_so() {
     assert!(screen.contains("终端窗口太小"));
     snapshot("too_small", screen);
 }
+
+#[test]
+fn a_click_focuses_a_field_and_a_second_click_ticks_a_box() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let (_dir, mut app) = new_app();
+    show(&mut app, Application::new(now()), Step::Applicant, false);
+    // Draw once so the wizard knows where its rows are.
+    let row_of = |app: &App| {
+        let screen = render(app, 80, 24);
+        screen.lines().position(|l| l.contains("访问授权")).unwrap() as u16
+    };
+    let click = |app: &mut App, row: u16| {
+        app.on_event(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }))
+    };
+    let row = row_of(&app);
+    click(&mut app, row);
+    let Screen::Wizard(w) = &app.screen else {
+        panic!()
+    };
+    assert_eq!(w.focused().unwrap().field, Field::AccessAuthorisation);
+    assert!(
+        w.app.consents.access_authorised_at.is_none(),
+        "first click only focuses"
+    );
+    // Leaving 姓名 showed its problem under it, so the box moved down: click where it is now.
+    let row = row_of(&app);
+    click(&mut app, row);
+    let Screen::Wizard(w) = &app.screen else {
+        panic!()
+    };
+    assert!(
+        w.app.consents.access_authorised_at.is_some(),
+        "second click ticks"
+    );
+    assert!(
+        app.store
+            .get(w.app.id)
+            .unwrap()
+            .consents
+            .access_authorised_at
+            .is_some(),
+        "and it is saved"
+    );
+}
