@@ -1,0 +1,270 @@
+//! Checking a photo against what the card system accepts. The card photo has hard rules
+//! (358×441 px, 20 KB–8.75 MB, JPEG, colour) and heuristics a clerk can act on (too dark or
+//! bright, low contrast, blurred, background not plain); ID card images must be readable.
+//! Every finding says in Chinese what is wrong and what to do.
+
+use image::{DynamicImage, GenericImageView, ImageFormat};
+use serde::Serialize;
+
+use super::decode::{DecodeError, Decoded, decode};
+
+pub const CARD_WIDTH: u32 = 358;
+pub const CARD_HEIGHT: u32 = 441;
+/// 20 KB, the guide's lower bound.
+pub const CARD_MIN_BYTES: u64 = 20 * 1024;
+/// 8.75 MB, the guide's upper bound.
+pub const CARD_MAX_BYTES: u64 = 9_175_040;
+/// An ID card scan narrower than this (short side, px) cannot be read.
+pub const ID_MIN_SHORT_SIDE: u32 = 300;
+/// An ID card is 85.6 × 54 mm.
+pub const ID_ASPECT: f32 = 85.6 / 54.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoKind {
+    /// 制卡照片.
+    Card,
+    /// 身份证正面.
+    IdFront,
+    /// 身份证背面.
+    IdBack,
+}
+
+impl PhotoKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PhotoKind::Card => "制卡照片",
+            PhotoKind::IdFront => "身份证正面照片",
+            PhotoKind::IdBack => "身份证背面照片",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable, for scripts and tests.
+    pub code: &'static str,
+    /// A failure blocks the photo; otherwise it is advice.
+    pub fails: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub kind: PhotoKind,
+    pub width: u32,
+    pub height: u32,
+    pub file_bytes: u64,
+    pub format: String,
+    pub findings: Vec<Finding>,
+}
+
+impl Verdict {
+    pub fn passes(&self) -> bool {
+        !self.findings.iter().any(|f| f.fails)
+    }
+}
+
+/// Simple statistics of an image, measured on a small copy (fast whatever the size).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    pub mean_luma: f32,
+    pub luma_stddev: f32,
+    /// Variance of the Laplacian: low means blurred.
+    pub sharpness: f32,
+    /// Spread of the top band and upper corners: high means a busy background.
+    pub background_stddev: f32,
+    pub greyscale: bool,
+}
+
+fn stddev(values: impl Iterator<Item = f32> + Clone) -> f32 {
+    let n = values.clone().count().max(1) as f32;
+    let mean = values.clone().sum::<f32>() / n;
+    (values.map(|v| (v - mean) * (v - mean)).sum::<f32>() / n).sqrt()
+}
+
+pub fn stats(image: &DynamicImage) -> Stats {
+    let small = if image.width().max(image.height()) > 400 {
+        image.thumbnail(400, 400)
+    } else {
+        image.clone()
+    };
+    let rgb = small.to_rgb8();
+    let (w, h) = rgb.dimensions();
+    let luma: Vec<f32> = rgb
+        .pixels()
+        .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
+        .collect();
+    let at = |x: u32, y: u32| luma[(y * w + x) as usize];
+    let mean_luma = luma.iter().sum::<f32>() / luma.len().max(1) as f32;
+    let luma_stddev = stddev(luma.iter().copied());
+    let mut lap = Vec::with_capacity(luma.len());
+    for y in 1..h.saturating_sub(1) {
+        for x in 1..w.saturating_sub(1) {
+            lap.push(4.0 * at(x, y) - at(x - 1, y) - at(x + 1, y) - at(x, y - 1) - at(x, y + 1));
+        }
+    }
+    let sharpness = stddev(lap.iter().copied()).powi(2);
+    // Background: the top 8% of rows, and the outer 15% columns of the upper 30%.
+    let band = (h as f32 * 0.08).ceil() as u32;
+    let upper = (h as f32 * 0.30) as u32;
+    let side = (w as f32 * 0.15) as u32;
+    let background = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .filter(|&(x, y)| y < band || (y < upper && (x < side || x >= w - side)))
+        .map(|(x, y)| at(x, y));
+    let background_stddev = stddev(background);
+    let coloured = rgb
+        .pixels()
+        .filter(|p| {
+            let (r, g, b) = (p[0] as i16, p[1] as i16, p[2] as i16);
+            (r - g).abs().max((g - b).abs()).max((r - b).abs()) > 12
+        })
+        .count();
+    let greyscale = !image.color().has_color() || coloured * 100 < rgb.pixels().len();
+    Stats {
+        mean_luma,
+        luma_stddev,
+        sharpness,
+        background_stddev,
+        greyscale,
+    }
+}
+
+fn format_name(f: ImageFormat) -> String {
+    match f {
+        ImageFormat::Jpeg => "jpeg".into(),
+        ImageFormat::Png => "png".into(),
+        ImageFormat::WebP => "webp".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// Check a photo file's bytes for `kind`. An unreadable file is an error, not a verdict.
+pub fn check(bytes: &[u8], kind: PhotoKind) -> Result<Verdict, DecodeError> {
+    let decoded = decode(bytes)?;
+    Ok(check_decoded(&decoded, kind))
+}
+
+pub fn check_decoded(d: &Decoded, kind: PhotoKind) -> Verdict {
+    let (width, height) = d.image.dimensions();
+    let s = stats(&d.image);
+    let mut findings = Vec::new();
+    let mut fail = |code, message: String| {
+        findings.push(Finding {
+            code,
+            fails: true,
+            message,
+        })
+    };
+    match kind {
+        PhotoKind::Card => {
+            if (width, height) != (CARD_WIDTH, CARD_HEIGHT) {
+                fail(
+                    "size",
+                    format!(
+                        "尺寸为 {width}×{height} 像素：制卡照片须为 358×441 像素，可用“修正”自动裁剪缩放"
+                    ),
+                );
+            }
+            if d.format != ImageFormat::Jpeg {
+                fail(
+                    "format",
+                    format!(
+                        "格式为 {}：制卡照片须为 JPEG，可用“修正”转换",
+                        format_name(d.format).to_uppercase()
+                    ),
+                );
+            }
+            if d.file_bytes < CARD_MIN_BYTES {
+                fail(
+                    "too_small_file",
+                    format!(
+                        "文件只有 {:.1} KB：须在 20KB–8.75MB 之间，可用“修正”重新压缩",
+                        d.file_bytes as f64 / 1024.0
+                    ),
+                );
+            }
+            if d.file_bytes > CARD_MAX_BYTES {
+                fail(
+                    "too_large_file",
+                    format!(
+                        "文件有 {:.2} MB：须在 20KB–8.75MB 之间，可用“修正”重新压缩",
+                        d.file_bytes as f64 / 1_048_576.0
+                    ),
+                );
+            }
+            if s.greyscale {
+                fail(
+                    "greyscale",
+                    "这是黑白照片：须为近期彩色免冠照片，请重新拍摄".into(),
+                );
+            }
+        }
+        PhotoKind::IdFront | PhotoKind::IdBack => {
+            if width.min(height) < ID_MIN_SHORT_SIDE {
+                fail(
+                    "too_small",
+                    format!("只有 {width}×{height} 像素，文字看不清：请靠近一些重新拍摄或扫描"),
+                );
+            }
+            if d.file_bytes > CARD_MAX_BYTES {
+                fail(
+                    "too_large_file",
+                    format!(
+                        "文件有 {:.2} MB，超过 8.75MB：可用“修正”缩小",
+                        d.file_bytes as f64 / 1_048_576.0
+                    ),
+                );
+            }
+        }
+    }
+    let mut warn = |code, message: &str| {
+        findings.push(Finding {
+            code,
+            fails: false,
+            message: message.into(),
+        })
+    };
+    if s.mean_luma < 60.0 {
+        warn("dark", "照片偏暗：请在光线充足处重新拍摄，或打开补光");
+    } else if s.mean_luma > 225.0 {
+        warn("bright", "照片过亮（曝光过度）：请避开强光重新拍摄");
+    }
+    if s.luma_stddev < 20.0 {
+        warn("low_contrast", "照片对比度很低，看起来发灰：请重新拍摄");
+    }
+    if s.sharpness < 25.0 {
+        warn("blurred", "照片模糊：请对好焦、拿稳后重新拍摄");
+    }
+    match kind {
+        PhotoKind::Card => {
+            if s.background_stddev > 30.0 {
+                warn("background", "背景不是纯色：请在白色或浅色的纯色背景前拍摄");
+            }
+        }
+        _ => {
+            let ratio = width.max(height) as f32 / width.min(height).max(1) as f32;
+            if (ratio - ID_ASPECT).abs() > 0.3 {
+                warn(
+                    "aspect",
+                    "比例不像一张身份证：可能没拍全或拍进了太多背景，请让证件占满画面",
+                );
+            }
+            if height > width {
+                warn("portrait", "照片是竖的：身份证应横着拍");
+            }
+            if s.greyscale {
+                warn("greyscale", "这是黑白图像：能看清即可，彩色更好");
+            }
+        }
+    }
+    Verdict {
+        kind,
+        width,
+        height,
+        file_bytes: d.file_bytes,
+        format: format_name(d.format),
+        findings,
+    }
+}

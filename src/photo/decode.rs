@@ -1,0 +1,143 @@
+//! Decoding a photo safely: whatever a user feeds it, nothing panics and memory stays
+//! bounded. The file size is capped before anything is decoded, the decoder gets width,
+//! height and allocation limits, the format is taken from the content (not the name), and
+//! the EXIF orientation a phone writes is applied.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+/// Larger files are refused before decoding (a phone's photo is well under this).
+pub const MAX_FILE_BYTES: u64 = 40 * 1024 * 1024;
+/// Larger images are refused (a 200-megapixel camera is 16320 wide).
+pub const MAX_DIMENSION: u32 = 16_384;
+/// What a decoder may allocate at once.
+pub const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("文件是空的（0 字节）：请重新拍摄或扫描")]
+    Empty,
+    #[error("文件有 {0:.1} MB，超过 40 MB 上限：请换一张照片")]
+    TooLarge(f64),
+    #[error(
+        "这是 HEIC 格式的照片，暂不支持：请在手机相机设置中选择“兼容性最佳”（JPEG），或导出为 JPEG 后再导入"
+    )]
+    Heic,
+    #[error("文件不是可识别的图片（支持 JPEG、PNG、WebP）：请选择照片文件")]
+    NotAnImage,
+    #[error("图片尺寸 {0}×{1} 过大（上限 16384×16384），可能是损坏或恶意文件：请换一张照片")]
+    TooManyPixels(u32, u32),
+    #[error("图片需要的内存过多，可能是损坏或恶意文件：请换一张照片")]
+    TooMuchMemory,
+    #[error("图片已损坏或不完整（{0}）：请重新拍摄或重新复制文件")]
+    Corrupt(String),
+}
+
+/// A decoded photo and what its file was.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub image: DynamicImage,
+    pub format: ImageFormat,
+    /// The size of the file it came from.
+    pub file_bytes: u64,
+    /// Width and height as stored, before the EXIF orientation was applied.
+    pub stored_dimensions: (u32, u32),
+    /// Whether the EXIF orientation turned or flipped it.
+    pub reoriented: bool,
+}
+
+fn limits() -> Limits {
+    let mut l = Limits::default();
+    l.max_image_width = Some(MAX_DIMENSION);
+    l.max_image_height = Some(MAX_DIMENSION);
+    l.max_alloc = Some(MAX_ALLOC);
+    l
+}
+
+fn is_heic(bytes: &[u8]) -> bool {
+    bytes.len() > 12
+        && &bytes[4..8] == b"ftyp"
+        && matches!(
+            &bytes[8..12],
+            b"heic" | b"heix" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"hevc"
+        )
+}
+
+/// Whether a JPEG has its end-of-image marker after its last scan. The decoder fills a
+/// truncated file's missing part with grey rather than failing, so a half-copied photo would
+/// otherwise pass. In scan data every 0xFF is escaped (FF 00), so FF D9 after the last start
+/// of scan (FF DA) is the real end; an EXIF thumbnail's markers all come before it.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_sos {
+        Some(sos) => bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
+}
+
+fn decode_error(e: image::ImageError) -> DecodeError {
+    match e {
+        image::ImageError::Limits(l) => match l.kind() {
+            image::error::LimitErrorKind::DimensionError => DecodeError::TooManyPixels(0, 0),
+            _ => DecodeError::TooMuchMemory,
+        },
+        image::ImageError::Unsupported(_) => DecodeError::NotAnImage,
+        other => DecodeError::Corrupt(other.to_string()),
+    }
+}
+
+/// Decode `bytes` into an upright image.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(DecodeError::TooLarge(bytes.len() as f64 / 1_048_576.0));
+    }
+    if is_heic(bytes) {
+        return Err(DecodeError::Heic);
+    }
+    let format = image::guess_format(bytes).map_err(|_| DecodeError::NotAnImage)?;
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
+    ) {
+        return Err(DecodeError::NotAnImage);
+    }
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(DecodeError::Corrupt("JPEG 文件不完整，缺少结尾".into()));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits());
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    let stored_dimensions = decoder.dimensions();
+    let (w, h) = stored_dimensions;
+    if w > MAX_DIMENSION || h > MAX_DIMENSION {
+        return Err(DecodeError::TooManyPixels(w, h));
+    }
+    if w == 0 || h == 0 {
+        return Err(DecodeError::Corrupt("宽或高为 0".into()));
+    }
+    // The allocation limit is advisory for some decoders (PNG allocates the whole output
+    // first), so the output size is checked here, before anything is allocated.
+    if decoder.total_bytes() > MAX_ALLOC {
+        return Err(DecodeError::TooMuchMemory);
+    }
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| match decode_error(e) {
+        DecodeError::TooManyPixels(..) => DecodeError::TooManyPixels(w, h),
+        other => other,
+    })?;
+    let reoriented = orientation != image::metadata::Orientation::NoTransforms;
+    image.apply_orientation(orientation);
+    Ok(Decoded {
+        image,
+        format,
+        file_bytes: bytes.len() as u64,
+        stored_dimensions,
+        reoriented,
+    })
+}

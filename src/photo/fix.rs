@@ -1,0 +1,168 @@
+//! Making a photo pass: the card photo cropped to 358:441 (centred, or where the clerk moved
+//! and zoomed the crop), resized with a good filter, and encoded as JPEG at a quality that
+//! lands within 20 KB–8.75 MB; ID card images turned upright and brought to a sane size.
+
+use image::imageops::FilterType;
+use image::{DynamicImage, GenericImageView, Rgb, RgbImage, Rgba};
+
+use super::check::{CARD_HEIGHT, CARD_MAX_BYTES, CARD_MIN_BYTES, CARD_WIDTH};
+use super::decode::Decoded;
+
+/// Longest side of a normalised ID card image: plenty to read, a fraction of a phone photo.
+pub const ID_MAX_SIDE: u32 = 2000;
+
+/// Where to crop: the centre of the window (0–1 of the image) and how far to zoom in (1 =
+/// the largest 358:441 window that fits).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Crop {
+    pub cx: f32,
+    pub cy: f32,
+    pub zoom: f32,
+}
+
+impl Default for Crop {
+    fn default() -> Crop {
+        Crop {
+            cx: 0.5,
+            cy: 0.5,
+            zoom: 1.0,
+        }
+    }
+}
+
+impl Crop {
+    pub const MAX_ZOOM: f32 = 4.0;
+
+    /// The crop window (x, y, width, height) in an image of `w`×`h`, kept inside it.
+    pub fn window(&self, w: u32, h: u32) -> (u32, u32, u32, u32) {
+        let aspect = CARD_WIDTH as f32 / CARD_HEIGHT as f32;
+        let (mut cw, mut ch) = if w as f32 / h as f32 > aspect {
+            (h as f32 * aspect, h as f32)
+        } else {
+            (w as f32, w as f32 / aspect)
+        };
+        let zoom = self.zoom.clamp(1.0, Self::MAX_ZOOM);
+        cw /= zoom;
+        ch /= zoom;
+        let x = (self.cx * w as f32 - cw / 2.0).clamp(0.0, w as f32 - cw);
+        let y = (self.cy * h as f32 - ch / 2.0).clamp(0.0, h as f32 - ch);
+        (x as u32, y as u32, (cw as u32).max(1), (ch as u32).max(1))
+    }
+
+    /// Move by a fraction of the window; zoom by a factor.
+    pub fn moved(self, dx: f32, dy: f32) -> Crop {
+        let step = 0.05 / self.zoom;
+        Crop {
+            cx: (self.cx + dx * step).clamp(0.0, 1.0),
+            cy: (self.cy + dy * step).clamp(0.0, 1.0),
+            ..self
+        }
+    }
+
+    pub fn zoomed(self, factor: f32) -> Crop {
+        Crop {
+            zoom: (self.zoom * factor).clamp(1.0, Self::MAX_ZOOM),
+            ..self
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FixError {
+    #[error("原照片是黑白的：制卡照片须为彩色照片，请重新拍摄")]
+    Greyscale,
+    #[error("裁剪区域只有 {0}×{1} 像素，放大后会很模糊：请缩小放大倍数或换一张更清晰的照片")]
+    TooSmall(u32, u32),
+    #[error("照片细节太少（像是纯色或严重模糊），最高质量压缩后仍不足 20KB：请重新拍摄")]
+    TooPlain,
+    #[error("压缩失败：{0}")]
+    Encode(String),
+}
+
+/// Flatten transparency over white (a PNG with alpha) and make 8-bit RGB.
+fn to_rgb(image: &DynamicImage) -> RgbImage {
+    if image.color().has_alpha() {
+        let rgba = image.to_rgba8();
+        let mut out = RgbImage::new(rgba.width(), rgba.height());
+        for (o, Rgba([r, g, b, a])) in out.pixels_mut().zip(rgba.pixels()) {
+            let a = *a as u32;
+            let blend = |c: u8| ((c as u32 * a + 255 * (255 - a)) / 255) as u8;
+            *o = Rgb([blend(*r), blend(*g), blend(*b)]);
+        }
+        out
+    } else {
+        image.to_rgb8()
+    }
+}
+
+/// Resize with Lanczos3; a large reduction first halves with a cheap box filter until the
+/// source is within 2× of the target, so a 12-megapixel photo costs little more than a small one.
+fn resize(image: &DynamicImage, w: u32, h: u32) -> RgbImage {
+    let mut img = image.clone();
+    while img.width() >= 4 * w && img.height() >= 4 * h {
+        img = img.resize_exact(img.width() / 2, img.height() / 2, FilterType::Triangle);
+    }
+    image::imageops::resize(&to_rgb(&img), w, h, FilterType::Lanczos3)
+}
+
+/// The 358×441 card image for `crop`, before encoding (also what the preview shows).
+pub fn card_image(decoded: &Decoded, crop: Crop) -> Result<RgbImage, FixError> {
+    let (w, h) = decoded.image.dimensions();
+    let (x, y, cw, ch) = crop.window(w, h);
+    if cw < CARD_WIDTH / 2 || ch < CARD_HEIGHT / 2 {
+        return Err(FixError::TooSmall(cw, ch));
+    }
+    let cropped = decoded.image.crop_imm(x, y, cw, ch);
+    Ok(resize(&cropped, CARD_WIDTH, CARD_HEIGHT))
+}
+
+/// Encode as JPEG at a quality that lands within [min, max] bytes: start at 92, raise it for
+/// a tiny result, lower it for a huge one.
+pub fn encode_within(image: &RgbImage, min: u64, max: u64) -> Result<Vec<u8>, FixError> {
+    let encode = |q: u8| -> Result<Vec<u8>, FixError> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, q)
+            .encode_image(image)
+            .map_err(|e| FixError::Encode(e.to_string()))?;
+        Ok(out)
+    };
+    let mut q = 92u8;
+    let mut bytes = encode(q)?;
+    while (bytes.len() as u64) < min && q < 100 {
+        q = (q + 2).min(100);
+        bytes = encode(q)?;
+    }
+    while (bytes.len() as u64) > max && q > 30 {
+        q -= 10;
+        bytes = encode(q)?;
+    }
+    if (bytes.len() as u64) < min {
+        return Err(FixError::TooPlain);
+    }
+    Ok(bytes)
+}
+
+/// A card photo that passes the check, from any colour photo.
+pub fn fix_card(decoded: &Decoded, crop: Crop) -> Result<Vec<u8>, FixError> {
+    if super::check::stats(&decoded.image).greyscale {
+        return Err(FixError::Greyscale);
+    }
+    let image = card_image(decoded, crop)?;
+    encode_within(&image, CARD_MIN_BYTES, CARD_MAX_BYTES)
+}
+
+/// An ID card image upright (EXIF applied at decode), no larger than 2000 px, as JPEG.
+pub fn normalise_id(decoded: &Decoded) -> Result<Vec<u8>, FixError> {
+    let (w, h) = decoded.image.dimensions();
+    let rgb = if w.max(h) > ID_MAX_SIDE {
+        let scale = ID_MAX_SIDE as f32 / w.max(h) as f32;
+        resize(
+            &decoded.image,
+            ((w as f32 * scale) as u32).max(1),
+            ((h as f32 * scale) as u32).max(1),
+        )
+    } else {
+        to_rgb(&decoded.image)
+    };
+    encode_within(&rgb, 0, CARD_MAX_BYTES)
+}

@@ -1,0 +1,9 @@
+//! Photos: decode safely, check against the card spec, fix (crop, resize, compress).
+
+pub mod check;
+pub mod decode;
+pub mod fix;
+
+pub use check::{PhotoKind, Verdict, check, check_decoded};
+pub use decode::{DecodeError, Decoded, decode};
+pub use fix::{Crop, FixError, fix_card, normalise_id};
