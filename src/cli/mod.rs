@@ -2,6 +2,7 @@
 
 mod check;
 mod drafts;
+mod photo;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -31,6 +32,9 @@ pub enum Command {
     /// Applications in the local store: list, show, search, import, export, delete.
     #[command(subcommand)]
     Drafts(drafts::DraftsCommand),
+    /// Photos: check one against the card spec, or fix it so that it passes.
+    #[command(subcommand)]
+    Photo(photo::PhotoCommand),
     /// Print shell completions for sbk to standard output.
     Completions {
         /// The shell to complete for.
@@ -84,6 +88,7 @@ pub fn run() -> ExitCode {
             }
         }
         Some(Command::Check(cmd)) => check::run(cmd),
+        Some(Command::Photo(cmd)) => photo::run(cmd),
         Some(Command::Drafts(cmd)) => report(
             crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
                 .map_err(Failure::from)

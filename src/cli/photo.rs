@@ -1,0 +1,146 @@
+//! `sbk photo check FILE` and `sbk photo fix IN OUT`: the card photo rules from the shell.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::EXIT_INVALID;
+use crate::photo::{Crop, PhotoKind, check_decoded, decode, fix_card, normalise_id};
+
+/// Exit status for a file that cannot be read as a photo at all.
+pub const EXIT_UNREADABLE: u8 = 2;
+
+#[derive(Debug, Subcommand)]
+pub enum PhotoCommand {
+    /// Say whether a photo meets the spec, and why not (exit 0 passes, 1 fails, 2 unreadable).
+    Check {
+        file: PathBuf,
+        /// What the photo is for.
+        #[arg(long, value_enum, default_value_t = PhotoKind::Card)]
+        kind: PhotoKind,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a photo that passes the check: crop, resize and compress a card photo (centred),
+    /// or turn an ID card image upright and bring it to a sane size.
+    Fix {
+        input: PathBuf,
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = PhotoKind::Card)]
+        kind: PhotoKind,
+    },
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("无法读取 {}：{e}", path.display()))?;
+    if meta.len() > crate::photo::decode::MAX_FILE_BYTES {
+        return Err(format!(
+            "{} 有 {:.1} MB，超过 40 MB 上限：请换一张照片",
+            path.display(),
+            meta.len() as f64 / 1_048_576.0
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("无法读取 {}：{e}", path.display()))
+}
+
+pub fn run(cmd: PhotoCommand) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        PhotoCommand::Check { file, kind, json } => {
+            let decoded = match read(&file).and_then(|b| decode(&b).map_err(|e| e.to_string())) {
+                Ok(d) => d,
+                Err(message) => {
+                    if json {
+                        let _ = writeln!(
+                            out,
+                            "{}",
+                            serde_json::json!({"readable": false, "passes": false, "message": message})
+                        );
+                    } else {
+                        eprintln!("✗ 无法读取照片：{message}");
+                    }
+                    return ExitCode::from(EXIT_UNREADABLE);
+                }
+            };
+            let verdict = check_decoded(&decoded, kind);
+            if json {
+                let mut v = serde_json::to_value(&verdict).unwrap_or_default();
+                v["readable"] = true.into();
+                v["passes"] = verdict.passes().into();
+                let _ = writeln!(out, "{v}");
+            } else {
+                let head = if verdict.passes() {
+                    "✓ 符合要求"
+                } else {
+                    "✗ 不符合要求"
+                };
+                let _ = writeln!(
+                    out,
+                    "{head}：{}  {}×{} 像素，{:.1} KB，{}",
+                    kind.label(),
+                    verdict.width,
+                    verdict.height,
+                    verdict.file_bytes as f64 / 1024.0,
+                    verdict.format.to_uppercase()
+                );
+                for f in &verdict.findings {
+                    let mark = if f.fails { "  ✗ " } else { "  注意：" };
+                    let _ = writeln!(out, "{mark}{}", f.message);
+                }
+                if !verdict.passes() && kind == PhotoKind::Card {
+                    let _ = writeln!(
+                        out,
+                        "  可运行 sbk photo fix {} 输出文件.jpg 自动修正",
+                        file.display()
+                    );
+                }
+            }
+            if verdict.passes() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_INVALID)
+            }
+        }
+        PhotoCommand::Fix {
+            input,
+            output,
+            kind,
+        } => {
+            let decoded = match read(&input).and_then(|b| decode(&b).map_err(|e| e.to_string())) {
+                Ok(d) => d,
+                Err(message) => {
+                    eprintln!("✗ 无法读取照片：{message}");
+                    return ExitCode::from(EXIT_UNREADABLE);
+                }
+            };
+            let fixed = match kind {
+                PhotoKind::Card => fix_card(&decoded, Crop::default()),
+                PhotoKind::IdFront | PhotoKind::IdBack => normalise_id(&decoded),
+            };
+            let bytes = match fixed {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("✗ 无法修正：{e}");
+                    return ExitCode::from(EXIT_INVALID);
+                }
+            };
+            if let Err(e) = std::fs::write(&output, &bytes) {
+                eprintln!("✗ 无法写入 {}：{e}", output.display());
+                return ExitCode::from(EXIT_INVALID);
+            }
+            // A photo of a person is personal data: readable by its owner only.
+            let _ = crate::store::restrict_to_owner(&output);
+            let _ = writeln!(
+                out,
+                "✓ 已写入 {}（{:.1} KB），符合{}要求",
+                output.display(),
+                bytes.len() as f64 / 1024.0,
+                kind.label()
+            );
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! `sbk photo check|fix` as the real binary.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{jpeg, portrait};
+use image::DynamicImage;
+
+fn sbk() -> Command {
+    Command::cargo_bin("sbk").unwrap()
+}
+
+#[test]
+fn check_fails_a_phone_photo_fix_makes_one_that_passes() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let phone = dir.path().join("IMG_0001.jpg");
+    std::fs::write(
+        &phone,
+        jpeg(&DynamicImage::ImageRgb8(portrait(1600, 1200)), 90),
+    )
+    .unwrap();
+    let out = sbk().args(["photo", "check"]).arg(&phone).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("358×441"), "{text}");
+
+    let fixed = dir.path().join("card.jpg");
+    sbk()
+        .args(["photo", "fix"])
+        .arg(&phone)
+        .arg(&fixed)
+        .assert()
+        .success();
+    let out = sbk()
+        .args(["photo", "check", "--json"])
+        .arg(&fixed)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["passes"], true);
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(358), Some(441))
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&fixed).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}
+
+#[test]
+fn unreadable_files_exit_2_and_unfixable_ones_say_why() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let empty = dir.path().join("empty.jpg");
+    std::fs::write(&empty, b"").unwrap();
+    let out = sbk().args(["photo", "check"]).arg(&empty).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("空的"));
+
+    let grey = dir.path().join("grey.jpg");
+    std::fs::write(
+        &grey,
+        jpeg(
+            &DynamicImage::ImageRgb8(portrait(800, 1000)).grayscale(),
+            90,
+        ),
+    )
+    .unwrap();
+    let out = sbk()
+        .args(["photo", "fix"])
+        .arg(&grey)
+        .arg(dir.path().join("out.jpg"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("黑白"));
+    assert!(!dir.path().join("out.jpg").exists(), "nothing half-written");
+
+    sbk()
+        .args(["photo", "check", "--kind", "passport", "x.jpg"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn id_images_are_checked_as_id_images() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let front = dir.path().join("front.jpg");
+    std::fs::write(
+        &front,
+        jpeg(&DynamicImage::ImageRgb8(portrait(856, 540)), 90),
+    )
+    .unwrap();
+    sbk()
+        .args(["photo", "check", "--kind", "id-front"])
+        .arg(&front)
+        .assert()
+        .success();
+    sbk().args(["photo", "check"]).arg(&front).assert().code(1);
+}
