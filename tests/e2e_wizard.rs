@@ -200,7 +200,10 @@ fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
     s.wait_for("导入制卡照片");
     s.send("card");
     s.send(ENTER);
-    s.wait_for("已导入制卡照片");
+    // A PNG is not a card photo yet: the crop editor opens; Enter makes one that passes.
+    s.wait_for("调整制卡照片");
+    s.send(ENTER);
+    s.wait_for("已生成合格的制卡照片");
     // Pickup: recipient same as applicant.
     s.keys(&[PAGE_DOWN, TAB, ENTER]);
     s.wait_for("已按申领人信息填写收件人");
@@ -238,6 +241,15 @@ fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
         .unwrap();
     assert_eq!((front.width, front.height), (856, 540));
     assert!(app.consents.declaration_agreed_at.is_some());
+    let card = store
+        .photo(&app.photos.card_photo.unwrap().sha256)
+        .unwrap()
+        .unwrap();
+    assert!(
+        sbk_counter::photo::check(&card.bytes, sbk_counter::photo::PhotoKind::Card)
+            .unwrap()
+            .passes()
+    );
     assert!(store.integrity_ok().unwrap());
 }
 

@@ -7,25 +7,10 @@ mod common;
 use common::{jpeg, png, portrait};
 use image::{DynamicImage, Rgb};
 use proptest::prelude::*;
+use sbk_counter::photo::synthetic::with_exif_orientation;
 use sbk_counter::photo::{
     Crop, DecodeError, FixError, PhotoKind, check, decode, fix_card, normalise_id,
 };
-
-/// A JPEG with an EXIF orientation tag inserted after SOI (6 = turn 90° clockwise to view).
-fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01".to_vec();
-    tiff.extend_from_slice(&[0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1]);
-    tiff.extend_from_slice(&orientation.to_be_bytes());
-    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend_from_slice(&tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
 
 /// A PNG that only claims to be `w`×`h` (a decompression bomb, or a huge image).
 fn png_header_only(w: u32, h: u32) -> Vec<u8> {

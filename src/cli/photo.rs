@@ -32,6 +32,18 @@ pub enum PhotoCommand {
         #[arg(long, value_enum, default_value_t = PhotoKind::Card)]
         kind: PhotoKind,
     },
+    /// Write a synthetic phone-style JPEG (no real person) for trying the wizard and demos.
+    #[command(hide = true)]
+    Sample {
+        output: PathBuf,
+        #[arg(long, default_value_t = 3000)]
+        width: u32,
+        #[arg(long, default_value_t = 4000)]
+        height: u32,
+        /// Store it sideways with an EXIF orientation tag, as a phone held upright does.
+        #[arg(long)]
+        sideways: bool,
+    },
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
@@ -102,6 +114,22 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(EXIT_INVALID)
+            }
+        }
+        PhotoCommand::Sample {
+            output,
+            width,
+            height,
+            sideways,
+        } => {
+            let (w, h) = (width.clamp(16, 8000), height.clamp(16, 8000));
+            let bytes = crate::photo::synthetic::phone_jpeg(w, h, sideways);
+            match std::fs::write(&output, bytes) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("✗ 无法写入 {}：{e}", output.display());
+                    ExitCode::from(EXIT_INVALID)
+                }
             }
         }
         PhotoCommand::Fix {

@@ -105,15 +105,29 @@ fn resize(image: &DynamicImage, w: u32, h: u32) -> RgbImage {
     image::imageops::resize(&to_rgb(&img), w, h, FilterType::Lanczos3)
 }
 
-/// The 358×441 card image for `crop`, before encoding (also what the preview shows).
-pub fn card_image(decoded: &Decoded, crop: Crop) -> Result<RgbImage, FixError> {
-    let (w, h) = decoded.image.dimensions();
-    let (x, y, cw, ch) = crop.window(w, h);
+/// Whether `crop` of an image of `w`×`h` has enough pixels for a card photo (at most a 2×
+/// enlargement); the error names the window's size.
+pub fn crop_fits(crop: Crop, w: u32, h: u32) -> Result<(), FixError> {
+    let (_, _, cw, ch) = crop.window(w, h);
     if cw < CARD_WIDTH / 2 || ch < CARD_HEIGHT / 2 {
         return Err(FixError::TooSmall(cw, ch));
     }
-    let cropped = decoded.image.crop_imm(x, y, cw, ch);
-    Ok(resize(&cropped, CARD_WIDTH, CARD_HEIGHT))
+    Ok(())
+}
+
+/// `crop` of `image`, resized to 358×441. The crop editor calls this on a small working copy
+/// for its preview (fast); `card_image` calls it on the full image.
+pub fn crop_to_card(image: &DynamicImage, crop: Crop) -> RgbImage {
+    let (w, h) = image.dimensions();
+    let (x, y, cw, ch) = crop.window(w, h);
+    resize(&image.crop_imm(x, y, cw, ch), CARD_WIDTH, CARD_HEIGHT)
+}
+
+/// The 358×441 card image for `crop`, before encoding.
+pub fn card_image(decoded: &Decoded, crop: Crop) -> Result<RgbImage, FixError> {
+    let (w, h) = decoded.image.dimensions();
+    crop_fits(crop, w, h)?;
+    Ok(crop_to_card(&decoded.image, crop))
 }
 
 /// Encode as JPEG at a quality that lands within [min, max] bytes: start at 92, raise it for

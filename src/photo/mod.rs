@@ -3,6 +3,7 @@
 pub mod check;
 pub mod decode;
 pub mod fix;
+pub mod synthetic;
 
 pub use check::{PhotoKind, Verdict, check, check_decoded};
 pub use decode::{DecodeError, Decoded, decode};

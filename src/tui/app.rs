@@ -47,6 +47,8 @@ pub enum Popup {
     /// 确认撤回 a queued application.
     ConfirmWithdraw(Uuid, bool),
     Help,
+    /// Moving and zooming the crop of a card photo that did not pass.
+    Crop(Box<super::photo_ui::CropEditor>),
 }
 
 pub struct App {
@@ -62,6 +64,8 @@ pub struct App {
     /// Applications waiting for delivery, for the status bar; refreshed when statuses change,
     /// never per frame.
     pub queued: usize,
+    /// How photo previews are drawn (detected once at start).
+    pub picker: ratatui_image::picker::Picker,
     /// Where the last frame drew each clickable row (rect, row index), for the mouse.
     pub hits: std::cell::RefCell<Vec<(ratatui::layout::Rect, usize)>>,
 }
@@ -84,6 +88,7 @@ impl App {
             quit: false,
             fixed_now: None,
             queued: 0,
+            picker: ratatui_image::picker::Picker::halfblocks(),
             hits: Default::default(),
         };
         app.refresh_home();
@@ -233,6 +238,7 @@ impl App {
                 c.selected = 0;
             }
             (Some(Popup::Files(f)), _) => f.input.push_str(&clean),
+            (Some(Popup::Crop(_)), _) => {}
             (None, Screen::Home(home)) if home.searching => {
                 home.query.push_str(&clean);
                 self.refresh_home();

@@ -413,6 +413,21 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
             }
         }
     }
+    // The card photo as it will be printed.
+    if step == Step::CardInfo
+        && let Some((_, protocol)) = &w.card_preview
+    {
+        let size = super::photo_ui::PREVIEW_CELLS;
+        if fields.width >= size.width + 60 {
+            let rect = Rect::new(
+                fields.right() - size.width - 1,
+                fields.y + 3,
+                size.width,
+                size.height.min(fields.height.saturating_sub(3)),
+            );
+            frame.render_widget(ratatui_image::Image::new(protocol), rect);
+        }
+    }
     // What this step still lacks, or what is wrong in it.
     let errors = report
         .for_step(step)
@@ -645,8 +660,10 @@ fn draw_progress(frame: &mut Frame, w: &Wizard, area: Rect) {
 }
 
 fn key_hints(app: &App) -> String {
-    if app.popup.is_some() {
-        return " ↑↓ 选择  Enter 确定  Esc 取消".into();
+    match &app.popup {
+        Some(Popup::Crop(_)) => return " ←→↑↓ 移动  +/- 缩放  r 复位  Enter 生成  Esc 取消".into(),
+        Some(_) => return " ↑↓ 选择  Enter 确定  Esc 取消".into(),
+        None => {}
     }
     match &app.screen {
         Screen::Home(h) if h.searching => " 输入即搜索  ↑↓ 选择  Enter 结束输入  Esc 清除".into(),
@@ -808,6 +825,46 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
                 ]),
             ];
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+        }
+        Popup::Crop(editor) => {
+            let rect = centered(area, 76, 20);
+            frame.render_widget(Clear, rect);
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(" 调整制卡照片：358×441 像素 ");
+            let inner = block.inner(rect);
+            frame.render_widget(block, rect);
+            let [left, right] = Layout::horizontal([
+                Constraint::Length(super::photo_ui::PREVIEW_CELLS.width + 2),
+                Constraint::Min(10),
+            ])
+            .areas(inner);
+            if let Some(p) = &editor.preview {
+                frame.render_widget(ratatui_image::Image::new(p), left);
+            }
+            let mut lines = vec![Line::from(Span::styled(
+                "原照片的问题：",
+                Style::default().add_modifier(Modifier::BOLD),
+            ))];
+            for r in &editor.reasons {
+                lines.push(Line::from(Span::styled(
+                    format!("· {r}"),
+                    Style::default().fg(Color::Yellow),
+                )));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(editor.status.as_str()));
+            lines.push(Line::from(""));
+            lines.push(Line::from("←→↑↓ 移动裁剪框   + / - 放大 / 缩小   r 复位"));
+            lines.push(Line::from(
+                "Enter 生成合格照片（JPEG，20KB–8.75MB）   Esc 取消",
+            ));
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "请确认：近期彩色免冠照，五官清晰无遮挡，无反光，头部居中。",
+                dim(),
+            )));
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), right);
         }
         Popup::Help => {
             let rect = centered(area, 72, 20);

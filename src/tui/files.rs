@@ -6,12 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::domain::{Field, PhotoRef};
-use crate::store::{PhotoKind, Store};
-
-/// Files larger than this are refused before they are read (the card spec allows 8.75 MB;
-/// ID card scans are smaller still).
-pub const MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
+use crate::domain::Field;
+use crate::store::PhotoKind;
 
 const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 
@@ -192,42 +188,6 @@ impl FilePopup {
     }
 }
 
-/// Read a photo from disk and store it; the error says in Chinese what is wrong.
-pub fn import(store: &Store, path: &Path, kind: PhotoKind) -> Result<PhotoRef, String> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("无法读取 {shown}：{e}"))?;
-    if meta.len() == 0 {
-        return Err(format!("{shown} 是空文件（0 字节）：请重新拍摄或扫描"));
-    }
-    if meta.len() > MAX_PHOTO_BYTES {
-        return Err(format!(
-            "{shown} 有 {:.1} MB，超过 {} MB 上限：请换一张或先压缩",
-            meta.len() as f64 / 1_048_576.0,
-            MAX_PHOTO_BYTES / 1_048_576
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("无法读取 {shown}：{e}"))?;
-    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
-        .with_guessed_format()
-        .map_err(|e| format!("无法读取 {shown}：{e}"))?;
-    let media_type = match reader.format() {
-        Some(image::ImageFormat::Jpeg) => "image/jpeg",
-        Some(image::ImageFormat::Png) => "image/png",
-        _ => return Err(format!("{shown} 不是 JPEG 或 PNG 图片：请选择照片文件")),
-    };
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| format!("{shown} 图片已损坏或无法识别（{e}）：请重新拍摄或扫描"))?;
-    let sha256 = store
-        .put_photo(&bytes, kind, media_type, width, height)
-        .map_err(|e| format!("保存照片失败：{e}"))?;
-    tracing::info!(kind = kind.key(), width, height, "photo imported");
-    Ok(PhotoRef {
-        sha256,
-        source_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,33 +224,5 @@ mod tests {
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, vec!["new.JPG", "old.jpg"]);
-    }
-
-    #[test]
-    fn bad_files_are_refused_with_a_reason() {
-        let dir = tempfile::TempDir::new().unwrap();
-        let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
-        let empty = dir.path().join("empty.jpg");
-        std::fs::write(&empty, b"").unwrap();
-        assert!(
-            import(&store, &empty, PhotoKind::IdFront)
-                .unwrap_err()
-                .contains("空文件")
-        );
-        let text = dir.path().join("text.jpg");
-        std::fs::write(&text, b"this is not an image").unwrap();
-        assert!(
-            import(&store, &text, PhotoKind::IdFront)
-                .unwrap_err()
-                .contains("不是 JPEG 或 PNG")
-        );
-        let png = dir.path().join("ok.png");
-        image::RgbImage::new(40, 30).save(&png).unwrap();
-        let r = import(&store, &png, PhotoKind::IdFront).unwrap();
-        let p = store.photo(&r.sha256).unwrap().unwrap();
-        assert_eq!(
-            (p.width, p.height, p.media_type.as_str()),
-            (40, 30, "image/png")
-        );
     }
 }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod draw;
 pub mod files;
 pub mod form;
+pub mod photo_ui;
 pub mod wizard;
 
 use std::io::{IsTerminal, Write};
@@ -92,6 +93,7 @@ pub fn run(settings: &mut Settings) -> Result<(), String> {
         .map_err(|e| format!("无法设置终端：{e}"))
         .and_then(|()| {
             let mut app = app::App::new(store, operator, settings.photo_dir.clone());
+            app.picker = picker();
             app.resume();
             event_loop(&mut app)
         });
@@ -103,6 +105,42 @@ pub fn run(settings: &mut Settings) -> Result<(), String> {
         tracing::info!("wizard closed");
     }
     result
+}
+
+/// Whether to ask the terminal which graphics protocol it speaks. Asking a terminal that
+/// never answers leaves a thread blocked reading stdin, which would swallow the clerk's
+/// first keys; so only terminals that announce graphics support in the environment are
+/// asked (kitty, WezTerm, iTerm2, Ghostty, and not inside tmux). `SBK_PREVIEW=detect`
+/// always asks, `SBK_PREVIEW=halfblocks` never does.
+pub fn should_query_graphics(env: impl Fn(&str) -> Option<String>) -> bool {
+    match env("SBK_PREVIEW").as_deref() {
+        Some("halfblocks") => return false,
+        Some("detect") => return true,
+        _ => {}
+    }
+    if env("TMUX").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    let term = env("TERM").unwrap_or_default();
+    let program = env("TERM_PROGRAM").unwrap_or_default();
+    env("KITTY_WINDOW_ID").is_some()
+        || env("WEZTERM_EXECUTABLE").is_some_and(|v| !v.is_empty())
+        || term.contains("kitty")
+        || term.contains("ghostty")
+        || matches!(program.as_str(), "iTerm.app" | "WezTerm" | "ghostty")
+}
+
+/// How photos are previewed: the terminal's graphics protocol where it has one (asked once,
+/// at start), Unicode half-blocks everywhere else (tmux, plain SSH, the Linux console).
+fn picker() -> ratatui_image::picker::Picker {
+    use ratatui_image::picker::Picker;
+    if !should_query_graphics(|k| std::env::var(k).ok()) {
+        return Picker::halfblocks();
+    }
+    Picker::from_query_stdio().unwrap_or_else(|e| {
+        tracing::info!(error = %e, "terminal graphics not detected; using half-blocks");
+        Picker::halfblocks()
+    })
 }
 
 fn event_loop(app: &mut app::App) -> Result<(), String> {
@@ -127,4 +165,37 @@ fn event_loop(app: &mut app::App) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::should_query_graphics;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn only_terminals_that_announce_graphics_are_asked() {
+        assert!(should_query_graphics(env(&[("TERM", "xterm-kitty")])));
+        assert!(should_query_graphics(env(&[("TERM_PROGRAM", "iTerm.app")])));
+        assert!(!should_query_graphics(env(&[("TERM", "xterm-256color")])));
+        assert!(!should_query_graphics(env(&[
+            ("TERM", "xterm-kitty"),
+            ("TMUX", "/tmp/t,1,0")
+        ])));
+        assert!(!should_query_graphics(env(&[
+            ("TERM", "xterm-kitty"),
+            ("SBK_PREVIEW", "halfblocks")
+        ])));
+        assert!(should_query_graphics(env(&[
+            ("TERM", "linux"),
+            ("SBK_PREVIEW", "detect")
+        ])));
+    }
 }

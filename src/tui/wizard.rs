@@ -34,6 +34,8 @@ pub struct Wizard {
     pub scroll: u16,
     /// The status history shown on the progress page, read when the page is entered.
     pub history: Vec<crate::store::HistoryEntry>,
+    /// The card photo's preview, made when the photo changes (keyed by its SHA-256).
+    pub card_preview: Option<(String, ratatui_image::protocol::Protocol)>,
 }
 
 /// A filterable list for a choice field.
@@ -73,6 +75,7 @@ impl Wizard {
             banner: None,
             scroll: 0,
             history: Vec::new(),
+            card_preview: None,
         };
         w.sync_editor();
         w
@@ -172,6 +175,7 @@ impl App {
             w.sync_editor();
         }
         self.load_history();
+        self.refresh_card_preview();
         if let Screen::Wizard(w) = &self.screen {
             self.remember_page(w);
         }
@@ -365,6 +369,29 @@ impl App {
         self.fail(msg);
     }
 
+    /// Make the card photo's preview if the photo changed (on entering step 5, on import).
+    pub(super) fn refresh_card_preview(&mut self) {
+        let Screen::Wizard(w) = &mut self.screen else {
+            return;
+        };
+        let Some(sha) = w.app.photos.card_photo.as_ref().map(|p| p.sha256.clone()) else {
+            w.card_preview = None;
+            return;
+        };
+        if w.card_preview.as_ref().is_some_and(|(s, _)| *s == sha) {
+            return;
+        }
+        let image = self
+            .store
+            .photo(&sha)
+            .ok()
+            .flatten()
+            .and_then(|p| crate::photo::decode(&p.bytes).ok());
+        w.card_preview = image
+            .and_then(|d| super::photo_ui::preview(&self.picker, d.image))
+            .map(|p| (sha, p));
+    }
+
     /// Read the status history for the progress page (once, not per frame).
     pub(super) fn load_history(&mut self) {
         let Screen::Wizard(w) = &mut self.screen else {
@@ -468,6 +495,21 @@ impl App {
                 }
                 _ => {}
             },
+            Popup::Crop(editor) => match editor.on_key(key, &self.picker) {
+                Some(true) => match editor.accept(&self.store) {
+                    Ok(photo) => {
+                        self.popup = None;
+                        self.set_photo(Field::CardPhoto, photo);
+                        self.notify("已生成合格的制卡照片（358×441，JPEG）");
+                    }
+                    Err(message) => self.fail(message),
+                },
+                Some(false) => {
+                    self.popup = None;
+                    self.notify("已取消，照片未导入");
+                }
+                None => {}
+            },
             Popup::Files(files) => {
                 if let Some((field, path)) = files.on_key(key) {
                     self.popup = None;
@@ -485,23 +527,44 @@ impl App {
             Field::IdBackPhoto => crate::store::PhotoKind::IdBack,
             _ => crate::store::PhotoKind::CardPhoto,
         };
-        match super::files::import(&self.store, path, kind) {
-            Ok(photo) => {
-                let Screen::Wizard(w) = &mut self.screen else {
-                    return;
-                };
-                let slot = match field {
-                    Field::IdFrontPhoto => &mut w.app.photos.id_front,
-                    Field::IdBackPhoto => &mut w.app.photos.id_back,
-                    _ => &mut w.app.photos.card_photo,
-                };
-                *slot = Some(photo);
-                w.touched.insert(field);
-                self.save_wizard();
-                self.notify(format!("已导入{}", field.label()));
+        match super::photo_ui::import(&self.store, path, kind) {
+            Ok(super::photo_ui::Imported::Stored(photo, warnings)) => {
+                self.set_photo(field, photo);
+                if warnings.is_empty() {
+                    self.notify(format!("已导入{}，符合要求", field.label()));
+                } else {
+                    self.fail(format!(
+                        "已导入{}。注意：{}",
+                        field.label(),
+                        warnings.join("；")
+                    ));
+                }
+            }
+            Ok(super::photo_ui::Imported::NeedsFix(mut editor)) => {
+                editor.refresh(&self.picker);
+                let reasons = editor.reasons.join("；");
+                self.popup = Some(Popup::Crop(editor));
+                self.fail(format!(
+                    "照片还不符合要求（{reasons}）：请调整裁剪后按 Enter 生成合格照片"
+                ));
             }
             Err(message) => self.fail(message),
         }
+    }
+
+    fn set_photo(&mut self, field: Field, photo: crate::domain::PhotoRef) {
+        let Screen::Wizard(w) = &mut self.screen else {
+            return;
+        };
+        let slot = match field {
+            Field::IdFrontPhoto => &mut w.app.photos.id_front,
+            Field::IdBackPhoto => &mut w.app.photos.id_back,
+            _ => &mut w.app.photos.card_photo,
+        };
+        *slot = Some(photo);
+        w.touched.insert(field);
+        self.save_wizard();
+        self.refresh_card_preview();
     }
 
     pub(super) fn on_mouse(&mut self, mouse: MouseEvent) {

@@ -1,0 +1,214 @@
+//! Photos in the wizard: importing with checks, the crop editor for a card photo that does
+//! not pass, and previews. A preview is made when a photo or the crop changes, never per
+//! frame; the crop editor works on a small copy so moving the crop stays instant.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use image::DynamicImage;
+use ratatui::layout::Size;
+use ratatui_image::picker::Picker;
+use ratatui_image::protocol::Protocol;
+use ratatui_image::{FilterType, Resize};
+
+use crate::domain::PhotoRef;
+use crate::photo::check::{CARD_MAX_BYTES, CARD_MIN_BYTES};
+use crate::photo::fix::{crop_fits, crop_to_card};
+use crate::photo::{
+    Crop, Decoded, PhotoKind as Spec, check_decoded, decode, fix_card, normalise_id,
+};
+use crate::store::{PhotoKind, Store};
+
+/// Preview size in terminal cells.
+pub const PREVIEW_CELLS: Size = Size {
+    width: 24,
+    height: 14,
+};
+
+/// What importing a file came to.
+pub enum Imported {
+    /// Stored; the warnings are advice for the clerk.
+    Stored(PhotoRef, Vec<String>),
+    /// A card photo that does not pass as it is: open the crop editor.
+    NeedsFix(Box<CropEditor>),
+}
+
+fn spec(kind: PhotoKind) -> Spec {
+    match kind {
+        PhotoKind::CardPhoto => Spec::Card,
+        PhotoKind::IdFront => Spec::IdFront,
+        PhotoKind::IdBack => Spec::IdBack,
+    }
+}
+
+fn store_jpeg(
+    store: &Store,
+    bytes: &[u8],
+    kind: PhotoKind,
+    name: Option<String>,
+) -> Result<PhotoRef, String> {
+    let d = decode(bytes).map_err(|e| e.to_string())?;
+    let sha256 = store
+        .put_photo(bytes, kind, "image/jpeg", d.image.width(), d.image.height())
+        .map_err(|e| format!("保存照片失败：{e}"))?;
+    Ok(PhotoRef {
+        sha256,
+        source_name: name,
+    })
+}
+
+/// Read, check and store a photo file. ID images are turned upright and sized down; a card
+/// photo that passes is stored as it is, one that does not goes to the crop editor.
+pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<Imported, String> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("无法读取 {shown}：{e}"))?;
+    if meta.len() > crate::photo::decode::MAX_FILE_BYTES {
+        return Err(format!(
+            "{shown} 有 {:.1} MB，超过 40 MB 上限：请换一张",
+            meta.len() as f64 / 1_048_576.0
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("无法读取 {shown}：{e}"))?;
+    let decoded = decode(&bytes).map_err(|e| format!("{shown}：{e}"))?;
+    let verdict = check_decoded(&decoded, spec(kind));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let warnings: Vec<String> = verdict
+        .findings
+        .iter()
+        .filter(|f| !f.fails)
+        .map(|f| f.message.clone())
+        .collect();
+    tracing::info!(
+        kind = kind.key(),
+        width = verdict.width,
+        height = verdict.height,
+        passes = verdict.passes(),
+        "photo imported"
+    );
+    match kind {
+        PhotoKind::CardPhoto if verdict.passes() => {
+            let sha256 = store
+                .put_photo(&bytes, kind, "image/jpeg", verdict.width, verdict.height)
+                .map_err(|e| format!("保存照片失败：{e}"))?;
+            Ok(Imported::Stored(
+                PhotoRef {
+                    sha256,
+                    source_name: name,
+                },
+                warnings,
+            ))
+        }
+        PhotoKind::CardPhoto => {
+            let reasons = verdict
+                .findings
+                .iter()
+                .filter(|f| f.fails)
+                .map(|f| f.message.clone())
+                .collect();
+            Ok(Imported::NeedsFix(Box::new(CropEditor::new(
+                decoded, name, reasons,
+            ))))
+        }
+        PhotoKind::IdFront | PhotoKind::IdBack => {
+            if let Some(f) = verdict.findings.iter().find(|f| f.fails) {
+                return Err(format!("{}：{}", kind_label(kind), f.message));
+            }
+            let normal = normalise_id(&decoded).map_err(|e| e.to_string())?;
+            Ok(Imported::Stored(
+                store_jpeg(store, &normal, kind, name)?,
+                warnings,
+            ))
+        }
+    }
+}
+
+fn kind_label(kind: PhotoKind) -> &'static str {
+    spec(kind).label()
+}
+
+/// A preview of `image` for the terminal (half-blocks or the terminal's graphics protocol).
+pub fn preview(picker: &Picker, image: DynamicImage) -> Option<Protocol> {
+    picker
+        .new_protocol(
+            image,
+            PREVIEW_CELLS,
+            Resize::Fit(Some(FilterType::Triangle)),
+        )
+        .ok()
+}
+
+/// Moving and zooming the crop of a card photo, seeing the result before accepting it.
+pub struct CropEditor {
+    pub source: Decoded,
+    /// A copy no larger than 1000 px, for fast previews.
+    work: DynamicImage,
+    pub crop: Crop,
+    pub source_name: Option<String>,
+    /// Why the photo did not pass as it was.
+    pub reasons: Vec<String>,
+    pub preview: Option<Protocol>,
+    /// What the crop would give: size and whether it fits.
+    pub status: String,
+}
+
+impl CropEditor {
+    pub fn new(source: Decoded, source_name: Option<String>, reasons: Vec<String>) -> CropEditor {
+        let work = if source.image.width().max(source.image.height()) > 1000 {
+            source.image.thumbnail(1000, 1000)
+        } else {
+            source.image.clone()
+        };
+        CropEditor {
+            source,
+            work,
+            crop: Crop::default(),
+            source_name,
+            reasons,
+            preview: None,
+            status: String::new(),
+        }
+    }
+
+    /// Recompute the preview and status for the current crop (a few milliseconds).
+    pub fn refresh(&mut self, picker: &Picker) {
+        let (w, h) = (self.source.image.width(), self.source.image.height());
+        let (_, _, cw, ch) = self.crop.window(w, h);
+        let card = crop_to_card(&self.work, self.crop);
+        self.status = match crop_fits(self.crop, w, h) {
+            Ok(()) => format!(
+                "裁剪原图 {cw}×{ch} 像素 → 358×441，放大 {:.1} 倍",
+                self.crop.zoom
+            ),
+            Err(e) => e.to_string(),
+        };
+        self.preview = preview(picker, DynamicImage::ImageRgb8(card));
+    }
+
+    /// Handle a key: `Some(true)` to accept, `Some(false)` to cancel, `None` to go on.
+    pub fn on_key(&mut self, key: KeyEvent, picker: &Picker) -> Option<bool> {
+        self.crop = match key.code {
+            KeyCode::Enter => return Some(true),
+            KeyCode::Esc => return Some(false),
+            KeyCode::Left => self.crop.moved(-1.0, 0.0),
+            KeyCode::Right => self.crop.moved(1.0, 0.0),
+            KeyCode::Up => self.crop.moved(0.0, -1.0),
+            KeyCode::Down => self.crop.moved(0.0, 1.0),
+            KeyCode::Char('+') | KeyCode::Char('=') => self.crop.zoomed(1.1),
+            KeyCode::Char('-') => self.crop.zoomed(1.0 / 1.1),
+            KeyCode::Char('r') => Crop::default(),
+            _ => return None,
+        };
+        self.refresh(picker);
+        None
+    }
+
+    /// Make the card photo from the full image and store it.
+    pub fn accept(&self, store: &Store) -> Result<PhotoRef, String> {
+        let bytes = fix_card(&self.source, self.crop).map_err(|e| e.to_string())?;
+        debug_assert!((CARD_MIN_BYTES..=CARD_MAX_BYTES).contains(&(bytes.len() as u64)));
+        store_jpeg(
+            store,
+            &bytes,
+            PhotoKind::CardPhoto,
+            self.source_name.clone(),
+        )
+    }
+}
