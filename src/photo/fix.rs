@@ -71,6 +71,8 @@ impl Crop {
 pub enum FixError {
     #[error("原照片是黑白的：制卡照片须为彩色照片，请重新拍摄")]
     Greyscale,
+    #[error("裁剪框里几乎没有颜色（可能只框住了背景）：请移动裁剪框，框住头部和肩膀")]
+    CropColourless,
     #[error("裁剪区域只有 {0}×{1} 像素，放大后会很模糊：请缩小放大倍数或换一张更清晰的照片")]
     TooSmall(u32, u32),
     #[error("照片细节太少（像是纯色或严重模糊），最高质量压缩后仍不足 20KB：请重新拍摄")]
@@ -98,11 +100,14 @@ fn to_rgb(image: &DynamicImage) -> RgbImage {
 /// Resize with Lanczos3; a large reduction first halves with a cheap box filter until the
 /// source is within 2× of the target, so a 12-megapixel photo costs little more than a small one.
 fn resize(image: &DynamicImage, w: u32, h: u32) -> RgbImage {
-    let mut img = image.clone();
-    while img.width() >= 4 * w && img.height() >= 4 * h {
-        img = img.resize_exact(img.width() / 2, img.height() / 2, FilterType::Triangle);
-    }
-    image::imageops::resize(&to_rgb(&img), w, h, FilterType::Lanczos3)
+    let rgb = to_rgb(image);
+    // Area-average (fast, integer) down to twice the target, then Lanczos3 for the last step.
+    let rgb = if rgb.width() >= 4 * w && rgb.height() >= 4 * h {
+        image::imageops::thumbnail(&rgb, 2 * w, 2 * h)
+    } else {
+        rgb
+    };
+    image::imageops::resize(&rgb, w, h, FilterType::Lanczos3)
 }
 
 /// Whether `crop` of an image of `w`×`h` has enough pixels for a card photo (at most a 2×
@@ -156,12 +161,36 @@ pub fn encode_within(image: &RgbImage, min: u64, max: u64) -> Result<Vec<u8>, Fi
     Ok(bytes)
 }
 
+/// Whether an image has (almost) no colour, judged from a sparse 64×64 sample of its pixels:
+/// as good as looking at all of them for this question, and instant on 12 megapixels.
+fn looks_greyscale(image: &DynamicImage) -> bool {
+    if !image.color().has_color() {
+        return true;
+    }
+    let (w, h) = image.dimensions();
+    let mut coloured = 0;
+    for j in 0..64 {
+        for i in 0..64 {
+            let p = image.get_pixel(i * w / 64, j * h / 64);
+            let (r, g, b) = (p[0] as i16, p[1] as i16, p[2] as i16);
+            if (r - g).abs().max((g - b).abs()).max((r - b).abs()) > 12 {
+                coloured += 1;
+            }
+        }
+    }
+    coloured * 100 < 64 * 64
+}
+
 /// A card photo that passes the check, from any colour photo.
 pub fn fix_card(decoded: &Decoded, crop: Crop) -> Result<Vec<u8>, FixError> {
-    if super::check::stats(&decoded.image).greyscale {
+    if looks_greyscale(&decoded.image) {
         return Err(FixError::Greyscale);
     }
     let image = card_image(decoded, crop)?;
+    // The check judges colour on the result: a crop of plain background has none.
+    if super::check::stats(&DynamicImage::ImageRgb8(image.clone())).greyscale {
+        return Err(FixError::CropColourless);
+    }
     encode_within(&image, CARD_MIN_BYTES, CARD_MAX_BYTES)
 }
 

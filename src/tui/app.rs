@@ -64,6 +64,8 @@ pub struct App {
     /// Applications waiting for delivery, for the status bar; refreshed when statuses change,
     /// never per frame.
     pub queued: usize,
+    /// A photo to show full screen outside the wizard (the event loop does it, then redraws).
+    pub view_photo: Option<Vec<u8>>,
     /// How photo previews are drawn (detected once at start).
     pub picker: ratatui_image::picker::Picker,
     /// Where the last frame drew each clickable row (rect, row index), for the mouse.
@@ -88,6 +90,7 @@ impl App {
             quit: false,
             fixed_now: None,
             queued: 0,
+            view_photo: None,
             picker: ratatui_image::picker::Picker::halfblocks(),
             hits: Default::default(),
         };

@@ -163,8 +163,65 @@ fn event_loop(app: &mut app::App) -> Result<(), String> {
             let event = crossterm::event::read().map_err(|e| e.to_string())?;
             app.on_event(event);
         }
+        if let Some(bytes) = app.view_photo.take() {
+            view_full_screen(
+                &bytes,
+                app.picker.protocol_type() != ratatui_image::picker::ProtocolType::Halfblocks,
+            )
+            .map_err(|e| format!("显示照片失败：{e}"))?;
+            // The wizard's screen is gone: make ratatui draw every cell again.
+            let size = terminal.size().map_err(|e| e.to_string())?;
+            terminal
+                .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+                .map_err(|e| e.to_string())?;
+        }
     }
     Ok(())
+}
+
+/// Show a photo at full terminal size outside the wizard's screen (viuer), wait for a key,
+/// and go back. `graphics` allows the terminal's graphics protocol; otherwise half-blocks.
+fn view_full_screen(bytes: &[u8], graphics: bool) -> std::io::Result<()> {
+    use crossterm::{cursor, terminal};
+    let image = crate::photo::decode(bytes)
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+        .image;
+    let mut out = std::io::stdout();
+    crossterm::execute!(
+        out,
+        LeaveAlternateScreen,
+        terminal::Clear(terminal::ClearType::All),
+        cursor::MoveTo(0, 0)
+    )?;
+    let (_, rows) = terminal::size()?;
+    let config = viuer::Config {
+        absolute_offset: true,
+        x: 0,
+        y: 0,
+        // Only the height: viuer then keeps the photo's proportions (both would stretch it).
+        width: None,
+        height: Some(rows.saturating_sub(2) as u32),
+        use_kitty: graphics,
+        use_iterm: graphics,
+        ..Default::default()
+    };
+    let shown = viuer::print(&image, &config).map_err(|e| std::io::Error::other(e.to_string()));
+    crossterm::execute!(out, cursor::MoveTo(0, rows.saturating_sub(1)))?;
+    write!(out, "按任意键返回向导")?;
+    out.flush()?;
+    loop {
+        if let crossterm::event::Event::Key(k) = crossterm::event::read()?
+            && k.kind != crossterm::event::KeyEventKind::Release
+        {
+            break;
+        }
+    }
+    crossterm::execute!(
+        out,
+        terminal::Clear(terminal::ClearType::All),
+        EnterAlternateScreen
+    )?;
+    shown.map(|_| ())
 }
 
 #[cfg(test)]

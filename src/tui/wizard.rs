@@ -235,6 +235,15 @@ impl App {
                 }
             }
             KeyCode::Char('e') if page == Page::Progress => self.edit_returned(),
+            KeyCode::Char('v') if !editing => {
+                if let Some(Row {
+                    input: Input::Photo(_),
+                    field,
+                }) = focused
+                {
+                    self.view_full_screen(field);
+                }
+            }
             KeyCode::Enter if editing => self.move_focus(true),
             KeyCode::Enter | KeyCode::Char(' ') if !editing => {
                 if let Some(row) = focused {
@@ -549,6 +558,33 @@ impl App {
                 ));
             }
             Err(message) => self.fail(message),
+        }
+    }
+
+    /// Ask the event loop to show this photo at full terminal size.
+    fn view_full_screen(&mut self, field: Field) {
+        let Screen::Wizard(w) = &self.screen else {
+            return;
+        };
+        let photo = match field {
+            Field::IdFrontPhoto => &w.app.photos.id_front,
+            Field::IdBackPhoto => &w.app.photos.id_back,
+            _ => &w.app.photos.card_photo,
+        };
+        match photo
+            .as_ref()
+            .and_then(|p| self.store.photo(&p.sha256).ok().flatten())
+        {
+            Some(p) => {
+                let _ = self.store.audit(
+                    &self.operator,
+                    crate::store::AuditAction::View,
+                    Some(w.app.id),
+                    Some("photo full screen"),
+                );
+                self.view_photo = Some(p.bytes);
+            }
+            None => self.fail("还没有导入这张照片"),
         }
     }
 
