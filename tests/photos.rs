@@ -312,3 +312,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_big_jpeg_is_decoded_reduced_but_upright_and_large_enough() {
+    use sbk_counter::photo::decode_reduced;
+    // A 4000×3000 phone photo stored sideways with its EXIF tag.
+    let bytes = sbk_counter::photo::synthetic::phone_jpeg(4000, 3000, true);
+    let full = decode(&bytes).unwrap();
+    let reduced = decode_reduced(&bytes, 661).unwrap();
+    assert_eq!((full.image.width(), full.image.height()), (4000, 3000));
+    // 1/4 in the DCT: 1000×750, still ≥ 661 on the short side, and turned upright.
+    assert_eq!((reduced.image.width(), reduced.image.height()), (1000, 750));
+    assert!(reduced.reoriented);
+    assert_eq!(reduced.stored_dimensions, full.stored_dimensions);
+    let fixed = fix_card(&reduced, Crop::default()).unwrap();
+    assert!(check(&fixed, PhotoKind::Card).unwrap().passes());
+    // Small photos and other formats are decoded as they are.
+    let small = jpeg(&DynamicImage::ImageRgb8(portrait(800, 600)), 90);
+    assert_eq!(decode_reduced(&small, 661).unwrap().image.width(), 800);
+    let png_bytes = png(&DynamicImage::ImageRgb8(portrait(2000, 1500)));
+    assert_eq!(decode_reduced(&png_bytes, 661).unwrap().image.width(), 2000);
+}

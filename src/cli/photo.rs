@@ -137,7 +137,16 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
             output,
             kind,
         } => {
-            let decoded = match read(&input).and_then(|b| decode(&b).map_err(|e| e.to_string())) {
+            // A card photo is 441 px tall: decode a big JPEG only as large as that needs
+            // (1.5× for a good downscale), not all of its 12 megapixels.
+            let min_short = crate::photo::check::CARD_HEIGHT * 3 / 2;
+            let decoded = match read(&input).and_then(|b| {
+                match kind {
+                    PhotoKind::Card => crate::photo::decode_reduced(&b, min_short),
+                    _ => decode(&b),
+                }
+                .map_err(|e| e.to_string())
+            }) {
                 Ok(d) => d,
                 Err(message) => {
                     eprintln!("✗ 无法读取照片：{message}");
