@@ -20,6 +20,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     /// 照片文件夹: where the counter's camera or scanner saves.
     pub photo_dir: Option<PathBuf>,
+    /// Photo preview: "halfblocks" (always Unicode half-blocks) or "detect" (ask the terminal).
+    pub preview: Option<String>,
     /// 操作员.
     pub operator: Option<Operator>,
 }
@@ -30,6 +32,8 @@ pub struct Settings {
     pub config_file: PathBuf,
     pub data_dir: PathBuf,
     pub photo_dir: PathBuf,
+    /// "halfblocks", "detect", or unset (detect where the terminal announces graphics).
+    pub preview: Option<String>,
     pub operator: Option<Operator>,
 }
 
@@ -111,10 +115,12 @@ pub fn load(
         .or(file.photo_dir)
         .or_else(|| directories::UserDirs::new().and_then(|u| u.picture_dir().map(Path::to_owned)))
         .unwrap_or_else(|| data_dir.join("photos"));
+    let preview = std::env::var("SBK_PREVIEW").ok().or(file.preview);
     Ok(Settings {
         config_file,
         data_dir,
         photo_dir,
+        preview,
         operator: env_operator.or(file.operator),
     })
 }
@@ -156,6 +162,9 @@ const CONFIG_HEADER: &str = "\
 
 # 照片文件夹：柜台相机或扫描仪保存照片的地方，向导按最新在前列出。
 # photo_dir = \"/home/clerk/Pictures\"
+
+# 照片预览：\"halfblocks\" 始终用字符块显示（兼容所有终端），\"detect\" 询问终端是否支持图形。
+# preview = \"halfblocks\"
 ";
 
 /// Record the operator in the config file, keeping what else it says.

@@ -93,7 +93,7 @@ pub fn run(settings: &mut Settings) -> Result<(), String> {
         .map_err(|e| format!("无法设置终端：{e}"))
         .and_then(|()| {
             let mut app = app::App::new(store, operator, settings.photo_dir.clone());
-            app.picker = picker();
+            app.picker = picker(settings.preview.as_deref());
             app.resume();
             event_loop(&mut app)
         });
@@ -110,8 +110,8 @@ pub fn run(settings: &mut Settings) -> Result<(), String> {
 /// Whether to ask the terminal which graphics protocol it speaks. Asking a terminal that
 /// never answers leaves a thread blocked reading stdin, which would swallow the clerk's
 /// first keys; so only terminals that announce graphics support in the environment are
-/// asked (kitty, WezTerm, iTerm2, Ghostty, and not inside tmux). `SBK_PREVIEW=detect`
-/// always asks, `SBK_PREVIEW=halfblocks` never does.
+/// asked (kitty, WezTerm, iTerm2, Ghostty, and not inside tmux). The `preview` setting
+/// (`SBK_PREVIEW` or the config file) overrides: "detect" always asks, "halfblocks" never.
 pub fn should_query_graphics(env: impl Fn(&str) -> Option<String>) -> bool {
     match env("SBK_PREVIEW").as_deref() {
         Some("halfblocks") => return false,
@@ -132,9 +132,13 @@ pub fn should_query_graphics(env: impl Fn(&str) -> Option<String>) -> bool {
 
 /// How photos are previewed: the terminal's graphics protocol where it has one (asked once,
 /// at start), Unicode half-blocks everywhere else (tmux, plain SSH, the Linux console).
-fn picker() -> ratatui_image::picker::Picker {
+fn picker(setting: Option<&str>) -> ratatui_image::picker::Picker {
     use ratatui_image::picker::Picker;
-    if !should_query_graphics(|k| std::env::var(k).ok()) {
+    let env = |k: &str| match k {
+        "SBK_PREVIEW" => setting.map(str::to_owned),
+        _ => std::env::var(k).ok(),
+    };
+    if !should_query_graphics(env) {
         return Picker::halfblocks();
     }
     Picker::from_query_stdio().unwrap_or_else(|e| {
