@@ -45,11 +45,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return;
     }
+    // A long message (why submitting is refused, say) gets a second line rather than being
+    // cut off where it says what to do.
+    let notice_lines: Vec<String> = app
+        .notice
+        .as_ref()
+        .map(|n| pack(std::slice::from_ref(&n.text), area.width as usize + 1, 0))
+        .unwrap_or_default();
+    let notice_rows = notice_lines.len().clamp(1, 3) as u16;
     let [header, bar, body, notice, keys] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(1),
-        Constraint::Length(1),
+        Constraint::Length(notice_rows),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -75,7 +83,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
         } else {
             Style::default().fg(Color::Green)
         };
-        frame.render_widget(Paragraph::new(Span::styled(n.text.as_str(), style)), notice);
+        let lines: Vec<Line> = notice_lines
+            .iter()
+            .map(|l| Line::from(Span::styled(l.as_str(), style)))
+            .collect();
+        frame.render_widget(Paragraph::new(lines), notice);
     }
     frame.render_widget(Paragraph::new(key_hints(app)).style(dim()), keys);
     if let Some(popup) = &app.popup {
@@ -382,13 +394,14 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
                 ProblemKind::Missing => ("未填", Color::Yellow),
                 ProblemKind::Invalid => ("错误", Color::Red),
             };
-            lines.push((
-                None,
-                Line::from(Span::styled(
-                    format!("    {mark}：{}", p.message),
-                    Style::default().fg(color),
-                )),
-            ));
+            // Wrapped under the field, indented, so the part that says what to do is seen.
+            let text = format!("{mark}：{}", p.message);
+            for part in pack(&[text], fields.width as usize, 4) {
+                lines.push((
+                    None,
+                    Line::from(Span::styled(part, Style::default().fg(color))),
+                ));
+            }
         }
     }
     // Keep the focused row visible.
