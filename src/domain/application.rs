@@ -179,6 +179,20 @@ pub enum PickupMethod {
 }
 
 impl PickupMethod {
+    /// The key used in JSON and in the choice list.
+    pub fn key(self) -> &'static str {
+        match self {
+            PickupMethod::BankMail => "bank_mail",
+            PickupMethod::BranchPickup => "branch_pickup",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<PickupMethod> {
+        [PickupMethod::BankMail, PickupMethod::BranchPickup]
+            .into_iter()
+            .find(|m| m.key() == key)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             PickupMethod::BankMail => "银行邮寄",
@@ -362,6 +376,14 @@ mod tests {
         check(&json);
         assert_eq!(json["applicant"]["id_type"], "resident_id");
         assert_eq!(json["eligibility"]["state"], "not_checked");
+    }
+
+    #[test]
+    fn pickup_keys_match_serde() {
+        for m in [PickupMethod::BankMail, PickupMethod::BranchPickup] {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.key());
+            assert_eq!(PickupMethod::from_key(m.key()), Some(m));
+        }
     }
 
     #[test]

@@ -14,18 +14,31 @@ pub struct Group {
     pub rows: Vec<(Field, String)>,
 }
 
-/// Mask a mobile number for lists: 138****8000.
-pub fn mask_mobile(mobile: &str) -> String {
-    let chars: Vec<char> = mobile.chars().filter(|c| !c.is_whitespace()).collect();
-    if chars.len() < 7 {
-        return "*".repeat(chars.len());
-    }
+/// Hide the middle of a number: the first `keep_front` and last `keep_back` characters stay,
+/// the rest become `*`; whitespace is dropped. Anything too short to leave some of it hidden
+/// is hidden entirely.
+pub fn mask_middle(text: &str, keep_front: usize, keep_back: usize) -> String {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
     let n = chars.len();
+    if n < keep_front + keep_back + 2 {
+        return "*".repeat(n);
+    }
     chars
         .iter()
         .enumerate()
-        .map(|(i, c)| if i < 3 || i >= n - 4 { *c } else { '*' })
+        .map(|(i, c)| {
+            if i < keep_front || i >= n - keep_back {
+                *c
+            } else {
+                '*'
+            }
+        })
         .collect()
+}
+
+/// Mask a mobile number for lists: 138****8000.
+pub fn mask_mobile(mobile: &str) -> String {
+    mask_middle(mobile, 3, 4)
 }
 
 fn or_blank(s: &str) -> String {

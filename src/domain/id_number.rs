@@ -164,19 +164,10 @@ pub fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
     years.max(0) as u32
 }
 
-/// Mask an ID number for lists: the first 6 and last 4 characters stay, the rest become `*`.
-/// Anything too short to mask meaningfully is hidden entirely.
+/// Mask an ID number for lists: the region code and the last 4 characters stay
+/// (`110105********002X`).
 pub fn mask_id(number: &str) -> String {
-    let chars: Vec<char> = number.chars().collect();
-    if chars.len() < 12 {
-        return "*".repeat(chars.len());
-    }
-    let n = chars.len();
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| if i < 6 || i >= n - 4 { *c } else { '*' })
-        .collect()
+    super::display::mask_middle(number, 6, 4)
 }
 
 /// The ISO 7064 MOD 11-2 check character for the first 17 digits.

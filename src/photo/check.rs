@@ -83,6 +83,12 @@ fn stddev(values: impl Iterator<Item = f32> + Clone) -> f32 {
     (values.map(|v| (v - mean) * (v - mean)).sum::<f32>() / n).sqrt()
 }
 
+/// Whether a pixel has colour: its channels differ by more than JPEG noise does on grey.
+pub fn is_coloured([r, g, b]: [u8; 3]) -> bool {
+    let (r, g, b) = (r as i16, g as i16, b as i16);
+    (r - g).abs().max((g - b).abs()).max((r - b).abs()) > 12
+}
+
 pub fn stats(image: &DynamicImage) -> Stats {
     let small = if image.width().max(image.height()) > 400 {
         image.thumbnail(400, 400)
@@ -114,13 +120,7 @@ pub fn stats(image: &DynamicImage) -> Stats {
         .filter(|&(x, y)| y < band || (y < upper && (x < side || x >= w - side)))
         .map(|(x, y)| at(x, y));
     let background_stddev = stddev(background);
-    let coloured = rgb
-        .pixels()
-        .filter(|p| {
-            let (r, g, b) = (p[0] as i16, p[1] as i16, p[2] as i16);
-            (r - g).abs().max((g - b).abs()).max((r - b).abs()) > 12
-        })
-        .count();
+    let coloured = rgb.pixels().filter(|p| is_coloured(p.0)).count();
     let greyscale = !image.color().has_color() || coloured * 100 < rgb.pixels().len();
     Stats {
         mean_luma,

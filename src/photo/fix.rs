@@ -172,8 +172,7 @@ fn looks_greyscale(image: &DynamicImage) -> bool {
     for j in 0..64 {
         for i in 0..64 {
             let p = image.get_pixel(i * w / 64, j * h / 64);
-            let (r, g, b) = (p[0] as i16, p[1] as i16, p[2] as i16);
-            if (r - g).abs().max((g - b).abs()).max((r - b).abs()) > 12 {
+            if super::check::is_coloured([p[0], p[1], p[2]]) {
                 coloured += 1;
             }
         }

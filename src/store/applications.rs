@@ -2,7 +2,9 @@
 //! checked lifecycle (transitions, submit to the outbox, withdraw, delete).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params, params_from_iter};
+use std::sync::LazyLock;
+
+use rusqlite::{OptionalExtension, Row, ToSql, Transaction, params, params_from_iter};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -53,7 +55,62 @@ pub(super) struct Derived {
     id_back: Option<String>,
 }
 
+/// The derived columns, in the order of `Derived::values`: the one list INSERT and UPDATE use.
+const DERIVED_COLUMNS: [&str; 10] = [
+    "name",
+    "name_rev",
+    "name_initials",
+    "name_pinyin",
+    "id_number",
+    "id_rev",
+    "mobile_rev",
+    "card_photo",
+    "id_front",
+    "id_back",
+];
+
+/// `UPDATE` of body, time and every derived column (a save that changed a search column).
+static UPDATE_ALL: LazyLock<String> = LazyLock::new(|| {
+    let sets: Vec<String> = DERIVED_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ?{}", i + 5))
+        .collect();
+    format!(
+        "UPDATE applications SET body = ?1, updated_at = ?2, {} WHERE id = ?3 AND status = ?4",
+        sets.join(", ")
+    )
+});
+
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let marks: Vec<String> = (6..6 + DERIVED_COLUMNS.len())
+        .map(|i| format!("?{i}"))
+        .collect();
+    format!(
+        "INSERT INTO applications (id, status, body, created_at, updated_at, {})
+         VALUES (?1, ?2, ?3, ?4, ?5, {})",
+        DERIVED_COLUMNS.join(", "),
+        marks.join(", ")
+    )
+});
+
 impl Derived {
+    /// The values of `DERIVED_COLUMNS`, in that order.
+    fn values(&self) -> [&dyn ToSql; 10] {
+        [
+            &self.name,
+            &self.name_rev,
+            &self.name_initials,
+            &self.name_pinyin,
+            &self.id_number,
+            &self.id_rev,
+            &self.mobile_rev,
+            &self.card_photo,
+            &self.id_front,
+            &self.id_back,
+        ]
+    }
+
     fn of(app: &Application) -> Derived {
         let name = app.applicant.name.trim().to_owned();
         let keys = name_keys(&name);
@@ -168,29 +225,12 @@ impl Store {
                 )?
                 .execute(params![body, now, id, app.status.key()])
         } else {
+            let status = app.status.key();
+            let mut values: Vec<&dyn ToSql> = vec![&body, &now, &id, &status];
+            values.extend(d.values());
             self.conn
-                .prepare_cached(
-                    "UPDATE applications SET body = ?1, name = ?2, name_rev = ?3, name_initials = ?4,
-                       name_pinyin = ?5, id_number = ?6, id_rev = ?7, mobile_rev = ?8,
-                       card_photo = ?9, id_front = ?10, id_back = ?11, updated_at = ?12
-                     WHERE id = ?13 AND status = ?14",
-                )?
-                .execute(params![
-                    body,
-                    d.name,
-                    d.name_rev,
-                    d.name_initials,
-                    d.name_pinyin,
-                    d.id_number,
-                    d.id_rev,
-                    d.mobile_rev,
-                    d.card_photo,
-                    d.id_front,
-                    d.id_back,
-                    now,
-                    id,
-                    app.status.key()
-                ])
+                .prepare_cached(&UPDATE_ALL)?
+                .execute(params_from_iter(values))
         }
         .map_err(map_fk)?;
         if changed == 0 {
@@ -433,29 +473,20 @@ impl Store {
 
 fn insert(tx: &Transaction, app: &Application) -> Result<()> {
     let d = Derived::of(app);
-    tx.prepare_cached(
-        "INSERT INTO applications (id, status, body, name, name_rev, name_initials, name_pinyin,
-           id_number, id_rev, mobile_rev, card_photo, id_front, id_back, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?
-    .execute(params![
+    let (id, status, body) = (
         app.id.to_string(),
         app.status.key(),
         serde_json::to_string(app)?,
-        d.name,
-        d.name_rev,
-        d.name_initials,
-        d.name_pinyin,
-        d.id_number,
-        d.id_rev,
-        d.mobile_rev,
-        d.card_photo,
-        d.id_front,
-        d.id_back,
+    );
+    let (created, updated) = (
         app.created_at.timestamp_millis(),
-        app.updated_at.timestamp_millis()
-    ])
-    .map_err(map_fk)?;
+        app.updated_at.timestamp_millis(),
+    );
+    let mut values: Vec<&dyn ToSql> = vec![&id, &status, &body, &created, &updated];
+    values.extend(d.values());
+    tx.prepare_cached(&INSERT)?
+        .execute(params_from_iter(values))
+        .map_err(map_fk)?;
     Ok(())
 }
 

@@ -770,17 +770,13 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
             }
             let height = inner.height.saturating_sub(2) as usize;
             let first = f.selected.saturating_sub(height.saturating_sub(1));
-            for (i, p) in visible.iter().enumerate().skip(first).take(height) {
-                let when = std::fs::metadata(p)
-                    .and_then(|m| m.modified())
-                    .map(|t| {
-                        chrono::DateTime::<chrono::Utc>::from(t)
-                            .with_timezone(&beijing())
-                            .format("%m-%d %H:%M")
-                            .to_string()
-                    })
-                    .unwrap_or_default();
-                let name = p
+            for (i, file) in visible.iter().enumerate().skip(first).take(height) {
+                let when = chrono::DateTime::<chrono::Utc>::from(file.modified)
+                    .with_timezone(&beijing())
+                    .format("%m-%d %H:%M")
+                    .to_string();
+                let name = file
+                    .path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();

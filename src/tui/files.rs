@@ -16,7 +16,7 @@ pub struct FilePopup {
     pub kind: PhotoKind,
     pub dir: PathBuf,
     /// Image files of the folder, newest first.
-    pub entries: Vec<PathBuf>,
+    pub entries: Vec<ImageFile>,
     /// What the clerk typed: a filter on the names, or a path.
     pub input: String,
     pub selected: usize,
@@ -31,8 +31,16 @@ fn is_image(p: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// An image in the photo folder, with the time it was last written (read once, when the
+/// folder is listed, never while drawing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFile {
+    pub path: PathBuf,
+    pub modified: std::time::SystemTime,
+}
+
 /// Image files in `dir`, newest first.
-pub fn list_images(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub fn list_images(dir: &Path) -> std::io::Result<Vec<ImageFile>> {
     let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
@@ -46,7 +54,10 @@ pub fn list_images(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         })
         .collect();
     files.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    Ok(files.into_iter().map(|(_, p)| p).collect())
+    Ok(files
+        .into_iter()
+        .map(|(modified, path)| ImageFile { path, modified })
+        .collect())
 }
 
 /// Complete a typed path as a shell does: to the longest common prefix of the matches.
@@ -128,11 +139,12 @@ impl FilePopup {
     }
 
     /// The folder's images whose names contain what was typed.
-    pub fn visible(&self) -> Vec<&PathBuf> {
+    pub fn visible(&self) -> Vec<&ImageFile> {
         self.entries
             .iter()
-            .filter(|p| {
-                p.file_name()
+            .filter(|f| {
+                f.path
+                    .file_name()
                     .and_then(|n| n.to_str())
                     .is_some_and(|n| n.to_lowercase().contains(&self.input.to_lowercase()))
             })
@@ -160,8 +172,8 @@ impl FilePopup {
                 if let Some(p) = typed.filter(|p| p.is_file()) {
                     return Some((self.field, p));
                 }
-                if let Some(p) = self.visible().get(self.selected) {
-                    return Some((self.field, (*p).clone()));
+                if let Some(f) = self.visible().get(self.selected) {
+                    return Some((self.field, f.path.clone()));
                 }
             }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -221,7 +233,7 @@ mod tests {
         let names: Vec<_> = list_images(dir.path())
             .unwrap()
             .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, vec!["new.JPG", "old.jpg"]);
     }

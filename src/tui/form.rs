@@ -314,12 +314,7 @@ pub fn options(app: &Application, field: Field) -> Vec<(String, String)> {
             };
             allowed
                 .into_iter()
-                .map(|m| {
-                    let key = serde_json::to_value(m)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned));
-                    (key.unwrap_or_default(), m.label().to_owned())
-                })
+                .map(|m| (m.key().to_owned(), m.label().to_owned()))
                 .collect()
         }
         _ => Vec::new(),
@@ -340,11 +335,11 @@ pub fn current_code(app: &Application, field: Field) -> String {
         Field::District => app.residence.district.clone(),
         Field::RecipientDistrict => app.pickup.mail.district.clone(),
         Field::Occupation => app.occupation.clone(),
-        Field::PickupMethod => match app.pickup.method {
-            Some(PickupMethod::BankMail) => "bank_mail".into(),
-            Some(PickupMethod::BranchPickup) => "branch_pickup".into(),
-            None => String::new(),
-        },
+        Field::PickupMethod => app
+            .pickup
+            .method
+            .map(|m| m.key().to_owned())
+            .unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -377,13 +372,7 @@ pub fn choose(app: &mut Application, field: Field, code: &str, today: NaiveDate)
             }
         }
         Field::Occupation => app.occupation = code.into(),
-        Field::PickupMethod => {
-            app.pickup.method = match code {
-                "bank_mail" => Some(PickupMethod::BankMail),
-                "branch_pickup" => Some(PickupMethod::BranchPickup),
-                _ => None,
-            }
-        }
+        Field::PickupMethod => app.pickup.method = PickupMethod::from_key(code),
         _ => {}
     }
 }
