@@ -1,6 +1,8 @@
 //! sbk-counter: a counter clerk's terminal wizard for Beijing third-generation social
 //! security card applications. The binary `sbk` is a thin shell over this library.
 
+pub mod api;
+pub mod central;
 pub mod cli;
 pub mod config;
 pub mod domain;

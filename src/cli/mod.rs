@@ -1,5 +1,6 @@
 //! The command line: `sbk` opens the wizard; subcommands for scripts and quick checks.
 
+mod central;
 mod check;
 mod drafts;
 mod photo;
@@ -35,6 +36,9 @@ pub enum Command {
     /// Photos: check one against the card spec, or fix it so that it passes.
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
+    /// The reference central API: serve it, or (re)seed its synthetic registry.
+    #[command(subcommand)]
+    Central(central::CentralCommand),
     /// Print shell completions for sbk to standard output.
     Completions {
         /// The shell to complete for.
@@ -89,6 +93,7 @@ pub fn run() -> ExitCode {
         }
         Some(Command::Check(cmd)) => check::run(cmd),
         Some(Command::Photo(cmd)) => photo::run(cmd),
+        Some(Command::Central(cmd)) => report(central::run(cmd)),
         Some(Command::Drafts(cmd)) => report(
             crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
                 .map_err(Failure::from)

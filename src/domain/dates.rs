@@ -1,7 +1,18 @@
 //! Dates as a clerk types them: `19491231`, `1949-12-31`, `1949/12/31` (also `1949.12.31`,
 //! full-width digits, and one-digit months and days with a separator: `1949-1-5`).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+/// Beijing time (UTC+8, no daylight saving), in which every date and time is shown and
+/// "today" is reckoned, at the counter and at the central API alike.
+pub fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// The calendar date in Beijing at `now`.
+pub fn beijing_date(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&beijing()).date_naive()
+}
 
 /// Parse a typed date. The error says, in Chinese, what was wrong and what is expected.
 pub fn parse_date(input: &str) -> Result<NaiveDate, String> {

@@ -128,6 +128,12 @@ pub struct Resident {
 
 /// A retiree-aged resident (born 1935–1966) of a Beijing district.
 pub fn resident(rng: &mut Rng) -> Resident {
+    let start = NaiveDate::from_ymd_opt(1935, 1, 1).expect("valid date");
+    resident_born(rng, start, 365 * 31)
+}
+
+/// A resident of a Beijing district born within `days` days from `start`.
+pub fn resident_born(rng: &mut Rng, start: NaiveDate, days: u64) -> Resident {
     let refs = refdata();
     let district = rng.pick(&refs.districts);
     let name = format!(
@@ -140,8 +146,7 @@ pub fn resident(rng: &mut Rng) -> Resident {
             rng.pick(GIVEN)
         }
     );
-    let start = NaiveDate::from_ymd_opt(1935, 1, 1).expect("valid date");
-    let birth_date = start + Duration::days(rng.below(365 * 31) as i64);
+    let birth_date = start + Duration::days(rng.below(days) as i64);
     let sequence = rng.below(1000);
     let gender = if sequence % 2 == 1 {
         Gender::Male

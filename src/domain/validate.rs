@@ -97,6 +97,37 @@ pub enum Field {
 }
 
 impl Field {
+    pub const ALL: [Field; 28] = [
+        Field::DisclaimerConsent,
+        Field::Name,
+        Field::IdType,
+        Field::IdNumber,
+        Field::AccessAuthorisation,
+        Field::InPersonCheck,
+        Field::Eligibility,
+        Field::IdFrontPhoto,
+        Field::IdBackPhoto,
+        Field::IdValidFrom,
+        Field::IdValidUntil,
+        Field::Gender,
+        Field::BirthDate,
+        Field::Nationality,
+        Field::Ethnicity,
+        Field::District,
+        Field::Address,
+        Field::Mobile,
+        Field::Occupation,
+        Field::CardPhoto,
+        Field::CardIssuer,
+        Field::PickupMethod,
+        Field::RecipientName,
+        Field::RecipientMobile,
+        Field::RecipientDistrict,
+        Field::Postcode,
+        Field::MailAddress,
+        Field::Declaration,
+    ];
+
     pub fn step(self) -> Step {
         use Field::*;
         match self {
@@ -112,6 +143,47 @@ impl Field {
             | MailAddress => Step::Pickup,
             Declaration => Step::Review,
         }
+    }
+
+    /// Where the field is in the central API's submission body (a JSON path), so that a
+    /// problem the server finds names the same field the counter shows.
+    pub fn api_path(self) -> &'static str {
+        use Field::*;
+        match self {
+            DisclaimerConsent => "consents.disclaimer_agreed_at",
+            Name => "applicant.name",
+            IdType => "applicant.id_type",
+            IdNumber => "applicant.id_number",
+            AccessAuthorisation => "consents.access_authorised_at",
+            InPersonCheck => "consents.identity_verified_in_person_at",
+            Eligibility => "eligibility",
+            IdFrontPhoto => "photos.id_front",
+            IdBackPhoto => "photos.id_back",
+            IdValidFrom => "applicant.id_valid_from",
+            IdValidUntil => "applicant.id_valid_until",
+            Gender => "applicant.gender",
+            BirthDate => "applicant.birth_date",
+            Nationality => "applicant.nationality",
+            Ethnicity => "applicant.ethnicity",
+            District => "residence.district",
+            Address => "residence.address",
+            Mobile => "applicant.mobile",
+            Occupation => "occupation",
+            CardPhoto => "photos.card_photo",
+            CardIssuer => "card_issuer",
+            PickupMethod => "pickup.method",
+            RecipientName => "pickup.mail.recipient_name",
+            RecipientMobile => "pickup.mail.recipient_mobile",
+            RecipientDistrict => "pickup.mail.district",
+            Postcode => "pickup.mail.postcode",
+            MailAddress => "pickup.mail.address",
+            Declaration => "consents.declaration_agreed_at",
+        }
+    }
+
+    /// The field at a submission JSON path (the inverse of `api_path`).
+    pub fn from_api_path(path: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.api_path() == path)
     }
 
     /// The label the form shows (the guide's wording).

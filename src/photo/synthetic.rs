@@ -66,3 +66,69 @@ pub fn phone_jpeg(w: u32, h: u32, sideways: bool) -> Vec<u8> {
         out
     }
 }
+
+/// A card photo that meets the spec (358×441 px JPEG, 20 KB – 8.75 MB, colour), varied by
+/// `seed` so that different applications have different photos (and SHA-256s).
+pub fn card_photo_jpeg(seed: u64) -> Vec<u8> {
+    let mut image = portrait(super::check::CARD_WIDTH, super::check::CARD_HEIGHT);
+    // A few pixels of the background differ per seed: a distinct file, the same look.
+    for i in 0..8u32 {
+        let x = (seed.wrapping_mul(31).wrapping_add(i as u64 * 7) % 40) as u32;
+        let shade = 236 + ((seed >> (i * 2)) & 3) as u8;
+        image.put_pixel(x + 4, 4 + i, Rgb([shade, shade + 2, shade + 5]));
+    }
+    super::fix::encode_within(
+        &image,
+        super::check::CARD_MIN_BYTES,
+        super::check::CARD_MAX_BYTES,
+    )
+    .expect("a synthetic portrait encodes within the card's size limits")
+}
+
+/// An ID card image (front or back) that is readable by the checks: a light card-shaped
+/// picture with some dark "text" lines. Not a rendering of a real card.
+pub fn id_card_jpeg(seed: u64, back: bool) -> Vec<u8> {
+    let (w, h) = (856u32, 540u32);
+    let mut state = seed ^ 0xA076_1D64_78BD_642F ^ if back { 0xFF } else { 0 };
+    let mut noise = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % 21) as i16 - 10
+    };
+    let image = RgbImage::from_fn(w, h, |x, y| {
+        let n = noise();
+        let text_line = (y / 40) % 2 == 1 && x > 60 && x < if back { 800 } else { 520 };
+        let portrait = !back && x > 580 && x < 800 && y > 80 && y < 400;
+        if text_line && (x / 9) % 3 != 0 {
+            Rgb([clamp(40 + n), clamp(40 + n), clamp(50 + n)])
+        } else if portrait {
+            Rgb([clamp(200 + n), clamp(170 + n), clamp(150 + n)])
+        } else {
+            Rgb([clamp(225 + n), clamp(232 + n), clamp(236 + n)])
+        }
+    });
+    let mut out = Vec::new();
+    let _ = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&image::DynamicImage::ImageRgb8(image));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::photo::{PhotoKind, check};
+
+    #[test]
+    fn synthetic_card_and_id_photos_pass_their_checks() {
+        for seed in [0, 1, 99] {
+            let card = check(&card_photo_jpeg(seed), PhotoKind::Card).unwrap();
+            assert!(card.passes(), "{:?}", card.findings);
+            let front = check(&id_card_jpeg(seed, false), PhotoKind::IdFront).unwrap();
+            assert!(front.passes(), "{:?}", front.findings);
+            let back = check(&id_card_jpeg(seed, true), PhotoKind::IdBack).unwrap();
+            assert!(back.passes(), "{:?}", back.findings);
+        }
+        assert_ne!(card_photo_jpeg(1), card_photo_jpeg(2));
+    }
+}

@@ -20,7 +20,7 @@ use crate::domain::{Problem, Status};
 
 pub use applications::{HistoryEntry, Summary};
 pub use audit::{AuditAction, AuditEntry, Operator};
-pub use photos::{Photo, PhotoKind};
+pub use photos::{Photo, PhotoKind, sha256_hex};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "sbk.sqlite3";

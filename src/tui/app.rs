@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use uuid::Uuid;
 
@@ -11,10 +11,7 @@ use super::wizard::{Page, Wizard};
 use crate::domain::{Application, Status, Step};
 use crate::store::{Operator, Store, Summary};
 
-/// Beijing time, in which every time on screen is shown.
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
+pub use crate::domain::dates::beijing;
 
 pub enum Screen {
     Home(Home),
@@ -103,7 +100,7 @@ impl App {
     }
 
     pub fn today(&self) -> NaiveDate {
-        self.now().with_timezone(&beijing()).date_naive()
+        crate::domain::dates::beijing_date(self.now())
     }
 
     pub fn notify(&mut self, text: impl Into<String>) {

@@ -1,0 +1,419 @@
+//! The central API's contract in Rust: the bodies that cross the wire, shared by the
+//! reference server (`crate::central`) and the delivery client. `docs/central-api.yaml`
+//! is the same contract for people and for other languages; the server tests and the
+//! schemathesis run (`scripts/api-fuzz`) keep the two in step.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{
+    Applicant, Application, CardIssuer, Consents, Eligibility, Gender, IdType, MailAddress,
+    PhotoRef, Photos, Pickup, PickupMethod, Residence, Status,
+};
+
+/// Every path starts with this; a change that breaks clients gets a new prefix.
+pub const VERSION_PREFIX: &str = "/v1";
+/// The operator (clerk) who makes the request, on every authenticated request.
+pub const OPERATOR_HEADER: &str = "x-operator-id";
+/// The submission's idempotency key (any printable ASCII, 8–255 characters; a UUID is best).
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// Set to `true` on an answer replayed for a repeated idempotency key.
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+/// The largest JSON body accepted (bytes).
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+/// The largest photo accepted (bytes): 8.75 MB, the card photo's upper limit.
+pub const PHOTO_BODY_LIMIT: usize = crate::photo::check::CARD_MAX_BYTES as usize;
+/// How long an idempotency key and its answer are kept (days): a helper may draft offline
+/// for days and deliver a week later.
+pub const IDEMPOTENCY_KEY_DAYS: i64 = 30;
+
+/// An error answer: a stable machine-readable code, a Chinese message for the clerk, and
+/// the fields it concerns (JSON paths into the request, e.g. `applicant.id_number`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// 资格校验: who is asked about, and when the resident authorised the access (访问授权).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EligibilityRequest {
+    pub name: String,
+    pub id_type: IdType,
+    pub id_number: String,
+    pub access_authorised_at: DateTime<Utc>,
+    /// When the clerk checked the original ID card in person (the counter's stand-in for
+    /// face recognition); absent for channels that verify otherwise.
+    #[serde(default)]
+    pub identity_verified_in_person_at: Option<DateTime<Utc>>,
+}
+
+/// Why a person may not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IneligibleReason {
+    /// 已有有效第三代社保卡.
+    HasValidCard,
+    /// 未查询到参保信息.
+    NotInsured,
+    /// Not a retiree: this channel is for retirees' first card.
+    NotRetired,
+    /// The name does not match the registered holder of the ID number.
+    NameMismatch,
+    /// An application for this person is already being processed.
+    ApplicationInProgress,
+}
+
+impl IneligibleReason {
+    pub fn message(self) -> &'static str {
+        match self {
+            IneligibleReason::HasValidCard => "已有有效第三代社保卡，无需再次申领",
+            IneligibleReason::NotInsured => "未查询到参保信息，请先到社保经办机构核实参保状态",
+            IneligibleReason::NotRetired => {
+                "未查询到离退休信息：在职人员请通过所在单位或银行网点申领"
+            }
+            IneligibleReason::NameMismatch => "姓名与证件号码登记信息不一致，请核对身份证",
+            IneligibleReason::ApplicationInProgress => "已有正在办理的申领，请查询办事进度",
+        }
+    }
+}
+
+/// The answer to an eligibility check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EligibilityAnswer {
+    pub check_id: Uuid,
+    pub checked_at: DateTime<Utc>,
+    pub eligible: bool,
+    /// Present when not eligible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<IneligibleReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The registered data, read back for checking (eligible only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<RegisteredPerson>,
+    /// The bank that pays the pension and will issue the card (eligible only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_issuer: Option<CardIssuer>,
+    /// Pickup methods allowed for this person (eligible only; retirees: bank mail).
+    #[serde(default)]
+    pub allowed_pickup: Vec<PickupMethod>,
+}
+
+/// What the registry holds about a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredPerson {
+    pub name: String,
+    pub gender: Gender,
+    pub birth_date: NaiveDate,
+    /// ISO 3166-1 alpha-3.
+    pub nationality: String,
+    pub residence_address: String,
+    pub id_valid_from: NaiveDate,
+    /// 卡预留手机号.
+    pub reserved_mobile: String,
+}
+
+/// A photo's answer: what the server now holds under that SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoReceipt {
+    pub sha256: String,
+    pub size: u64,
+    /// True when the server had it already and nothing was stored.
+    pub already_present: bool,
+}
+
+/// The three photos of a submission, by SHA-256 of photos uploaded before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmittedPhotos {
+    pub card_photo: String,
+    pub id_front: String,
+    pub id_back: String,
+}
+
+/// How the card reaches the applicant; `mail` is required for bank mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmittedPickup {
+    pub method: PickupMethod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailAddress>,
+}
+
+/// An application as submitted (个人申领): everything the clerk filled in and checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// The counter's own ID for the application (stable across resubmissions).
+    pub client_reference: Uuid,
+    /// The eligibility check this submission follows, if it was made online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_check_id: Option<Uuid>,
+    pub applicant: Applicant,
+    pub residence: Residence,
+    /// Occupation code (GB/T 6565), 80 = 离退休人员.
+    pub occupation: String,
+    pub card_issuer: CardIssuer,
+    pub pickup: SubmittedPickup,
+    pub photos: SubmittedPhotos,
+    pub consents: Consents,
+}
+
+/// Why an application cannot be made into a submission yet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotSubmittable {
+    #[error("缺少{0}")]
+    Missing(&'static str),
+}
+
+impl Submission {
+    /// The submission for a local application. The application must already have passed
+    /// validation; this only refuses what cannot be expressed on the wire.
+    pub fn from_application(app: &Application) -> Result<Submission, NotSubmittable> {
+        let photo = |p: &Option<PhotoRef>, what| {
+            p.as_ref()
+                .map(|p| p.sha256.clone())
+                .ok_or(NotSubmittable::Missing(what))
+        };
+        let method = app
+            .pickup
+            .method
+            .ok_or(NotSubmittable::Missing("领卡方式"))?;
+        Ok(Submission {
+            client_reference: app.id,
+            eligibility_check_id: None,
+            applicant: app.applicant.clone(),
+            residence: app.residence.clone(),
+            occupation: app.occupation.clone(),
+            card_issuer: app
+                .card_issuer
+                .clone()
+                .ok_or(NotSubmittable::Missing("发卡银行"))?,
+            pickup: SubmittedPickup {
+                method,
+                mail: (method == PickupMethod::BankMail).then(|| app.pickup.mail.clone()),
+            },
+            photos: SubmittedPhotos {
+                card_photo: photo(&app.photos.card_photo, "制卡照片")?,
+                id_front: photo(&app.photos.id_front, "身份证正面照片")?,
+                id_back: photo(&app.photos.id_back, "身份证背面照片")?,
+            },
+            consents: app.consents.clone(),
+        })
+    }
+
+    /// The submission as an application, so that the server checks it with the very rules
+    /// the counter used. `eligibility` is the server's own finding.
+    pub fn to_application(&self, eligibility: Eligibility, now: DateTime<Utc>) -> Application {
+        let mut app = Application::new(now);
+        app.id = self.client_reference;
+        app.status = Status::Ready;
+        app.applicant = self.applicant.clone();
+        app.residence = self.residence.clone();
+        app.occupation = self.occupation.clone();
+        let photo = |sha: &str| {
+            Some(PhotoRef {
+                sha256: sha.to_owned(),
+                source_name: None,
+            })
+        };
+        app.photos = Photos {
+            card_photo: photo(&self.photos.card_photo),
+            id_front: photo(&self.photos.id_front),
+            id_back: photo(&self.photos.id_back),
+        };
+        app.eligibility = eligibility;
+        app.card_issuer = Some(self.card_issuer.clone());
+        app.pickup = Pickup {
+            method: Some(self.pickup.method),
+            mail: self.pickup.mail.clone().unwrap_or_default(),
+        };
+        app.consents = self.consents.clone();
+        app
+    }
+}
+
+/// Where an application stands at the central API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressStatus {
+    /// 已提交: received, number assigned.
+    Received,
+    /// 已受理.
+    Accepted,
+    /// 制卡中.
+    InProduction,
+    /// 已寄出, with a tracking number.
+    Shipped,
+    /// 待领取 at the branch.
+    ReadyForCollection,
+    /// 已领卡.
+    Collected,
+    /// 已退回, with a reason naming the field.
+    Returned,
+}
+
+impl ProgressStatus {
+    /// The local status this corresponds to.
+    pub fn local(self) -> Status {
+        match self {
+            ProgressStatus::Received => Status::Delivered,
+            ProgressStatus::Accepted => Status::Accepted,
+            ProgressStatus::InProduction => Status::InProduction,
+            ProgressStatus::Shipped => Status::Shipped,
+            ProgressStatus::ReadyForCollection => Status::ReadyForCollection,
+            ProgressStatus::Collected => Status::Collected,
+            ProgressStatus::Returned => Status::Returned,
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ProgressStatus::Received => "received",
+            ProgressStatus::Accepted => "accepted",
+            ProgressStatus::InProduction => "in_production",
+            ProgressStatus::Shipped => "shipped",
+            ProgressStatus::ReadyForCollection => "ready_for_collection",
+            ProgressStatus::Collected => "collected",
+            ProgressStatus::Returned => "returned",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<ProgressStatus> {
+        ProgressStatus::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    pub const ALL: [ProgressStatus; 7] = [
+        ProgressStatus::Received,
+        ProgressStatus::Accepted,
+        ProgressStatus::InProduction,
+        ProgressStatus::Shipped,
+        ProgressStatus::ReadyForCollection,
+        ProgressStatus::Collected,
+        ProgressStatus::Returned,
+    ];
+
+    /// No further change will come.
+    pub fn is_final(self) -> bool {
+        matches!(self, ProgressStatus::Collected | ProgressStatus::Returned)
+    }
+}
+
+/// The answer to an accepted submission (and its replays).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmissionReceipt {
+    /// 申领编号.
+    pub application_number: String,
+    pub client_reference: Uuid,
+    pub status: ProgressStatus,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Why an application was returned: the field to correct and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnReason {
+    /// A JSON path into the submission, e.g. `photos.card_photo`.
+    pub field: String,
+    pub message: String,
+}
+
+/// One step of an application's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressEvent {
+    pub status: ProgressStatus,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_reason: Option<ReturnReason>,
+}
+
+/// One application's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub application_number: String,
+    pub client_reference: Uuid,
+    pub status: ProgressStatus,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_reason: Option<ReturnReason>,
+    /// Oldest first.
+    pub history: Vec<ProgressEvent>,
+}
+
+/// A page of changes since a cursor: applications whose progress changed, oldest change
+/// first. Pass `next_cursor` back as `since` to get the next page (or, when `has_more`
+/// is false, the changes that happen from now on).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressPage {
+    pub items: Vec<Progress>,
+    pub next_cursor: String,
+    pub has_more: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::synthetic::{Rng, application};
+
+    #[test]
+    fn a_submission_round_trips_to_the_same_form() {
+        let now = Utc::now();
+        let mut app = application(&mut Rng::new(3), now, 0);
+        app.card_issuer = Some(CardIssuer {
+            bank_code: "102".into(),
+            bank_name: "中国工商银行".into(),
+            branch_code: "102100000001".into(),
+            branch_name: "中国工商银行北京朝阳支行".into(),
+        });
+        let photo = |s: &str| {
+            Some(PhotoRef {
+                sha256: s.repeat(64),
+                source_name: None,
+            })
+        };
+        app.photos = Photos {
+            card_photo: photo("a"),
+            id_front: photo("b"),
+            id_back: photo("c"),
+        };
+        let sub = Submission::from_application(&app).unwrap();
+        let json = serde_json::to_string(&sub).unwrap();
+        let back: Submission = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, sub);
+        let again = back.to_application(app.eligibility.clone(), now);
+        assert_eq!(again.applicant, app.applicant);
+        assert_eq!(again.pickup, app.pickup);
+        assert_eq!(again.photos.card_photo.unwrap().sha256, "a".repeat(64));
+    }
+
+    #[test]
+    fn a_submission_needs_photos_and_an_issuer() {
+        let app = application(&mut Rng::new(3), Utc::now(), 0);
+        assert_eq!(
+            Submission::from_application(&app),
+            Err(NotSubmittable::Missing("发卡银行"))
+        );
+    }
+
+    #[test]
+    fn progress_keys_match_serde() {
+        for s in ProgressStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.key());
+            assert_eq!(ProgressStatus::from_key(s.key()), Some(s));
+        }
+    }
+}

@@ -1,0 +1,684 @@
+//! What the reference server does, independent of HTTP: each function is one operation on
+//! its database, run on a blocking thread by the handlers. Errors are `Reject`s, which the
+//! HTTP layer turns into the contract's error bodies.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use super::db;
+use super::registry::{self, Entry};
+use crate::api::{
+    ApiError, EligibilityAnswer, EligibilityRequest, FieldError, IDEMPOTENCY_KEY_DAYS,
+    IneligibleReason, PhotoReceipt, Progress, ProgressEvent, ProgressPage, ProgressStatus,
+    ReturnReason, Submission, SubmissionReceipt,
+};
+use crate::domain::dates::beijing_date;
+use crate::domain::{Eligibility, Field, PickupMethod, validate};
+use crate::photo::{PhotoKind, check};
+
+/// A refused request: the HTTP status and the body that says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub status: u16,
+    pub error: ApiError,
+}
+
+impl Reject {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Reject {
+        Reject {
+            status,
+            error: ApiError {
+                code: code.to_owned(),
+                message: message.into(),
+                errors: Vec::new(),
+            },
+        }
+    }
+
+    pub fn with_fields(mut self, errors: Vec<FieldError>) -> Reject {
+        self.error.errors = errors;
+        self
+    }
+
+    fn field(status: u16, code: &str, field: &str, message: impl Into<String>) -> Reject {
+        let message = message.into();
+        Reject::new(status, code, message.clone()).with_fields(vec![FieldError {
+            field: field.to_owned(),
+            message,
+        }])
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Reject {
+        tracing::error!("internal error: {e}");
+        Reject::new(500, "internal", "中心系统内部错误，请稍后重试")
+    }
+}
+
+impl From<rusqlite::Error> for Reject {
+    fn from(e: rusqlite::Error) -> Reject {
+        Reject::internal(e)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Reject>;
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The active (not returned) application of a person, if any.
+fn active_application(conn: &Connection, id_number: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT number FROM applications WHERE id_number = ?1 AND status <> 'returned' LIMIT 1",
+        [id_number],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// 资格校验: answer from the registry and record the check with its access authorisation.
+pub fn check_eligibility(
+    conn: &Connection,
+    centre: &str,
+    operator: &str,
+    req: &EligibilityRequest,
+    now: DateTime<Utc>,
+) -> Result<EligibilityAnswer> {
+    if req.name.trim().is_empty() {
+        return Err(Reject::field(
+            400,
+            "invalid_request",
+            "name",
+            "姓名不能为空",
+        ));
+    }
+    if req.access_authorised_at > now + chrono::Duration::minutes(5) {
+        return Err(Reject::field(
+            400,
+            "invalid_request",
+            "access_authorised_at",
+            "访问授权时间晚于当前时间：请检查本机时钟",
+        ));
+    }
+    let id_number = crate::domain::id_number::normalise_id_input(&req.id_number);
+    let entry = registry::lookup(conn, req.id_type, &id_number)?;
+    let refusal = match &entry {
+        None => Some(IneligibleReason::NotInsured),
+        Some(e) => e
+            .refusal(&req.name)
+            .or(active_application(conn, &id_number)?
+                .map(|_| IneligibleReason::ApplicationInProgress)),
+    };
+    let answer = EligibilityAnswer {
+        check_id: Uuid::new_v4(),
+        checked_at: now,
+        eligible: refusal.is_none(),
+        reason_code: refusal,
+        reason: refusal.map(|r| r.message().to_owned()),
+        person: entry
+            .as_ref()
+            .filter(|_| refusal.is_none())
+            .map(|e| e.person.clone()),
+        card_issuer: entry
+            .as_ref()
+            .filter(|_| refusal.is_none())
+            .map(|e| e.issuer.clone()),
+        allowed_pickup: match (&entry, refusal) {
+            (Some(e), None) => e.allowed_pickup.clone(),
+            _ => Vec::new(),
+        },
+    };
+    conn.execute(
+        "INSERT INTO eligibility_checks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            answer.check_id.to_string(),
+            centre,
+            operator,
+            id_number,
+            req.access_authorised_at.to_rfc3339(),
+            req.identity_verified_in_person_at.map(|t| t.to_rfc3339()),
+            now.to_rfc3339(),
+            answer.eligible,
+            refusal.map(|r| serde_json::to_value(r)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))),
+        ],
+    )?;
+    Ok(answer)
+}
+
+/// Whether `s` is a lower-case hex SHA-256.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Store a photo under its SHA-256 for this centre. Re-sending one that is there stores
+/// nothing.
+pub fn put_photo(
+    conn: &Connection,
+    centre: &str,
+    sha256: &str,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<PhotoReceipt> {
+    if !is_sha256(sha256) {
+        return Err(Reject::new(
+            400,
+            "invalid_sha256",
+            "照片地址中的 SHA-256 应为 64 位小写十六进制",
+        ));
+    }
+    if let Some(receipt) = photo_receipt(conn, centre, sha256)? {
+        return Ok(receipt);
+    }
+    let actual = crate::store::sha256_hex(bytes);
+    if actual != sha256 {
+        return Err(Reject::new(
+            400,
+            "sha256_mismatch",
+            format!(
+                "照片内容的 SHA-256 为 {actual}，与地址中的 {sha256} 不符：上传可能不完整，请重新上传"
+            ),
+        ));
+    }
+    let format = image::guess_format(bytes).ok();
+    if !matches!(
+        format,
+        Some(image::ImageFormat::Jpeg | image::ImageFormat::Png)
+    ) {
+        return Err(Reject::new(
+            422,
+            "not_an_image",
+            "上传的内容不是 JPEG 或 PNG 图片",
+        ));
+    }
+    conn.execute(
+        "INSERT OR IGNORE INTO photos VALUES (?1, ?2, ?3, ?4)",
+        params![centre, sha256, bytes, now.to_rfc3339()],
+    )?;
+    Ok(PhotoReceipt {
+        sha256: sha256.to_owned(),
+        size: bytes.len() as u64,
+        already_present: false,
+    })
+}
+
+/// What the server holds under a SHA-256 for this centre.
+pub fn photo_receipt(
+    conn: &Connection,
+    centre: &str,
+    sha256: &str,
+) -> Result<Option<PhotoReceipt>> {
+    Ok(conn
+        .query_row(
+            "SELECT length(bytes) FROM photos WHERE centre = ?1 AND sha256 = ?2",
+            params![centre, sha256],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .map(|size| PhotoReceipt {
+            sha256: sha256.to_owned(),
+            size: size as u64,
+            already_present: true,
+        }))
+}
+
+/// A stored answer for an idempotency key: the hash of the body it answered, its status
+/// and its body.
+pub struct StoredAnswer {
+    pub body_sha256: String,
+    pub status: u16,
+    pub response: String,
+}
+
+pub fn stored_answer(conn: &Connection, centre: &str, key: &str) -> Result<Option<StoredAnswer>> {
+    Ok(conn
+        .query_row(
+            "SELECT body_sha256, status_code, response FROM idempotency_keys
+             WHERE centre = ?1 AND key = ?2",
+            params![centre, key],
+            |r| {
+                Ok(StoredAnswer {
+                    body_sha256: r.get(0)?,
+                    status: r.get(1)?,
+                    response: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Everything the server checks in a submission beyond JSON shape, in the order a clerk
+/// would fix them. Returns the registry entry on success.
+fn check_submission(
+    conn: &Connection,
+    centre: &str,
+    sub: &Submission,
+    now: DateTime<Utc>,
+) -> Result<Entry> {
+    let a = &sub.applicant;
+    let entry = registry::lookup(conn, a.id_type, &a.id_number)?;
+    let refusal = match &entry {
+        None => Some(IneligibleReason::NotInsured),
+        Some(e) => e.refusal(&a.name),
+    };
+    if let Some(r) = refusal {
+        let field = if r == IneligibleReason::NameMismatch {
+            "applicant.name"
+        } else {
+            "applicant.id_number"
+        };
+        return Err(Reject::field(422, "ineligible", field, r.message()));
+    }
+    let entry = entry.expect("refusal covers None");
+    if let Some(number) = active_application(conn, &a.id_number)? {
+        return Err(Reject::field(
+            422,
+            "application_in_progress",
+            "applicant.id_number",
+            format!(
+                "{}（申领编号 {number}）",
+                IneligibleReason::ApplicationInProgress.message()
+            ),
+        ));
+    }
+    if sub.card_issuer.bank_code != entry.issuer.bank_code
+        || sub.card_issuer.branch_code != entry.issuer.branch_code
+    {
+        return Err(Reject::field(
+            422,
+            "validation_failed",
+            "card_issuer",
+            format!(
+                "发卡银行应为发放养老金的银行：{} {}",
+                entry.issuer.bank_name, entry.issuer.branch_name
+            ),
+        ));
+    }
+    if sub.pickup.method == PickupMethod::BankMail && sub.pickup.mail.is_none() {
+        return Err(Reject::field(
+            422,
+            "validation_failed",
+            "pickup.mail",
+            "银行邮寄须填写收件人、电话和邮寄地址",
+        ));
+    }
+    // The counter's rules, with the server's own eligibility finding.
+    let app = sub.to_application(
+        Eligibility::Eligible {
+            checked_at: now,
+            allowed_pickup: entry.allowed_pickup.clone(),
+        },
+        now,
+    );
+    let report = validate(&app, beijing_date(now));
+    let mut errors: Vec<FieldError> = report
+        .problems
+        .iter()
+        .filter(|p| p.blocks_submission())
+        .filter(|p| p.field != Field::Eligibility)
+        .map(|p| FieldError {
+            field: p.field.api_path().to_owned(),
+            message: format!("{}：{}", p.field.label(), p.message),
+        })
+        .collect();
+    // The photo spec, on the bytes themselves.
+    for (path, sha, kind) in [
+        ("photos.card_photo", &sub.photos.card_photo, PhotoKind::Card),
+        ("photos.id_front", &sub.photos.id_front, PhotoKind::IdFront),
+        ("photos.id_back", &sub.photos.id_back, PhotoKind::IdBack),
+    ] {
+        let bytes: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT bytes FROM photos WHERE centre = ?1 AND sha256 = ?2",
+                params![centre, sha],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(bytes) = bytes else {
+            errors.push(FieldError {
+                field: path.to_owned(),
+                message: format!("{}尚未上传（SHA-256 {sha}）：请先上传照片", kind.label()),
+            });
+            continue;
+        };
+        match check(&bytes, kind) {
+            Ok(verdict) => {
+                errors.extend(
+                    verdict
+                        .findings
+                        .iter()
+                        .filter(|f| f.fails)
+                        .map(|f| FieldError {
+                            field: path.to_owned(),
+                            message: format!("{}：{}", kind.label(), f.message),
+                        }),
+                )
+            }
+            Err(e) => errors.push(FieldError {
+                field: path.to_owned(),
+                message: format!("{}：{e}", kind.label()),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(entry)
+    } else {
+        let message = format!(
+            "申领信息有 {} 处不符合要求：{}",
+            errors.len(),
+            errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("；")
+        );
+        Err(Reject::new(422, "validation_failed", message).with_fields(errors))
+    }
+}
+
+/// Accept a submission: in one transaction, check it, create the application with its
+/// first history entry, and keep the answer under the idempotency key. A refused
+/// submission stores nothing, so the same key may be retried once the cause is fixed.
+#[allow(clippy::too_many_arguments)]
+pub fn submit(
+    conn: &mut Connection,
+    centre: &str,
+    operator: &str,
+    key: &str,
+    body_sha256: &str,
+    sub: &Submission,
+    now: DateTime<Utc>,
+    pace: std::time::Duration,
+) -> Result<(u16, String)> {
+    let tx = conn.transaction()?;
+    // Checked again inside the transaction: another request may have finished meanwhile.
+    if let Some(stored) = stored_answer(&tx, centre, key)? {
+        return replay_or_conflict(stored, body_sha256);
+    }
+    check_submission(&tx, centre, sub, now)?;
+    let serial = db::next(&tx, "application")?;
+    let number = format!("SQ{}{serial:08}", beijing_date(now).format("%Y%m%d"));
+    let seq = db::next(&tx, "seq")?;
+    let body = serde_json::to_string(sub).map_err(Reject::internal)?;
+    tx.execute(
+        "INSERT INTO applications (number, centre, operator, client_reference, id_number, body,
+             pickup_method, status, received_at, updated_at, next_step_at, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8, ?8, ?9, ?10)",
+        params![
+            number,
+            centre,
+            operator,
+            sub.client_reference.to_string(),
+            sub.applicant.id_number,
+            body,
+            sub.pickup.method.key(),
+            now.to_rfc3339(),
+            ms(now) + pace.as_millis() as i64,
+            seq,
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO history (number, status, at) VALUES (?1, 'received', ?2)",
+        params![number, now.to_rfc3339()],
+    )?;
+    let receipt = SubmissionReceipt {
+        application_number: number,
+        client_reference: sub.client_reference,
+        status: ProgressStatus::Received,
+        received_at: now,
+    };
+    let response = serde_json::to_string(&receipt).map_err(Reject::internal)?;
+    tx.execute(
+        "INSERT INTO idempotency_keys VALUES (?1, ?2, ?3, 201, ?4, ?5)",
+        params![centre, key, body_sha256, response, ms(now)],
+    )?;
+    tx.commit()?;
+    Ok((201, response))
+}
+
+/// The stored answer when the body is the same; 422 when the key was used for another.
+pub fn replay_or_conflict(stored: StoredAnswer, body_sha256: &str) -> Result<(u16, String)> {
+    if stored.body_sha256 == body_sha256 {
+        Ok((stored.status, stored.response))
+    } else {
+        Err(Reject::new(
+            422,
+            "idempotency_key_reused",
+            "这个 Idempotency-Key 已用于另一份不同的申领：每份申领须使用自己的键",
+        ))
+    }
+}
+
+fn status_of(text: &str) -> ProgressStatus {
+    ProgressStatus::from_key(text).unwrap_or(ProgressStatus::Received)
+}
+
+fn time_of(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+fn return_reason(field: Option<String>, message: Option<String>) -> Option<ReturnReason> {
+    Some(ReturnReason {
+        field: field?,
+        message: message?,
+    })
+}
+
+fn load_progress(conn: &Connection, number: &str) -> rusqlite::Result<Progress> {
+    let (client_reference, status, updated_at, tracking_number, field, message): (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) = conn.query_row(
+        "SELECT client_reference, status, updated_at, tracking_number, return_field, return_message
+         FROM applications WHERE number = ?1",
+        [number],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, at, tracking_number, return_field, return_message FROM history
+         WHERE number = ?1 ORDER BY rowid",
+    )?;
+    let history = stmt
+        .query_map([number], |r| {
+            let status: String = r.get(0)?;
+            let at: String = r.get(1)?;
+            Ok(ProgressEvent {
+                status: status_of(&status),
+                at: time_of(&at),
+                tracking_number: r.get(2)?,
+                return_reason: return_reason(r.get(3)?, r.get(4)?),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Progress {
+        application_number: number.to_owned(),
+        client_reference: client_reference.parse().unwrap_or_default(),
+        status: status_of(&status),
+        updated_at: time_of(&updated_at),
+        tracking_number,
+        return_reason: return_reason(field, message),
+        history,
+    })
+}
+
+/// One application's progress: 404 if there is none, 403 if it is another centre's.
+pub fn progress(conn: &Connection, centre: &str, number: &str) -> Result<Progress> {
+    let owner: Option<String> = conn
+        .query_row(
+            "SELECT centre FROM applications WHERE number = ?1",
+            [number],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match owner {
+        None => Err(Reject::new(
+            404,
+            "not_found",
+            format!("没有申领编号为 {number} 的申领"),
+        )),
+        Some(owner) if owner != centre => Err(Reject::new(
+            403,
+            "forbidden",
+            "这份申领不是本服务网点提交的，无权查询",
+        )),
+        Some(_) => Ok(load_progress(conn, number)?),
+    }
+}
+
+/// Applications of this centre whose progress changed after `cursor`, oldest change first.
+pub fn changes_since(
+    conn: &Connection,
+    centre: &str,
+    cursor: &str,
+    limit: usize,
+) -> Result<ProgressPage> {
+    let after: i64 = if cursor.is_empty() {
+        0
+    } else {
+        cursor
+            .parse()
+            .ok()
+            .filter(|n: &i64| *n >= 0)
+            .ok_or_else(|| {
+                Reject::field(
+                    400,
+                    "invalid_request",
+                    "since",
+                    "since 应为上一次应答中的 next_cursor（或留空从头开始）",
+                )
+            })?
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT number, seq FROM applications WHERE centre = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![centre, after, limit as i64 + 1], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let has_more = rows.len() > limit;
+    let rows = &rows[..rows.len().min(limit)];
+    let next = rows.last().map(|(_, seq)| *seq).unwrap_or(after);
+    let items = rows
+        .iter()
+        .map(|(number, _)| load_progress(conn, number))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ProgressPage {
+        items,
+        next_cursor: next.to_string(),
+        has_more,
+    })
+}
+
+/// A tracking number of the kind China Post EMS uses (two letters, nine digits, CN).
+fn tracking_number(number: &str) -> String {
+    let digits: u64 = number
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+    format!("EA{:09}CN", digits % 1_000_000_000)
+}
+
+/// Move every application whose next step is due one step along; returns how many moved.
+pub fn advance_due(
+    conn: &mut Connection,
+    now: DateTime<Utc>,
+    pace: std::time::Duration,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let due: Vec<(String, String, String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT number, status, pickup_method, id_number FROM applications
+             WHERE next_step_at IS NOT NULL AND next_step_at <= ?1 ORDER BY next_step_at LIMIT 500",
+        )?;
+        stmt.query_map([ms(now)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    for (number, status, pickup, id_number) in &due {
+        let (next, tracking, returned) = match status_of(status) {
+            ProgressStatus::Received => {
+                let entry = registry::lookup(&tx, crate::domain::IdType::ResidentId, id_number)?;
+                let earlier_returns: i64 = tx.query_row(
+                    "SELECT count(*) FROM applications WHERE id_number = ?1 AND status = 'returned'",
+                    [id_number],
+                    |r| r.get(0),
+                )?;
+                match entry.and_then(|e| e.review) {
+                    Some(review) if earlier_returns == 0 => {
+                        (ProgressStatus::Returned, None, Some(review))
+                    }
+                    _ => (ProgressStatus::Accepted, None, None),
+                }
+            }
+            ProgressStatus::Accepted => (ProgressStatus::InProduction, None, None),
+            ProgressStatus::InProduction if pickup == PickupMethod::BranchPickup.key() => {
+                (ProgressStatus::ReadyForCollection, None, None)
+            }
+            ProgressStatus::InProduction => {
+                (ProgressStatus::Shipped, Some(tracking_number(number)), None)
+            }
+            _ => (ProgressStatus::Collected, None, None),
+        };
+        let next_at = (!next.is_final()).then(|| ms(now) + pace.as_millis() as i64);
+        let seq = db::next(&tx, "seq")?;
+        let (field, message) = returned.unzip();
+        tx.execute(
+            "UPDATE applications SET status = ?2, updated_at = ?3, next_step_at = ?4, seq = ?5,
+                 tracking_number = coalesce(?6, tracking_number),
+                 return_field = ?7, return_message = ?8
+             WHERE number = ?1",
+            params![
+                number,
+                next.key(),
+                now.to_rfc3339(),
+                next_at,
+                seq,
+                tracking,
+                field,
+                message
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO history VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                number,
+                next.key(),
+                now.to_rfc3339(),
+                tracking,
+                field,
+                message
+            ],
+        )?;
+    }
+    tx.commit()?;
+    Ok(due.len())
+}
+
+/// Forget idempotency keys older than the retention period.
+pub fn purge_keys(conn: &Connection, now: DateTime<Utc>) -> Result<usize> {
+    let cutoff = ms(now - chrono::Duration::days(IDEMPOTENCY_KEY_DAYS));
+    Ok(conn.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < ?1",
+        [cutoff],
+    )?)
+}
