@@ -295,7 +295,7 @@ fn photos_are_content_addressed_and_limited() {
 
     let other = card_photo_jpeg(6);
     let mismatch = put_photo(&server, &sha256_hex(&other), &bytes);
-    assert_eq!(mismatch.status, 400);
+    assert_eq!(mismatch.status, 422);
     assert_eq!(mismatch.error().code, "sha256_mismatch");
     let text = b"not a photo at all".to_vec();
     let not_image = put_photo(&server, &sha256_hex(&text), &text);

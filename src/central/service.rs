@@ -95,8 +95,8 @@ pub fn check_eligibility(
     }
     if req.access_authorised_at > now + chrono::Duration::minutes(5) {
         return Err(Reject::field(
-            400,
-            "invalid_request",
+            422,
+            "validation_failed",
             "access_authorised_at",
             "访问授权时间晚于当前时间：请检查本机时钟",
         ));
@@ -177,7 +177,7 @@ pub fn put_photo(
     let actual = crate::store::sha256_hex(bytes);
     if actual != sha256 {
         return Err(Reject::new(
-            400,
+            422,
             "sha256_mismatch",
             format!(
                 "照片内容的 SHA-256 为 {actual}，与地址中的 {sha256} 不符：上传可能不完整，请重新上传"
