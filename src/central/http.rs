@@ -397,6 +397,18 @@ async fn submit(
     if state.faults.latency > Duration::ZERO {
         tokio::time::sleep(state.faults.latency).await;
     }
+    // The photo spec outside the database lock (see `service::check_photos`).
+    let submission = Arc::new(submission);
+    let photos = {
+        let (centre, sub) = (caller.centre.clone(), submission.clone());
+        with_db(&state, move |conn| {
+            service::submitted_photos(conn, &centre, &sub)
+        })
+        .await?
+    };
+    let photo_errors = tokio::task::spawn_blocking(move || service::check_photos(&photos))
+        .await
+        .map_err(Reject::internal)?;
     let pace = state.pace;
     let (status, body) = with_db(&state, move |conn| {
         service::submit(
@@ -406,6 +418,7 @@ async fn submit(
             &key,
             &hash,
             &submission,
+            photo_errors,
             Utc::now(),
             pace,
         )

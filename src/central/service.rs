@@ -251,12 +251,88 @@ pub fn stored_answer(conn: &Connection, centre: &str, key: &str) -> Result<Optio
         .optional()?)
 }
 
-/// Everything the server checks in a submission beyond JSON shape, in the order a clerk
-/// would fix them. Returns the registry entry on success.
-fn check_submission(
+/// One photo a submission names, as stored for this centre.
+pub struct SubmittedPhoto {
+    /// The JSON path of the field that names it.
+    pub path: &'static str,
+    pub kind: PhotoKind,
+    pub sha256: String,
+    /// `None`: not uploaded.
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// The submission's photos as stored for this centre.
+pub fn submitted_photos(
     conn: &Connection,
     centre: &str,
     sub: &Submission,
+) -> Result<Vec<SubmittedPhoto>> {
+    let mut out = Vec::with_capacity(3);
+    for (path, sha, kind) in [
+        ("photos.card_photo", &sub.photos.card_photo, PhotoKind::Card),
+        ("photos.id_front", &sub.photos.id_front, PhotoKind::IdFront),
+        ("photos.id_back", &sub.photos.id_back, PhotoKind::IdBack),
+    ] {
+        let bytes: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT bytes FROM photos WHERE centre = ?1 AND sha256 = ?2",
+                params![centre, sha],
+                |r| r.get(0),
+            )
+            .optional()?;
+        out.push(SubmittedPhoto {
+            path,
+            kind,
+            sha256: sha.clone(),
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// The photo spec, checked on the bytes themselves. Pure and the costliest part of a
+/// submission (decoding three images), so it runs outside the database lock: photos are
+/// immutable under their hash, so nothing can change between this and the commit.
+pub fn check_photos(photos: &[SubmittedPhoto]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for SubmittedPhoto {
+        path,
+        kind,
+        sha256: sha,
+        bytes,
+    } in photos
+    {
+        let field = |message: String| FieldError {
+            field: (*path).to_owned(),
+            message,
+        };
+        let Some(bytes) = bytes else {
+            errors.push(field(format!(
+                "{}尚未上传（SHA-256 {sha}）：请先上传照片",
+                kind.label()
+            )));
+            continue;
+        };
+        match check(bytes, *kind) {
+            Ok(verdict) => errors.extend(
+                verdict
+                    .findings
+                    .iter()
+                    .filter(|f| f.fails)
+                    .map(|f| field(format!("{}：{}", kind.label(), f.message))),
+            ),
+            Err(e) => errors.push(field(format!("{}：{e}", kind.label()))),
+        }
+    }
+    errors
+}
+
+/// Everything the server checks in a submission beyond JSON shape and the photos (whose
+/// findings are passed in), in the order a clerk would fix them.
+fn check_submission(
+    conn: &Connection,
+    sub: &Submission,
+    photo_errors: Vec<FieldError>,
     now: DateTime<Utc>,
 ) -> Result<Entry> {
     let a = &sub.applicant;
@@ -325,45 +401,7 @@ fn check_submission(
             message: format!("{}：{}", p.field.label(), p.message),
         })
         .collect();
-    // The photo spec, on the bytes themselves.
-    for (path, sha, kind) in [
-        ("photos.card_photo", &sub.photos.card_photo, PhotoKind::Card),
-        ("photos.id_front", &sub.photos.id_front, PhotoKind::IdFront),
-        ("photos.id_back", &sub.photos.id_back, PhotoKind::IdBack),
-    ] {
-        let bytes: Option<Vec<u8>> = conn
-            .query_row(
-                "SELECT bytes FROM photos WHERE centre = ?1 AND sha256 = ?2",
-                params![centre, sha],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(bytes) = bytes else {
-            errors.push(FieldError {
-                field: path.to_owned(),
-                message: format!("{}尚未上传（SHA-256 {sha}）：请先上传照片", kind.label()),
-            });
-            continue;
-        };
-        match check(&bytes, kind) {
-            Ok(verdict) => {
-                errors.extend(
-                    verdict
-                        .findings
-                        .iter()
-                        .filter(|f| f.fails)
-                        .map(|f| FieldError {
-                            field: path.to_owned(),
-                            message: format!("{}：{}", kind.label(), f.message),
-                        }),
-                )
-            }
-            Err(e) => errors.push(FieldError {
-                field: path.to_owned(),
-                message: format!("{}：{e}", kind.label()),
-            }),
-        }
-    }
+    errors.extend(photo_errors);
     if errors.is_empty() {
         Ok(entry)
     } else {
@@ -391,6 +429,7 @@ pub fn submit(
     key: &str,
     body_sha256: &str,
     sub: &Submission,
+    photo_errors: Vec<FieldError>,
     now: DateTime<Utc>,
     pace: std::time::Duration,
 ) -> Result<(u16, String)> {
@@ -399,7 +438,7 @@ pub fn submit(
     if let Some(stored) = stored_answer(&tx, centre, key)? {
         return replay_or_conflict(stored, body_sha256);
     }
-    check_submission(&tx, centre, sub, now)?;
+    check_submission(&tx, sub, photo_errors, now)?;
     let serial = db::next(&tx, "application")?;
     let number = format!("SQ{}{serial:08}", beijing_date(now).format("%Y%m%d"));
     let seq = db::next(&tx, "seq")?;
