@@ -306,3 +306,14 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn every_field_has_its_own_api_path() {
+    use sbk_counter::domain::Field;
+    let mut seen = std::collections::HashSet::new();
+    for f in Field::ALL {
+        assert!(seen.insert(f.api_path()), "{f:?} shares its path");
+        assert_eq!(Field::from_api_path(f.api_path()), Some(f));
+    }
+    assert_eq!(Field::from_api_path("applicant.nothing"), None);
+}

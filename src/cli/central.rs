@@ -91,6 +91,15 @@ pub fn run(cmd: CentralCommand) -> Result<ExitCode, Failure> {
                 eprintln!("未指定 --token：本次临时令牌（服务网点 dev）为 {token}");
                 tokens.push((token, "dev".into()));
             }
+            // Warnings and internal errors to stderr (never request bodies: they hold
+            // personal data). SBK_LOG=info|debug for more.
+            let filter = tracing_subscriber::EnvFilter::try_from_env("SBK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .try_init();
             let config = Config {
                 listen,
                 db,
