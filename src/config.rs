@@ -24,6 +24,48 @@ pub struct FileConfig {
     pub preview: Option<String>,
     /// 操作员.
     pub operator: Option<Operator>,
+    /// 中心接口: where applications are delivered. Absent = offline.
+    pub central: Option<CentralFile>,
+}
+
+/// The `[central]` table of the config file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CentralFile {
+    pub url: Option<String>,
+    /// The centre's token. Better in SBK_CENTRAL_TOKEN than in a file.
+    pub token: Option<String>,
+    /// A CA certificate (PEM) to trust beside the system's, for a private central API.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// A secret that never shows itself in `{:?}` or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+/// The central API to deliver to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CentralSettings {
+    /// Base URL without `/v1`, e.g. `https://sbk.example.gov.cn`.
+    pub url: String,
+    pub token: Secret,
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The effective settings.
@@ -35,6 +77,8 @@ pub struct Settings {
     /// "halfblocks", "detect", or unset (detect where the terminal announces graphics).
     pub preview: Option<String>,
     pub operator: Option<Operator>,
+    /// `None`: offline (no central API configured).
+    pub central: Option<CentralSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +104,8 @@ pub enum ConfigError {
     NoOperator(PathBuf),
     #[error("操作员{0}不能为空，也不能含控制字符")]
     BadOperator(&'static str),
+    #[error("中心接口配置有误：{0}")]
+    Central(String),
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {
@@ -116,13 +162,74 @@ pub fn load(
         .or_else(|| directories::UserDirs::new().and_then(|u| u.picture_dir().map(Path::to_owned)))
         .unwrap_or_else(|| data_dir.join("photos"));
     let preview = std::env::var("SBK_PREVIEW").ok().or(file.preview);
+    let central = central_settings(file.central.unwrap_or_default())?;
     Ok(Settings {
         config_file,
         data_dir,
         photo_dir,
         preview,
         operator: env_operator.or(file.operator),
+        central,
     })
+}
+
+/// The central API from SBK_CENTRAL_URL / SBK_CENTRAL_TOKEN / SBK_CENTRAL_CA_FILE over the
+/// `[central]` table. No URL: offline. A URL needs a token; plain http only to loopback.
+fn central_settings(file: CentralFile) -> Result<Option<CentralSettings>, ConfigError> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let Some(url) = env("SBK_CENTRAL_URL").or(file.url) else {
+        return Ok(None);
+    };
+    let url = url.trim().trim_end_matches('/').to_owned();
+    check_central_url(&url).map_err(ConfigError::Central)?;
+    let token = env("SBK_CENTRAL_TOKEN").or(file.token).ok_or_else(|| {
+        ConfigError::Central(
+            "已设置中心接口地址，但缺少服务网点令牌：请设置环境变量 SBK_CENTRAL_TOKEN，\
+             或在配置文件 [central] 中写入 token"
+                .into(),
+        )
+    })?;
+    Ok(Some(CentralSettings {
+        url,
+        token: Secret::new(token.trim()),
+        ca_file: env("SBK_CENTRAL_CA_FILE")
+            .map(PathBuf::from)
+            .or(file.ca_file),
+    }))
+}
+
+/// An https URL, or http to this machine only: personal data never crosses a network
+/// unencrypted.
+pub fn check_central_url(url: &str) -> Result<(), String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("“{url}”不是网址：应为 https://主机名[:端口]"))?;
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    let host_only = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    if host_only.is_empty() {
+        return Err(format!("“{url}”缺少主机名"));
+    }
+    match scheme {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = host_only == "localhost"
+                || host_only
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(())
+            } else {
+                Err(format!(
+                    "“{url}”未加密：申领数据含个人信息，只能用 https 发送（http 仅限本机测试）"
+                ))
+            }
+        }
+        _ => Err(format!("“{url}”的协议不支持：应为 https://")),
+    }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -165,6 +272,13 @@ const CONFIG_HEADER: &str = "\
 
 # 照片预览：\"halfblocks\" 始终用字符块显示（兼容所有终端），\"detect\" 询问终端是否支持图形。
 # preview = \"halfblocks\"
+
+# 中心接口：不设置则为离线模式（申领在本机排队，联网后用 sbk sync 或向导自动发送）。
+# 令牌最好放在环境变量 SBK_CENTRAL_TOKEN 中。
+# [central]
+# url = \"https://sbk.example.gov.cn\"
+# token = \"...\"
+# ca_file = \"/etc/ssl/private-ca.pem\"
 ";
 
 /// Record the operator in the config file, keeping what else it says.

@@ -4,6 +4,7 @@ mod central;
 mod check;
 mod drafts;
 mod photo;
+mod sync;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ pub enum Command {
     /// Photos: check one against the card spec, or fix it so that it passes.
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
+    /// Deliver queued applications to the central API and refresh their progress.
+    Sync(sync::SyncArgs),
     /// The reference central API: serve it, or (re)seed its synthetic registry.
     #[command(subcommand)]
     Central(central::CentralCommand),
@@ -94,6 +97,11 @@ pub fn run() -> ExitCode {
         Some(Command::Check(cmd)) => check::run(cmd),
         Some(Command::Photo(cmd)) => photo::run(cmd),
         Some(Command::Central(cmd)) => report(central::run(cmd)),
+        Some(Command::Sync(args)) => report(
+            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
+                .map_err(Failure::from)
+                .and_then(|mut settings| sync::run(args, &mut settings)),
+        ),
         Some(Command::Drafts(cmd)) => report(
             crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
                 .map_err(Failure::from)

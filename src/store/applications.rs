@@ -490,7 +490,7 @@ fn insert(tx: &Transaction, app: &Application) -> Result<()> {
     Ok(())
 }
 
-fn load_in(tx: &Transaction, id: Uuid) -> Result<Application> {
+pub(super) fn load_in(tx: &Transaction, id: Uuid) -> Result<Application> {
     let body: Option<String> = tx
         .query_row(
             "SELECT body FROM applications WHERE id = ?1",
@@ -518,12 +518,26 @@ fn transition_in(
     operator: &Operator,
     note: Option<&str>,
 ) -> Result<Application> {
+    transition_with(tx, id, to, operator, note, |_| {})
+}
+
+/// A transition that also changes the application (its number, its eligibility), in the
+/// caller's transaction.
+pub(super) fn transition_with(
+    tx: &Transaction,
+    id: Uuid,
+    to: Status,
+    operator: &Operator,
+    note: Option<&str>,
+    change: impl FnOnce(&mut Application),
+) -> Result<Application> {
     let mut app = load_in(tx, id)?;
     let from = app.status;
     if !from.can_become(to) {
         return Err(StoreError::IllegalTransition { from, to });
     }
     let now = now_ms();
+    change(&mut app);
     app.status = to;
     app.updated_at = from_ms(now);
     tx.execute(

@@ -7,6 +7,7 @@
 
 mod applications;
 mod audit;
+mod outbox;
 mod photos;
 pub mod schema;
 pub mod search;
@@ -20,6 +21,7 @@ use crate::domain::{Problem, Status};
 
 pub use applications::{HistoryEntry, Summary};
 pub use audit::{AuditAction, AuditEntry, Operator};
+pub use outbox::{OutboxEntry, OutboxState};
 pub use photos::{Photo, PhotoKind, sha256_hex};
 
 /// The database file's name inside the data directory.

@@ -1,0 +1,313 @@
+//! Delivery exactly once, over real HTTP to the reference server: with failures, dropped
+//! answers and a restart on the way; and offline, then online.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sbk_counter::api::EligibilityAnswer;
+use sbk_counter::central::{Config, Faults, Running, registry};
+use sbk_counter::config::{CentralSettings, Secret};
+use sbk_counter::domain::{Eligibility, IdType, PhotoRef, Photos, Status};
+use sbk_counter::photo::synthetic::{card_photo_jpeg, id_card_jpeg};
+use sbk_counter::store::{Operator, PhotoKind, Store};
+use sbk_counter::sync::{Backoff, Client, Delivery};
+
+const TOKEN: &str = "sync-test-token";
+
+fn operator() -> Operator {
+    Operator {
+        id: "op-7".into(),
+        name: "测试员".into(),
+    }
+}
+
+fn server_config(db: &Path, listen: &str, faults: Faults) -> Config {
+    Config {
+        listen: listen.parse().unwrap(),
+        db: db.to_owned(),
+        tokens: vec![(TOKEN.into(), "centre-s".into())],
+        pace: Duration::from_secs(3600),
+        faults,
+        seed: 99,
+    }
+}
+
+fn delivery(store_dir: &Path, url: &str) -> Delivery {
+    let settings = CentralSettings {
+        url: url.to_owned(),
+        token: Secret::new(TOKEN),
+        ca_file: None,
+    };
+    let client = Client::new(&settings, "op-7").unwrap();
+    Delivery::new(
+        Store::open_dir(store_dir).unwrap(),
+        client,
+        operator(),
+        Backoff {
+            base: Duration::from_millis(5),
+            cap: Duration::from_millis(100),
+        },
+    )
+}
+
+/// `n` submitted applications for eligible residents of the registry in `central_db`:
+/// every other one checked online beforehand, the rest submitted offline (待校验).
+fn queue_applications(store_dir: &Path, central_db: &Path, n: usize) -> Vec<uuid::Uuid> {
+    let conn = rusqlite::Connection::open(central_db).unwrap();
+    let residents = registry::sample(&conn, true, n).unwrap();
+    assert_eq!(
+        residents.len(),
+        n,
+        "the registry has too few eligible residents"
+    );
+    let mut store = Store::open_dir(store_dir).unwrap();
+    let put = |store: &Store, bytes: &[u8], kind| {
+        Some(PhotoRef {
+            sha256: store.put_photo(bytes, kind, "image/jpeg", 0, 0).unwrap(),
+            source_name: None,
+        })
+    };
+    let front = put(&store, &id_card_jpeg(1, false), PhotoKind::IdFront);
+    let back = put(&store, &id_card_jpeg(1, true), PhotoKind::IdBack);
+    let today = sbk_counter::domain::dates::beijing_date(Utc::now());
+    let mut ids = Vec::new();
+    for (i, (_, id_number)) in residents.iter().enumerate() {
+        let entry = registry::lookup(&conn, IdType::ResidentId, id_number)
+            .unwrap()
+            .unwrap();
+        let answer = EligibilityAnswer {
+            check_id: uuid::Uuid::new_v4(),
+            checked_at: Utc::now(),
+            eligible: true,
+            reason_code: None,
+            reason: None,
+            person: Some(entry.person.clone()),
+            card_issuer: Some(entry.issuer.clone()),
+            allowed_pickup: entry.allowed_pickup.clone(),
+        };
+        let photos = Photos {
+            card_photo: put(&store, &card_photo_jpeg(i as u64), PhotoKind::CardPhoto),
+            id_front: front.clone(),
+            id_back: back.clone(),
+        };
+        let mut app =
+            registry::complete_application(&answer, id_number, photos, Utc::now()).unwrap();
+        if i % 2 == 1 {
+            app.eligibility = Eligibility::Pending {
+                requested_at: Utc::now(),
+            };
+            app.card_issuer = None;
+        }
+        store.create(&app, &operator()).unwrap();
+        store.submit(app.id, &operator(), today).unwrap();
+        ids.push(app.id);
+    }
+    ids
+}
+
+fn wait_until(what: &str, limit: Duration, mut step: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !step() {
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn five_hundred_applications_arrive_exactly_once_through_failures_and_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let central_db = dir.path().join("central.sqlite3");
+    sbk_counter::central::seed(&central_db, 1000, 5).unwrap();
+    let local = dir.path().join("local");
+    let ids = queue_applications(&local, &central_db, 500);
+
+    let faults = Faults {
+        fail_rate: 0.3,
+        drop_after_commit: 0.2,
+        ..Faults::default()
+    };
+    let mut server =
+        Some(Running::start(server_config(&central_db, "127.0.0.1:0", faults.clone())).unwrap());
+    let addr = server.as_ref().unwrap().addr();
+    let mut delivery = delivery(&local, &format!("http://{addr}"));
+    let mut passes = 0;
+    let mut restarted = false;
+    wait_until(
+        "every application delivered",
+        Duration::from_secs(240),
+        || {
+            let report = delivery.pass(false);
+            passes += 1;
+            // Restart the server once, mid-run, on the same address.
+            if !restarted && report.waiting < 300 {
+                server.take().unwrap().stop();
+                server = Some(
+                    Running::start(server_config(
+                        &central_db,
+                        &addr.to_string(),
+                        faults.clone(),
+                    ))
+                    .unwrap(),
+                );
+                restarted = true;
+            }
+            report.waiting == 0
+        },
+    );
+    assert!(restarted);
+    assert!(passes > 2, "failures should have forced retries");
+
+    // The server holds each application exactly once ...
+    let conn = rusqlite::Connection::open(&central_db).unwrap();
+    let (rows, distinct): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), count(DISTINCT client_reference) FROM applications",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, distinct), (500, 500));
+    // ... and every local record has its number, the same the server gave.
+    let store = Store::open_dir(&local).unwrap();
+    for id in &ids {
+        let app = store.get(*id).unwrap();
+        assert_eq!(app.status, Status::Delivered, "{id}");
+        let number = app.application_number.expect("an application number");
+        let server_number: String = conn
+            .query_row(
+                "SELECT number FROM applications WHERE client_reference = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(number, server_number);
+        assert!(matches!(app.eligibility, Eligibility::Eligible { .. }));
+        assert!(
+            app.card_issuer.is_some(),
+            "offline ones got their issuer from the check"
+        );
+    }
+    assert_eq!(store.outbox_state().unwrap().pending, 0);
+}
+
+#[test]
+fn offline_submissions_wait_survive_a_restart_and_go_when_the_server_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let central_db = dir.path().join("central.sqlite3");
+    sbk_counter::central::seed(&central_db, 60, 8).unwrap();
+    let local = dir.path().join("local");
+    let ids = queue_applications(&local, &central_db, 6);
+    // A free port with nothing listening.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{addr}");
+    {
+        let mut offline = delivery(&local, &url);
+        let report = offline.pass(true);
+        assert_eq!(report.delivered, 0);
+        assert_eq!(report.waiting, 6);
+        assert!(!report.online);
+        assert!(report.last_error.unwrap().contains("连接"));
+    }
+    // sbk restarts: everything is still queued.
+    let store = Store::open_dir(&local).unwrap();
+    assert_eq!(store.outbox_state().unwrap().pending, 6);
+    for id in &ids {
+        assert_eq!(store.get(*id).unwrap().status, Status::Queued);
+    }
+    drop(store);
+    let _server = Running::start(server_config(
+        &central_db,
+        &addr.to_string(),
+        Faults::default(),
+    ))
+    .unwrap();
+    let mut online = delivery(&local, &url);
+    let report = online.pass(true);
+    assert_eq!(report.delivered, 6, "{report:?}");
+    assert_eq!(report.waiting, 0);
+    assert!(report.online);
+}
+
+#[test]
+fn an_ineligible_offline_submission_comes_back_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let central_db = dir.path().join("central.sqlite3");
+    sbk_counter::central::seed(&central_db, 60, 9).unwrap();
+    let local = dir.path().join("local");
+    let ids = queue_applications(&local, &central_db, 2);
+    // The resident now has a card (issued elsewhere since the draft was made).
+    let conn = rusqlite::Connection::open(&central_db).unwrap();
+    let store = Store::open_dir(&local).unwrap();
+    let offline = store.get(ids[1]).unwrap();
+    assert!(matches!(offline.eligibility, Eligibility::Pending { .. }));
+    conn.execute(
+        "UPDATE residents SET has_card = 1 WHERE id_number = ?1",
+        [&offline.applicant.id_number],
+    )
+    .unwrap();
+    drop(store);
+    let server =
+        Running::start(server_config(&central_db, "127.0.0.1:0", Faults::default())).unwrap();
+    let mut d = delivery(&local, &server.base_url());
+    let report = d.pass(true);
+    assert_eq!((report.delivered, report.returned), (1, 1), "{report:?}");
+    let back = d.store().get(ids[1]).unwrap();
+    assert_eq!(back.status, Status::Returned);
+    assert!(back.status.is_editable(), "the clerk can correct it");
+    let Eligibility::Ineligible { reason, .. } = &back.eligibility else {
+        panic!("{:?}", back.eligibility)
+    };
+    assert!(reason.contains("已有有效第三代社保卡"));
+    let note = d
+        .store()
+        .history(ids[1])
+        .unwrap()
+        .pop()
+        .unwrap()
+        .note
+        .unwrap();
+    assert!(note.starts_with("资格校验未通过"), "{note}");
+}
+
+#[test]
+fn progress_is_followed_to_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let central_db = dir.path().join("central.sqlite3");
+    sbk_counter::central::seed(&central_db, 60, 10).unwrap();
+    let local = dir.path().join("local");
+    let ids = queue_applications(&local, &central_db, 2);
+    let mut cfg = server_config(&central_db, "127.0.0.1:0", Faults::default());
+    cfg.pace = Duration::from_millis(100);
+    let server = Running::start(cfg).unwrap();
+    let mut d = delivery(&local, &server.base_url());
+    wait_until(
+        "progress to reach 已领卡",
+        Duration::from_secs(30),
+        || {
+            d.pass(false);
+            ids.iter()
+                .all(|id| d.store().get(*id).unwrap().status == Status::Collected)
+        },
+    );
+    let history = d.store().history(ids[0]).unwrap();
+    let statuses: Vec<Status> = history.iter().map(|h| h.status).collect();
+    assert!(
+        statuses.ends_with(&[
+            Status::Delivered,
+            Status::Accepted,
+            Status::InProduction,
+            Status::Shipped,
+            Status::Collected
+        ]),
+        "{statuses:?}"
+    );
+    let shipped = history
+        .iter()
+        .find(|h| h.status == Status::Shipped)
+        .unwrap();
+    assert!(shipped.note.as_deref().unwrap().starts_with("邮件号 EA"));
+}
