@@ -46,6 +46,9 @@ pub enum Popup {
     Help,
     /// Moving and zooming the crop of a card photo that did not pass.
     Crop(Box<super::photo_ui::CropEditor>),
+    /// The registry's data beside what the clerk typed, where they differ: Enter takes
+    /// the registered values, Esc keeps what was typed.
+    Registered(Vec<super::wizard::Difference>),
 }
 
 pub struct App {
@@ -67,6 +70,10 @@ pub struct App {
     pub picker: ratatui_image::picker::Picker,
     /// Where the last frame drew each clickable row (rect, row index), for the mouse.
     pub hits: std::cell::RefCell<Vec<(ratatui::layout::Rect, usize)>>,
+    /// Delivery and online checks, when a central API is configured.
+    pub background: Option<super::background::Background>,
+    /// What the status bar says about delivery.
+    pub sync: super::background::SyncView,
 }
 
 /// Rows shown on the home screen.
@@ -90,6 +97,8 @@ impl App {
             view_photo: None,
             picker: ratatui_image::picker::Picker::halfblocks(),
             hits: Default::default(),
+            background: None,
+            sync: Default::default(),
         };
         app.refresh_home();
         app
@@ -163,6 +172,57 @@ impl App {
         self.screen = Screen::Home(Home::default());
         self.popup = None;
         self.refresh_home();
+    }
+
+    /// Take in what the background threads report (between frames; never blocks).
+    pub fn poll_background(&mut self) {
+        let Some(bg) = &self.background else {
+            return;
+        };
+        let passes = bg.passes();
+        let replies = bg.eligibility_replies();
+        let mut changed = false;
+        for pass in passes {
+            changed |= pass.delivered + pass.returned + pass.progressed > 0;
+            self.sync.online = Some(pass.online);
+            self.sync.last_error = if pass.online && pass.retrying == 0 {
+                None
+            } else {
+                pass.last_error.clone()
+            };
+            self.sync.needs_attention = pass.needs_attention.clone();
+            if pass.waiting == 0 {
+                self.sync.batch_total = 0;
+            } else {
+                self.sync.batch_total = self.sync.batch_total.max(pass.waiting);
+            }
+            if pass.delivered > 0 {
+                self.notify(format!("已有 {} 件申请送达社保卡系统", pass.delivered));
+            }
+            if pass.returned > 0 {
+                self.fail(format!(
+                    "有 {} 件申请被退回，请在工作台查看原因并修改",
+                    pass.returned
+                ));
+            }
+        }
+        for reply in replies {
+            self.apply_eligibility(reply);
+        }
+        if changed {
+            match &mut self.screen {
+                Screen::Home(_) => self.refresh_home(),
+                Screen::Wizard(w) => {
+                    if let Ok(app) = self.store.get(w.app.id)
+                        && app.status != w.app.status
+                    {
+                        w.app = app;
+                    }
+                    self.refresh_queued();
+                    self.load_history();
+                }
+            }
+        }
     }
 
     /// Recount the applications waiting for delivery.

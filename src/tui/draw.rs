@@ -100,17 +100,63 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         " 第三代社会保障卡 柜台申领  操作员 {}（{}）",
         app.operator.name, app.operator.id
     );
-    let right = format!("● 离线 · 待同步 {} ", app.queued);
+    let (right, colour) = sync_status(app);
     let gap = (area.width as usize).saturating_sub(left.width() + right.width());
     let line = Line::from(vec![
         Span::styled(left, Style::default().add_modifier(Modifier::BOLD)),
         Span::raw(" ".repeat(gap)),
-        Span::styled(right, Style::default().fg(Color::Yellow)),
+        Span::styled(right, Style::default().fg(colour)),
     ]);
     frame.render_widget(
         Paragraph::new(line).style(Style::default().bg(Color::Blue).fg(Color::White)),
         area,
     );
+}
+
+/// The header's right side: online or not, the queue (with a bar while a run of
+/// deliveries goes out), and the last delivery error.
+fn sync_status(app: &App) -> (String, Color) {
+    let v = &app.sync;
+    if !v.configured {
+        return (
+            format!("● 离线模式 · 待同步 {} ", app.queued),
+            Color::Yellow,
+        );
+    }
+    if let Some(problem) = &v.needs_attention {
+        let short: String = problem.chars().take(24).collect();
+        return (
+            format!("⚠ 需要处理：{short}… · 待同步 {} ", app.queued),
+            Color::Red,
+        );
+    }
+    let mut text = match v.online {
+        Some(true) => "● 在线".to_owned(),
+        Some(false) => "● 连接中断".to_owned(),
+        None => "● 连接中".to_owned(),
+    };
+    if v.batch_total >= 2 && app.queued > 0 {
+        let done = v.batch_total.saturating_sub(app.queued);
+        let filled = done * 8 / v.batch_total.max(1);
+        text.push_str(&format!(
+            " · 送达 {}{} {done}/{}",
+            "▰".repeat(filled),
+            "▱".repeat(8 - filled),
+            v.batch_total
+        ));
+    } else {
+        text.push_str(&format!(" · 待同步 {}", app.queued));
+    }
+    if let Some(e) = &v.last_error {
+        let short: String = e.chars().take(18).collect();
+        text.push_str(&format!(" · {short}…"));
+    }
+    text.push(' ');
+    let colour = match v.online {
+        Some(true) if v.last_error.is_none() => Color::LightGreen,
+        _ => Color::Yellow,
+    };
+    (text, colour)
 }
 
 fn draw_counts(frame: &mut Frame, home: &Home, area: Rect) {
@@ -644,6 +690,14 @@ fn draw_progress(frame: &mut Frame, w: &Wizard, area: Rect) {
             .as_deref()
             .unwrap_or("（提交到社保卡系统后生成）")
     )));
+    let tracking = w
+        .history
+        .iter()
+        .rev()
+        .find_map(|h| h.note.as_deref()?.strip_prefix("邮件号 "));
+    if let Some(t) = tracking {
+        lines.push(Line::from(format!(" 邮件号：{t}（银行邮寄）")));
+    }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
         " 进度记录",
@@ -664,8 +718,19 @@ fn draw_progress(frame: &mut Frame, w: &Wizard, area: Rect) {
     }
     if a.status == Status::Returned {
         lines.push(Line::from(""));
+        let reason = w
+            .history
+            .iter()
+            .rev()
+            .find(|h| h.status == Status::Returned)
+            .and_then(|h| h.note.clone())
+            .unwrap_or_default();
         lines.push(Line::from(Span::styled(
-            " 申请已被退回：按 e 修改后重新提交。",
+            format!(" 申请已被退回：{reason}"),
+            Style::default().fg(Color::Red),
+        )));
+        lines.push(Line::from(Span::styled(
+            " 按 e 修改后重新提交。",
             Style::default().fg(Color::Red),
         )));
     }
@@ -801,6 +866,33 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
                 Paragraph::new("最新的在最上面  Tab 补全路径  Enter 导入  Esc 取消").style(dim()),
                 hint,
             );
+        }
+        Popup::Registered(diffs) => {
+            let rect = centered(area, 72, diffs.len() as u16 * 3 + 6);
+            frame.render_widget(Clear, rect);
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(" 资格校验通过：登记信息与所填不一致 ");
+            let inner = block.inner(rect);
+            frame.render_widget(block, rect);
+            let mut lines = Vec::new();
+            for d in diffs {
+                lines.push(Line::from(Span::styled(
+                    format!(" {}", d.field.label()),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )));
+                lines.push(Line::from(format!("   所填：{}", d.typed)));
+                lines.push(Line::from(vec![
+                    Span::raw("   登记："),
+                    Span::styled(d.registered.clone(), Style::default().fg(Color::Cyan)),
+                ]));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                " Enter 采用登记信息   Esc 保留所填（请与居民核实）",
+                dim(),
+            )));
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
         Popup::ConfirmSubmit(yes) | Popup::ConfirmWithdraw(_, yes) => {
             let question = if matches!(popup, Popup::ConfirmSubmit(_)) {

@@ -4,6 +4,7 @@
 //! before the panic is reported, and the report goes to the log file too).
 
 pub mod app;
+pub mod background;
 pub mod draw;
 pub mod files;
 pub mod form;
@@ -92,8 +93,15 @@ pub fn run(settings: &mut Settings) -> Result<(), String> {
     let result = setup
         .map_err(|e| format!("无法设置终端：{e}"))
         .and_then(|()| {
-            let mut app = app::App::new(store, operator, settings.photo_dir.clone());
+            let mut app = app::App::new(store, operator.clone(), settings.photo_dir.clone());
             app.picker = picker(settings.preview.as_deref());
+            if let Some(central) = &settings.central {
+                app.sync.configured = true;
+                match background::Background::start(central, &settings.data_dir, &operator) {
+                    Ok(bg) => app.background = Some(bg),
+                    Err(e) => app.sync.needs_attention = Some(e),
+                }
+            }
             app.resume();
             event_loop(&mut app)
         });
@@ -161,12 +169,13 @@ fn event_loop(app: &mut app::App) -> Result<(), String> {
         terminal
             .draw(|frame| draw::draw(frame, app))
             .map_err(|e| format!("绘制失败：{e}"))?;
-        // Wake up now and then even without input, so background state (the sync issue's
-        // worker) can be shown; a resize arrives as an event and is redrawn.
-        if crossterm::event::poll(Duration::from_millis(500)).map_err(|e| e.to_string())? {
+        // Wake up now and then even without input, so that what the delivery worker and
+        // eligibility checks report is shown; a resize arrives as an event and is redrawn.
+        if crossterm::event::poll(Duration::from_millis(250)).map_err(|e| e.to_string())? {
             let event = crossterm::event::read().map_err(|e| e.to_string())?;
             app.on_event(event);
         }
+        app.poll_background();
         if let Some(bytes) = app.view_photo.take() {
             view_full_screen(
                 &bytes,

@@ -36,6 +36,34 @@ pub struct Wizard {
     pub history: Vec<crate::store::HistoryEntry>,
     /// The card photo's preview, made when the photo changes (keyed by its SHA-256).
     pub card_preview: Option<(String, ratatui_image::protocol::Protocol)>,
+    /// An online eligibility check is under way.
+    pub checking: bool,
+}
+
+/// A field where the registry's data differ from what the clerk typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub field: Field,
+    /// As the form shows them.
+    pub typed: String,
+    pub registered: String,
+    /// What taking the registered value writes (a date, a code, a key).
+    pub value: String,
+}
+
+/// Write a registered value into its field.
+fn take_registered(app: &mut Application, field: Field, value: &str) {
+    match field {
+        Field::Gender => {
+            app.applicant.gender = Some(if value == "male" {
+                crate::domain::Gender::Male
+            } else {
+                crate::domain::Gender::Female
+            })
+        }
+        Field::Nationality => app.applicant.nationality = value.to_owned(),
+        _ => form::set_text(app, field, value),
+    }
 }
 
 /// A filterable list for a choice field.
@@ -76,6 +104,7 @@ impl Wizard {
             scroll: 0,
             history: Vec::new(),
             card_preview: None,
+            checking: false,
         };
         w.sync_editor();
         w
@@ -333,10 +362,30 @@ impl App {
                     self.fail(msg);
                     return;
                 }
+                w.touched.insert(Field::Eligibility);
+                let online = self.background.is_some();
+                let Screen::Wizard(w) = &mut self.screen else {
+                    return;
+                };
+                if online {
+                    let a = &w.app;
+                    let request = crate::api::EligibilityRequest {
+                        name: a.applicant.name.trim().to_owned(),
+                        id_type: a.applicant.id_type,
+                        id_number: a.applicant.id_number.trim().to_owned(),
+                        access_authorised_at: a.consents.access_authorised_at.unwrap_or(now),
+                        identity_verified_in_person_at: a.consents.identity_verified_in_person_at,
+                    };
+                    w.checking = true;
+                    if let Some(bg) = &self.background {
+                        bg.check_eligibility(a.id, request);
+                    }
+                    self.notify("正在进行资格校验……");
+                    return;
+                }
                 // No central API is configured: the check waits (待校验) and runs
                 // automatically before delivery.
                 w.app.eligibility = Eligibility::Pending { requested_at: now };
-                w.touched.insert(Field::Eligibility);
                 self.save_wizard();
                 self.notify("当前离线：已标记为待校验，联网后提交前会自动进行资格校验");
             }
@@ -425,11 +474,16 @@ impl App {
                 if let Ok(app) = self.store.get(id) {
                     w.app = app;
                 }
-                w.banner = Some(
+                w.banner = Some(if let Some(bg) = &self.background {
+                    bg.wake();
+                    "您已完成个人申领业务办理。申请已进入待同步队列，正在发送到社保卡系统；\
+                     送达后本页显示申领编号。请在工作台或本页“办事进度”中查看办事进度。"
+                        .into()
+                } else {
                     "您已完成个人申领业务办理。当前离线：申请已保存在待同步队列，联网后自动提交到社保卡系统。\
                      请在工作台或本页“办事进度”中查看办事进度。"
-                        .into(),
-                );
+                        .into()
+                });
                 self.goto(Page::Progress);
             }
             Err(e) => self.fail(format!("提交失败：{e}")),
@@ -453,6 +507,25 @@ impl App {
         };
         match popup {
             Popup::Help => self.popup = None,
+            Popup::Registered(diffs) => match key.code {
+                KeyCode::Enter => {
+                    let diffs = std::mem::take(diffs);
+                    self.popup = None;
+                    if let Screen::Wizard(w) = &mut self.screen {
+                        for d in &diffs {
+                            take_registered(&mut w.app, d.field, &d.value);
+                            w.touched.insert(d.field);
+                        }
+                    }
+                    self.save_wizard();
+                    self.notify("已采用登记信息");
+                }
+                KeyCode::Esc => {
+                    self.popup = None;
+                    self.notify("已保留填写的信息（提交时以所填为准，请确认无误）");
+                }
+                _ => {}
+            },
             Popup::ConfirmSubmit(yes) => match key.code {
                 KeyCode::Left | KeyCode::Right | KeyCode::Tab | KeyCode::BackTab => *yes = !*yes,
                 KeyCode::Enter if *yes => {
@@ -659,6 +732,120 @@ impl App {
                     }
                 }
             }
+        }
+    }
+}
+
+impl App {
+    /// An online eligibility answer arrived: record it on the application it was asked
+    /// for (if the clerk is still on it), fill the empty fields from the registry, and
+    /// show side by side where the registry differs from what was typed.
+    pub(super) fn apply_eligibility(&mut self, reply: super::background::EligibilityReply) {
+        let Screen::Wizard(w) = &mut self.screen else {
+            return;
+        };
+        if w.app.id != reply.application || !w.app.status.is_editable() {
+            return;
+        }
+        w.checking = false;
+        let now = self.fixed_now.unwrap_or_else(chrono::Utc::now);
+        let answer = match reply.result {
+            Ok(answer) => answer,
+            Err(e) => {
+                w.app.eligibility = Eligibility::Pending { requested_at: now };
+                self.save_wizard();
+                self.fail(format!(
+                    "资格校验未能完成（{e}）：已标记为待校验，提交后会在发送前自动校验"
+                ));
+                return;
+            }
+        };
+        if !answer.eligible {
+            let reason = answer.reason.unwrap_or_else(|| "不符合申领条件".into());
+            w.app.eligibility = Eligibility::Ineligible {
+                checked_at: answer.checked_at,
+                reason: reason.clone(),
+            };
+            self.save_wizard();
+            self.fail(format!("资格校验未通过：{reason}"));
+            return;
+        }
+        w.app.eligibility = Eligibility::Eligible {
+            checked_at: answer.checked_at,
+            allowed_pickup: answer.allowed_pickup.clone(),
+        };
+        w.app.card_issuer = answer.card_issuer.clone();
+        if let Some(method) = w.app.pickup.method
+            && !answer.allowed_pickup.contains(&method)
+        {
+            w.app.pickup.method = answer.allowed_pickup.first().copied();
+        }
+        let mut diffs = Vec::new();
+        if let Some(p) = &answer.person {
+            let a = &w.app.applicant;
+            let gender_key = match p.gender {
+                crate::domain::Gender::Male => "male",
+                crate::domain::Gender::Female => "female",
+            };
+            // (field, what the form holds, the registered value to write)
+            let fields = [
+                (
+                    Field::Gender,
+                    a.gender.map(|g| g.label()).unwrap_or("").to_owned(),
+                    gender_key.to_owned(),
+                    p.gender.label().to_owned(),
+                ),
+                (
+                    Field::BirthDate,
+                    a.birth_date.clone(),
+                    p.birth_date.to_string(),
+                    p.birth_date.to_string(),
+                ),
+                (
+                    Field::Nationality,
+                    a.nationality.clone(),
+                    p.nationality.clone(),
+                    p.nationality.clone(),
+                ),
+                (
+                    Field::Address,
+                    w.app.residence.address.clone(),
+                    p.residence_address.clone(),
+                    p.residence_address.clone(),
+                ),
+                (
+                    Field::IdValidFrom,
+                    a.id_valid_from.clone(),
+                    p.id_valid_from.to_string(),
+                    p.id_valid_from.to_string(),
+                ),
+                (
+                    Field::Mobile,
+                    a.mobile.clone(),
+                    p.reserved_mobile.clone(),
+                    p.reserved_mobile.clone(),
+                ),
+            ];
+            for (field, held, value, shown) in fields {
+                let held = held.trim();
+                let same = held == value || (field == Field::Gender && held == shown);
+                if held.is_empty() {
+                    take_registered(&mut w.app, field, &value);
+                } else if !same {
+                    diffs.push(Difference {
+                        field,
+                        typed: form::text_of(&w.app, field),
+                        registered: shown,
+                        value,
+                    });
+                }
+            }
+        }
+        self.save_wizard();
+        if diffs.is_empty() {
+            self.notify("资格校验通过：已带出登记信息和发卡银行，请在第 4、5 步核对");
+        } else {
+            self.popup = Some(Popup::Registered(diffs));
         }
     }
 }
