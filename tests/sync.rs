@@ -311,3 +311,51 @@ fn progress_is_followed_to_collection() {
         .unwrap();
     assert!(shipped.note.as_deref().unwrap().starts_with("邮件号 EA"));
 }
+
+#[test]
+fn sbk_sync_once_summarises_and_fails_only_when_a_person_is_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let central_db = dir.path().join("central.sqlite3");
+    sbk_counter::central::seed(&central_db, 60, 12).unwrap();
+    let local = dir.path().join("local");
+    queue_applications(&local, &central_db, 2);
+    let sbk = |url: Option<&str>| {
+        let mut cmd = assert_cmd::Command::cargo_bin("sbk").unwrap();
+        cmd.args(["sync", "--once"])
+            .env("SBK_DATA_DIR", &local)
+            .env("SBK_CONFIG", dir.path().join("config.toml"))
+            .env("SBK_OPERATOR_ID", "op-7")
+            .env("SBK_OPERATOR_NAME", "测试员")
+            .env("SBK_CENTRAL_TOKEN", TOKEN)
+            .env_remove("SBK_CENTRAL_URL");
+        if let Some(u) = url {
+            cmd.env("SBK_CENTRAL_URL", u);
+        }
+        cmd.output().unwrap()
+    };
+    // No central API configured: says so, exit 1.
+    let out = sbk(None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("离线模式"));
+    // Unreachable: both wait, nothing needs a person, exit 0.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = sbk(Some(&format!("http://{closed}")));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("已送达 0，等待重试 2"), "{text}");
+    // Plain http to another machine is refused before anything is sent.
+    let out = sbk(Some("http://192.0.2.1:8750"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("https"));
+    // Online: delivered, exit 0; the token never appears in what it prints.
+    let server =
+        Running::start(server_config(&central_db, "127.0.0.1:0", Faults::default())).unwrap();
+    let out = sbk(Some(&server.base_url()));
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("已送达 2，等待重试 0"), "{text}");
+    assert!(!text.contains(TOKEN) && !String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+}
