@@ -138,6 +138,11 @@ pub fn load(
         Some(p) => p,
         None => default_config_file()?,
     };
+    if !config_file.exists() {
+        // First run: a commented file says what can be set, where a clerk looks for it.
+        // Not being able to write it is no reason to stop.
+        let _ = write_template(&config_file);
+    }
     let file = read_file(&config_file)?;
     let data_dir = match data_dir_flag
         .map(Path::to_owned)
@@ -280,6 +285,91 @@ const CONFIG_HEADER: &str = "\
 # token = \"...\"
 # ca_file = \"/etc/ssl/private-ca.pem\"
 ";
+
+/// Write the commented template (everything commented out) to a new config file.
+fn write_template(config_file: &Path) -> std::io::Result<()> {
+    if let Some(dir) = config_file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::store::create_private_dir(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(config_file)?;
+    file.write_all(
+        format!(
+            "{CONFIG_HEADER}\n# 操作员：首次运行 sbk 时在终端中询问并写在这里。\n# [operator]\n# id = \"C001\"\n# name = \"李娜\"\n"
+        )
+        .as_bytes(),
+    )?;
+    crate::store::restrict_to_owner(config_file)
+}
+
+impl Settings {
+    /// The effective configuration as `sbk config show` prints it (the token masked).
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let mut line = |k: &str, v: String| {
+            let gap = 12usize.saturating_sub(unicode_width::UnicodeWidthStr::width(k));
+            out.push_str(&format!("{k}{} {v}\n", " ".repeat(gap)));
+        };
+        let exists = if self.config_file.exists() {
+            ""
+        } else {
+            "（不存在）"
+        };
+        line(
+            "配置文件",
+            format!("{}{exists}", self.config_file.display()),
+        );
+        line("数据目录", self.data_dir.display().to_string());
+        line(
+            "日志",
+            self.data_dir.join("sbk.log").display().to_string(),
+        );
+        line("照片文件夹", self.photo_dir.display().to_string());
+        line(
+            "照片预览",
+            self.preview
+                .clone()
+                .unwrap_or_else(|| "自动（终端声明支持图形时用图形，否则字符块）".into()),
+        );
+        line(
+            "操作员",
+            self.operator
+                .as_ref()
+                .map(|o| format!("{} {}", o.id, o.name))
+                .unwrap_or_else(|| "未设置（首次打开向导时询问）".into()),
+        );
+        match &self.central {
+            None => line("中心接口", "未配置：离线模式".into()),
+            Some(c) => {
+                line("中心接口", c.url.clone());
+                line("令牌", "已设置（不显示）".into());
+                if let Some(ca) = &c.ca_file {
+                    line("CA 证书", ca.display().to_string());
+                }
+            }
+        }
+        let overrides: Vec<&str> = [
+            "SBK_CONFIG",
+            "SBK_DATA_DIR",
+            "SBK_PHOTO_DIR",
+            "SBK_PREVIEW",
+            "SBK_OPERATOR_ID",
+            "SBK_OPERATOR_NAME",
+            "SBK_CENTRAL_URL",
+            "SBK_CENTRAL_TOKEN",
+            "SBK_CENTRAL_CA_FILE",
+        ]
+        .into_iter()
+        .filter(|k| std::env::var_os(k).is_some())
+        .collect();
+        if !overrides.is_empty() {
+            line("环境变量", overrides.join(" "));
+        }
+        out
+    }
+}
 
 /// Record the operator in the config file, keeping what else it says.
 pub fn save_operator(config_file: &Path, operator: &Operator) -> Result<(), ConfigError> {

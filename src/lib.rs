@@ -5,6 +5,7 @@ pub mod api;
 pub mod central;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod photo;
 pub mod store;

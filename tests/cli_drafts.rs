@@ -175,3 +175,33 @@ fn a_bad_status_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("没有“bogus”这个状态"), "{err}");
 }
+
+#[test]
+fn the_first_run_writes_a_commented_config_and_config_show_masks_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cfg").join("config.toml");
+    let out = assert_cmd::Command::cargo_bin("sbk")
+        .unwrap()
+        .args(["config", "show"])
+        .env("SBK_CONFIG", &config)
+        .env("SBK_DATA_DIR", dir.path().join("data"))
+        .env("SBK_CENTRAL_URL", "https://sbk.example.gov.cn")
+        .env("SBK_CENTRAL_TOKEN", "a-very-secret-token")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("https://sbk.example.gov.cn"), "{text}");
+    assert!(text.contains("已设置（不显示）"), "{text}");
+    assert!(!text.contains("a-very-secret-token"), "{text}");
+    // The file was created, commented, private, and reads back as empty settings.
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(written.lines().all(|l| l.is_empty() || l.starts_with('#')), "{written}");
+    assert!(written.contains("[central]"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}

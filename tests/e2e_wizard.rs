@@ -1,111 +1,33 @@
 //! The real `sbk` binary in a pseudo-terminal: keys in, the screen read back through a
 //! VT100 parser, the store checked afterwards.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod pty;
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use pty::{CTRL_Q, ENTER, PAGE_DOWN, SPACE, Session, TAB};
 use sbk_counter::domain::Status;
 use sbk_counter::store::Store;
 
-const TAB: &str = "\t";
-const ENTER: &str = "\r";
-const SPACE: &str = " ";
-const PAGE_DOWN: &str = "\x1b[6~";
-const CTRL_Q: &str = "\x11";
-
-struct Session {
-    _master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn Child + Send + Sync>,
-    screen: Arc<Mutex<vt100::Parser>>,
-    /// Everything the program wrote, for checking the escape sequences themselves.
-    raw: Arc<Mutex<Vec<u8>>>,
+/// The wizard in a pseudo-terminal, with its data in `dir`.
+fn start_sized(dir: &Path, rows: u16, cols: u16) -> Session {
+    Session::start(
+        &[],
+        &[
+            ("SBK_DATA_DIR", dir.join("data").display().to_string()),
+            ("SBK_CONFIG", dir.join("config.toml").display().to_string()),
+            ("SBK_PHOTO_DIR", dir.join("photos").display().to_string()),
+            ("SBK_OPERATOR_ID", "C001".into()),
+            ("SBK_OPERATOR_NAME", "李娜".into()),
+        ],
+        rows,
+        cols,
+    )
 }
 
-impl Session {
-    fn start(dir: &Path) -> Session {
-        Session::start_sized(dir, 24, 80)
-    }
-
-    fn start_sized(dir: &Path, rows: u16, cols: u16) -> Session {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_sbk"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env("SBK_DATA_DIR", dir.join("data"));
-        cmd.env("SBK_CONFIG", dir.join("config.toml"));
-        cmd.env("SBK_PHOTO_DIR", dir.join("photos"));
-        cmd.env("SBK_OPERATOR_ID", "C001");
-        cmd.env("SBK_OPERATOR_NAME", "李娜");
-        let child = pty.slave.spawn_command(cmd).unwrap();
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let (sink, raw_sink) = (Arc::clone(&screen), Arc::clone(&raw));
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().process(&buf[..n]);
-                raw_sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Session {
-            _master: pty.master,
-            writer,
-            child,
-            screen,
-            raw,
-        }
-    }
-
-    fn contents(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    /// Wait until `text` is on screen; fail with the screen if it never comes.
-    fn wait_for(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if self.contents().contains(text) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(30));
-        }
-        panic!("“{text}” never appeared. Screen:\n{}", self.contents());
-    }
-
-    /// Send keys, then give the wizard a moment to draw.
-    fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    fn keys(&mut self, keys: &[&str]) {
-        for k in keys {
-            self.send(k);
-        }
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
+fn start(dir: &Path) -> Session {
+    start_sized(dir, 24, 80)
 }
 
 fn png(path: &PathBuf, w: u32, h: u32) {
@@ -144,7 +66,7 @@ fn photo_folder(dir: &Path) {
 fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
     let dir = tempfile::TempDir::new().unwrap();
     photo_folder(dir.path());
-    let mut s = Session::start(dir.path());
+    let mut s = start(dir.path());
     s.wait_for("工作台");
     s.send("n");
     s.wait_for("免责声明");
@@ -256,7 +178,7 @@ fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
 #[test]
 fn killed_mid_application_it_reopens_with_everything_typed() {
     let dir = tempfile::TempDir::new().unwrap();
-    let mut s = Session::start(dir.path());
+    let mut s = start(dir.path());
     s.wait_for("工作台");
     s.send("n");
     s.wait_for("免责声明");
@@ -271,7 +193,7 @@ fn killed_mid_application_it_reopens_with_everything_typed() {
     let _ = s.child.wait();
     drop(s);
 
-    let s = Session::start(dir.path());
+    let s = start(dir.path());
     s.wait_for("已恢复上次未完成的申请");
     let screen = s.contents();
     assert!(screen.contains("申领人与资格校验"), "same step:\n{screen}");
@@ -282,7 +204,7 @@ fn killed_mid_application_it_reopens_with_everything_typed() {
 #[test]
 fn a_terminal_below_80x24_is_told_and_restored_on_quit() {
     let dir = tempfile::TempDir::new().unwrap();
-    let mut s = Session::start_sized(dir.path(), 20, 60);
+    let mut s = start_sized(dir.path(), 20, 60);
     s.wait_for("终端窗口太小");
     s.wait_for("60×20");
     s.send(CTRL_Q);

@@ -643,74 +643,97 @@ pub fn advance_due(
     pace: std::time::Duration,
 ) -> Result<usize> {
     let tx = conn.transaction()?;
-    let due: Vec<(String, String, String, String)> = {
+    let due: Vec<String> = {
         let mut stmt = tx.prepare(
-            "SELECT number, status, pickup_method, id_number FROM applications
+            "SELECT number FROM applications
              WHERE next_step_at IS NOT NULL AND next_step_at <= ?1 ORDER BY next_step_at LIMIT 500",
         )?;
-        stmt.query_map([ms(now)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?
+        stmt.query_map([ms(now)], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
     };
-    for (number, status, pickup, id_number) in &due {
-        let (next, tracking, returned) = match status_of(status) {
-            ProgressStatus::Received => {
-                let entry = registry::lookup(&tx, crate::domain::IdType::ResidentId, id_number)?;
-                let earlier_returns: i64 = tx.query_row(
-                    "SELECT count(*) FROM applications WHERE id_number = ?1 AND status = 'returned'",
-                    [id_number],
-                    |r| r.get(0),
-                )?;
-                match entry.and_then(|e| e.review) {
-                    Some(review) if earlier_returns == 0 => {
-                        (ProgressStatus::Returned, None, Some(review))
-                    }
-                    _ => (ProgressStatus::Accepted, None, None),
-                }
-            }
-            ProgressStatus::Accepted => (ProgressStatus::InProduction, None, None),
-            ProgressStatus::InProduction if pickup == PickupMethod::BranchPickup.key() => {
-                (ProgressStatus::ReadyForCollection, None, None)
-            }
-            ProgressStatus::InProduction => {
-                (ProgressStatus::Shipped, Some(tracking_number(number)), None)
-            }
-            _ => (ProgressStatus::Collected, None, None),
-        };
-        let next_at = (!next.is_final()).then(|| ms(now) + pace.as_millis() as i64);
-        let seq = db::next(&tx, "seq")?;
-        let (field, message) = returned.unzip();
-        tx.execute(
-            "UPDATE applications SET status = ?2, updated_at = ?3, next_step_at = ?4, seq = ?5,
-                 tracking_number = coalesce(?6, tracking_number),
-                 return_field = ?7, return_message = ?8
-             WHERE number = ?1",
-            params![
-                number,
-                next.key(),
-                now.to_rfc3339(),
-                next_at,
-                seq,
-                tracking,
-                field,
-                message
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO history VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                number,
-                next.key(),
-                now.to_rfc3339(),
-                tracking,
-                field,
-                message
-            ],
-        )?;
+    for number in &due {
+        step_in(&tx, number, now, pace)?;
     }
     tx.commit()?;
     Ok(due.len())
+}
+
+/// Move one application one step along now, whenever its step was due (the demo uses it
+/// to show applications at every stage). Returns the new status, `None` if it is final.
+pub fn advance_one(
+    conn: &mut Connection,
+    number: &str,
+    now: DateTime<Utc>,
+    pace: std::time::Duration,
+) -> Result<Option<ProgressStatus>> {
+    let tx = conn.transaction()?;
+    let next = step_in(&tx, number, now, pace)?;
+    tx.commit()?;
+    Ok(next)
+}
+
+fn step_in(
+    tx: &Connection,
+    number: &str,
+    now: DateTime<Utc>,
+    pace: std::time::Duration,
+) -> Result<Option<ProgressStatus>> {
+    let (status, pickup, id_number): (String, String, String) = tx.query_row(
+        "SELECT status, pickup_method, id_number FROM applications WHERE number = ?1",
+        [number],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let (next, tracking, returned) = match status_of(&status) {
+        s if s.is_final() => return Ok(None),
+        ProgressStatus::Received => {
+            let entry = registry::lookup(tx, crate::domain::IdType::ResidentId, &id_number)?;
+            let earlier_returns: i64 = tx.query_row(
+                "SELECT count(*) FROM applications WHERE id_number = ?1 AND status = 'returned'",
+                [&id_number],
+                |r| r.get(0),
+            )?;
+            match entry.and_then(|e| e.review) {
+                Some(review) if earlier_returns == 0 => {
+                    (ProgressStatus::Returned, None, Some(review))
+                }
+                _ => (ProgressStatus::Accepted, None, None),
+            }
+        }
+        ProgressStatus::Accepted => (ProgressStatus::InProduction, None, None),
+        ProgressStatus::InProduction if pickup == PickupMethod::BranchPickup.key() => {
+            (ProgressStatus::ReadyForCollection, None, None)
+        }
+        ProgressStatus::InProduction => (
+            ProgressStatus::Shipped,
+            Some(tracking_number(number)),
+            None,
+        ),
+        _ => (ProgressStatus::Collected, None, None),
+    };
+    let next_at = (!next.is_final()).then(|| ms(now) + pace.as_millis() as i64);
+    let seq = db::next(tx, "seq")?;
+    let (field, message) = returned.unzip();
+    tx.execute(
+        "UPDATE applications SET status = ?2, updated_at = ?3, next_step_at = ?4, seq = ?5,
+             tracking_number = coalesce(?6, tracking_number),
+             return_field = ?7, return_message = ?8
+         WHERE number = ?1",
+        params![
+            number,
+            next.key(),
+            now.to_rfc3339(),
+            next_at,
+            seq,
+            tracking,
+            field,
+            message
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO history VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![number, next.key(), now.to_rfc3339(), tracking, field, message],
+    )?;
+    Ok(Some(next))
 }
 
 /// Forget idempotency keys older than the retention period.

@@ -37,6 +37,12 @@ pub enum Command {
     /// Photos: check one against the card spec, or fix it so that it passes.
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
+    /// The effective configuration: files, directories, operator, central API (token never shown).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// The whole product on this machine: the reference central API on loopback, demo
+    /// data in every state, and the wizard (演示模式). Recreated at every start.
+    Demo,
     /// Deliver queued applications to the central API and refresh their progress.
     Sync(sync::SyncArgs),
     /// The reference central API: serve it, or (re)seed its synthetic registry.
@@ -47,6 +53,12 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (after flags, environment and the file).
+    Show,
 }
 
 /// Exit status for "the value is invalid" or "the command failed" (clap uses 2 for bad usage).
@@ -97,6 +109,33 @@ pub fn run() -> ExitCode {
         Some(Command::Check(cmd)) => check::run(cmd),
         Some(Command::Photo(cmd)) => photo::run(cmd),
         Some(Command::Central(cmd)) => report(central::run(cmd)),
+        Some(Command::Config(ConfigCommand::Show)) => report(
+            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
+                .map_err(Failure::from)
+                .map(|settings| {
+                    print!("{}", settings.describe());
+                    ExitCode::SUCCESS
+                }),
+        ),
+        Some(Command::Demo) => {
+            let result = crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
+                .map_err(|e| e.to_string())
+                .and_then(|settings| {
+                    eprintln!("正在准备演示（参考中心接口、演示数据）……");
+                    let demo = crate::demo::prepare(&settings)?;
+                    let mut settings = demo.settings.clone();
+                    let outcome = crate::tui::run_with(&mut settings, true);
+                    demo.server.stop();
+                    outcome
+                });
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    let _ = writeln!(std::io::stderr(), "sbk：{message}");
+                    ExitCode::from(EXIT_INVALID)
+                }
+            }
+        }
         Some(Command::Sync(args)) => report(
             crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
                 .map_err(Failure::from)

@@ -74,6 +74,8 @@ pub struct App {
     pub background: Option<super::background::Background>,
     /// What the status bar says about delivery.
     pub sync: super::background::SyncView,
+    /// `sbk demo`: every screen says 演示模式.
+    pub demo: bool,
 }
 
 /// Rows shown on the home screen.
@@ -99,6 +101,7 @@ impl App {
             hits: Default::default(),
             background: None,
             sync: Default::default(),
+            demo: false,
         };
         app.refresh_home();
         app

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::api::{EligibilityAnswer, EligibilityRequest};
 use crate::config::CentralSettings;
 use crate::store::{Operator, Store};
-use crate::sync::worker::{POLL_EVERY, Worker};
+use crate::sync::worker::Worker;
 use crate::sync::{Backoff, CallError, Client, Delivery, PassReport};
 
 /// An eligibility answer for the application it was asked for.
@@ -41,17 +41,19 @@ pub struct SyncView {
 }
 
 impl Background {
+    /// Start the delivery worker (polling progress every `poll_every` when idle).
     pub fn start(
         settings: &CentralSettings,
         data_dir: &std::path::Path,
         operator: &Operator,
+        poll_every: std::time::Duration,
     ) -> Result<Background, String> {
         let client = Client::new(settings, &operator.id).map_err(|e| e.to_string())?;
         let store = Store::open_dir(data_dir).map_err(|e| e.to_string())?;
         let delivery = Delivery::new(store, client, operator.clone(), Backoff::default());
         let (replies_tx, replies) = mpsc::channel();
         Ok(Background {
-            worker: Worker::spawn(delivery, POLL_EVERY),
+            worker: Worker::spawn(delivery, poll_every),
             settings: settings.clone(),
             operator_id: operator.id.clone(),
             replies_tx,

@@ -97,8 +97,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let left = format!(
-        " 第三代社会保障卡 柜台申领  操作员 {}（{}）",
-        app.operator.name, app.operator.id
+        " {}第三代社会保障卡 柜台申领  操作员 {}（{}）",
+        if app.demo { "【演示模式】" } else { "" },
+        app.operator.name,
+        app.operator.id
     );
     let (right, colour) = sync_status(app);
     let gap = (area.width as usize).saturating_sub(left.width() + right.width());
@@ -211,7 +213,7 @@ fn draw_home(frame: &mut Frame, app: &App, home: &Home, area: Rect) {
         pad("状态", 9),
         pad("姓名", 14),
         pad("证件号码", 21),
-        pad("申领编号", 16),
+        pad("申领编号", 20),
         "最后修改"
     );
     frame.render_widget(
@@ -262,7 +264,7 @@ fn draw_home(frame: &mut Frame, app: &App, home: &Home, area: Rect) {
             Span::styled(pad(&name, 14), style),
             Span::styled(pad(&id, 21), style),
             Span::styled(
-                pad(row.application_number.as_deref().unwrap_or(""), 16),
+                pad(row.application_number.as_deref().unwrap_or(""), 20),
                 style,
             ),
             Span::styled(when, style),

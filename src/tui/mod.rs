@@ -63,6 +63,11 @@ fn restore_terminal() {
 
 /// Open the wizard. Returns an error message for the clerk if it cannot start.
 pub fn run(settings: &mut Settings) -> Result<(), String> {
+    run_with(settings, false)
+}
+
+/// Open the wizard; `demo` marks every screen 演示模式.
+pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err("sbk 向导需要在终端中运行（脚本请用 sbk drafts …、sbk check …）".into());
     }
@@ -95,9 +100,16 @@ pub fn run(settings: &mut Settings) -> Result<(), String> {
         .and_then(|()| {
             let mut app = app::App::new(store, operator.clone(), settings.photo_dir.clone());
             app.picker = picker(settings.preview.as_deref());
+            app.demo = demo;
             if let Some(central) = &settings.central {
                 app.sync.configured = true;
-                match background::Background::start(central, &settings.data_dir, &operator) {
+                // The demo polls often so that progress is seen moving within a minute.
+                let poll = if demo {
+                    Duration::from_secs(2)
+                } else {
+                    crate::sync::worker::POLL_EVERY
+                };
+                match background::Background::start(central, &settings.data_dir, &operator, poll) {
                     Ok(bg) => app.background = Some(bg),
                     Err(e) => app.sync.needs_attention = Some(e),
                 }
