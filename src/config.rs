@@ -322,10 +322,7 @@ impl Settings {
             format!("{}{exists}", self.config_file.display()),
         );
         line("数据目录", self.data_dir.display().to_string());
-        line(
-            "日志",
-            self.data_dir.join("sbk.log").display().to_string(),
-        );
+        line("日志", self.data_dir.join("sbk.log").display().to_string());
         line("照片文件夹", self.photo_dir.display().to_string());
         line(
             "照片预览",

@@ -42,7 +42,7 @@ pub fn generate_sample_photos() -> [(&'static str, Vec<u8>); 3] {
 }
 
 /// Time from one progress step to the next in the demo.
-pub const DEMO_PACE: Duration = Duration::from_secs(10);
+pub const DEMO_PACE: Duration = Duration::from_secs(20);
 
 /// Marks a directory as the demo's, so that only a demo directory is ever wiped.
 const MARKER: &str = ".sbk-demo";
@@ -71,8 +71,11 @@ fn reset_dir(dir: &Path) -> Result<(), String> {
         std::fs::remove_dir_all(dir).map_err(|e| format!("无法清理演示目录：{e}"))?;
     }
     crate::store::create_private_dir(dir).map_err(|e| format!("无法创建演示目录：{e}"))?;
-    std::fs::write(dir.join(MARKER), "sbk demo data: recreated at every `sbk demo`\n")
-        .map_err(|e| format!("无法创建演示目录：{e}"))
+    std::fs::write(
+        dir.join(MARKER),
+        "sbk demo data: recreated at every `sbk demo`\n",
+    )
+    .map_err(|e| format!("无法创建演示目录：{e}"))
 }
 
 /// Set everything up. `base` gives where the demo directory goes.
@@ -118,7 +121,11 @@ pub fn prepare(base: &Settings) -> Result<Demo, String> {
     settings.central = Some(central.clone());
 
     // The residents the README names (the first of the seed) stay free for the newcomer.
-    let named: Vec<&str> = seeded.iter().take(6).map(|s| s.id_number.as_str()).collect();
+    let named: Vec<&str> = seeded
+        .iter()
+        .take(6)
+        .map(|s| s.id_number.as_str())
+        .collect();
     let conn = central::open_db(&central_db).map_err(|e| e.to_string())?;
     let mut eligible: Vec<(String, String)> = registry::sample(&conn, true, 20)
         .map_err(|e| e.to_string())?

@@ -37,8 +37,13 @@ fn the_named_residents_are_the_first_of_the_default_seed() {
         assert_eq!(row[0], s.id_number);
         assert_eq!(row[1], s.name);
         assert_eq!(row[2], s.kind.label());
-        assert!(readme.contains(&s.id_number), "README names {}", s.id_number);
-        let id = sbk_counter::domain::IdNumber::parse(&s.id_number, chrono::Utc::now().date_naive());
+        assert!(
+            readme.contains(&s.id_number),
+            "README names {}",
+            s.id_number
+        );
+        let id =
+            sbk_counter::domain::IdNumber::parse(&s.id_number, chrono::Utc::now().date_naive());
         assert!(id.is_ok(), "{} is a valid ID number", s.id_number);
     }
 }

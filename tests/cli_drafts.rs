@@ -196,7 +196,10 @@ fn the_first_run_writes_a_commented_config_and_config_show_masks_the_token() {
     assert!(!text.contains("a-very-secret-token"), "{text}");
     // The file was created, commented, private, and reads back as empty settings.
     let written = std::fs::read_to_string(&config).unwrap();
-    assert!(written.lines().all(|l| l.is_empty() || l.starts_with('#')), "{written}");
+    assert!(
+        written.lines().all(|l| l.is_empty() || l.starts_with('#')),
+        "{written}"
+    );
     assert!(written.contains("[central]"));
     #[cfg(unix)]
     {

@@ -703,11 +703,9 @@ fn step_in(
         ProgressStatus::InProduction if pickup == PickupMethod::BranchPickup.key() => {
             (ProgressStatus::ReadyForCollection, None, None)
         }
-        ProgressStatus::InProduction => (
-            ProgressStatus::Shipped,
-            Some(tracking_number(number)),
-            None,
-        ),
+        ProgressStatus::InProduction => {
+            (ProgressStatus::Shipped, Some(tracking_number(number)), None)
+        }
         _ => (ProgressStatus::Collected, None, None),
     };
     let next_at = (!next.is_final()).then(|| ms(now) + pace.as_millis() as i64);
@@ -731,7 +729,14 @@ fn step_in(
     )?;
     tx.execute(
         "INSERT INTO history VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![number, next.key(), now.to_rfc3339(), tracking, field, message],
+        params![
+            number,
+            next.key(),
+            now.to_rfc3339(),
+            tracking,
+            field,
+            message
+        ],
     )?;
     Ok(Some(next))
 }

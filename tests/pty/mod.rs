@@ -105,4 +105,3 @@ impl Drop for Session {
         let _ = self.child.kill();
     }
 }
-
