@@ -1,5 +1,6 @@
 //! The command line: `sbk` opens the wizard; subcommands for scripts and quick checks.
 
+mod audit;
 mod central;
 mod check;
 mod drafts;
@@ -37,6 +38,9 @@ pub enum Command {
     /// Photos: check one against the card spec, or fix it so that it passes.
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
+    /// The audit log: verify its hash chain, or show its entries.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// The effective configuration: files, directories, operator, central API (token never shown).
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -109,6 +113,11 @@ pub fn run() -> ExitCode {
         Some(Command::Check(cmd)) => check::run(cmd),
         Some(Command::Photo(cmd)) => photo::run(cmd),
         Some(Command::Central(cmd)) => report(central::run(cmd)),
+        Some(Command::Audit(cmd)) => report(
+            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
+                .map_err(Failure::from)
+                .and_then(|mut settings| audit::run(cmd, &mut settings)),
+        ),
         Some(Command::Config(ConfigCommand::Show)) => report(
             crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
                 .map_err(Failure::from)

@@ -1,5 +1,10 @@
 //! The audit log: who (the operator) did what, when, to which application. It records
 //! actions, never personal data: no names, ID numbers, phones or addresses in `detail`.
+//!
+//! Append-only and tamper-evident: triggers refuse updates and deletes, and each entry
+//! carries the SHA-256 of the previous entry's hash and its own fields, so that changing
+//! or removing any entry (even by someone who drops the triggers) breaks the chain from
+//! there on, which `Store::verify_audit` (`sbk audit verify`) finds.
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -86,6 +91,187 @@ impl Store {
     }
 }
 
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An entry's hash: SHA-256 over the previous entry's hash and every field of this one,
+/// as a JSON array (so no field can run into the next).
+#[allow(clippy::too_many_arguments)]
+pub fn entry_hash(
+    prev: &str,
+    id: i64,
+    at: i64,
+    operator_id: &str,
+    operator_name: &str,
+    action: &str,
+    application: Option<&str>,
+    detail: Option<&str>,
+) -> String {
+    let fields = serde_json::json!([
+        prev,
+        id,
+        at,
+        operator_id,
+        operator_name,
+        action,
+        application,
+        detail
+    ]);
+    super::sha256_hex(fields.to_string().as_bytes())
+}
+
+/// Make `sbk_audit_hash(...)` callable from SQL, so that an entry and its hash are written
+/// by one statement under SQLite's write lock: two writers can never chain from the same
+/// entry.
+pub(super) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "sbk_audit_hash",
+        8,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(entry_hash(
+                &ctx.get::<String>(0)?,
+                ctx.get(1)?,
+                ctx.get(2)?,
+                &ctx.get::<String>(3)?,
+                &ctx.get::<String>(4)?,
+                &ctx.get::<String>(5)?,
+                ctx.get::<Option<String>>(6)?.as_deref(),
+                ctx.get::<Option<String>>(7)?.as_deref(),
+            ))
+        },
+    )
+}
+
+/// Give entries written before the chain existed their hashes, in order (once).
+pub(super) fn backfill_chain(conn: &mut rusqlite::Connection) -> Result<()> {
+    let missing: i64 = conn.query_row(
+        "SELECT count(*) FROM audit_log WHERE hash IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    if missing == 0 {
+        return Ok(());
+    }
+    struct Row {
+        id: i64,
+        at: i64,
+        operator_id: String,
+        operator_name: String,
+        action: String,
+        application: Option<String>,
+        detail: Option<String>,
+        hash: Option<String>,
+    }
+    let tx = conn.transaction()?;
+    let rows: Vec<Row> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, at, operator_id, operator_name, action, application_id, detail, hash
+             FROM audit_log ORDER BY id",
+        )?;
+        stmt.query_map([], |r| {
+            Ok(Row {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                operator_id: r.get(2)?,
+                operator_name: r.get(3)?,
+                action: r.get(4)?,
+                application: r.get(5)?,
+                detail: r.get(6)?,
+                hash: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let mut prev = GENESIS.to_owned();
+    for row in rows {
+        let h = match row.hash {
+            Some(h) => h,
+            None => {
+                let h = entry_hash(
+                    &prev,
+                    row.id,
+                    row.at,
+                    &row.operator_id,
+                    &row.operator_name,
+                    &row.action,
+                    row.application.as_deref(),
+                    row.detail.as_deref(),
+                );
+                tx.execute(
+                    "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+                    params![row.id, prev, h],
+                )?;
+                h
+            }
+        };
+        prev = h;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// What `verify_audit` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainReport {
+    pub entries: usize,
+    /// The first entry that does not fit the chain, and why.
+    pub broken: Option<(i64, String)>,
+}
+
+impl Store {
+    /// Check the audit chain from the first entry to the last.
+    pub fn verify_audit(&self) -> Result<ChainReport> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, operator_id, operator_name, action, application_id, detail,
+                    prev_hash, hash
+             FROM audit_log ORDER BY id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut prev = GENESIS.to_owned();
+        let mut entries = 0;
+        let mut expected_id = None;
+        while let Some(r) = rows.next()? {
+            entries += 1;
+            let id: i64 = r.get(0)?;
+            let prev_hash: Option<String> = r.get(7)?;
+            let hash: Option<String> = r.get(8)?;
+            let broken = |why: &str| {
+                Ok(ChainReport {
+                    entries,
+                    broken: Some((id, why.to_owned())),
+                })
+            };
+            if expected_id.is_some_and(|e| e != id) {
+                return broken("编号不连续：前面有记录被删除");
+            }
+            expected_id = Some(id + 1);
+            if prev_hash.as_deref() != Some(prev.as_str()) {
+                return broken("与前一条记录的链接不符：前面有记录被删除或改动");
+            }
+            let actual = entry_hash(
+                &prev,
+                id,
+                r.get(1)?,
+                &r.get::<_, String>(2)?,
+                &r.get::<_, String>(3)?,
+                &r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?.as_deref(),
+                r.get::<_, Option<String>>(6)?.as_deref(),
+            );
+            if hash.as_deref() != Some(actual.as_str()) {
+                return broken("内容与哈希不符：这条记录被改动过");
+            }
+            prev = actual;
+        }
+        Ok(ChainReport {
+            entries,
+            broken: None,
+        })
+    }
+}
+
 /// Record an action on a connection or inside a transaction.
 pub(super) fn audit_on(
     conn: &rusqlite::Connection,
@@ -95,8 +281,13 @@ pub(super) fn audit_on(
     detail: Option<&str>,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO audit_log (at, operator_id, operator_name, action, application_id, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO audit_log (id, at, operator_id, operator_name, action, application_id,
+                                detail, prev_hash, hash)
+         SELECT n.id, ?1, ?2, ?3, ?4, ?5, ?6, p.h,
+                sbk_audit_hash(p.h, n.id, ?1, ?2, ?3, ?4, ?5, ?6)
+         FROM (SELECT coalesce(max(id), 0) + 1 AS id FROM audit_log) AS n,
+              (SELECT coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1),
+                               '0000000000000000000000000000000000000000000000000000000000000000') AS h) AS p",
     )?
     .execute(params![
         now_ms(),

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::domain::{Problem, Status};
 
 pub use applications::{HistoryEntry, Summary};
-pub use audit::{AuditAction, AuditEntry, Operator};
+pub use audit::{AuditAction, AuditEntry, ChainReport, Operator};
 pub use outbox::{OutboxEntry, OutboxState};
 pub use photos::{Photo, PhotoKind, sha256_hex};
 
@@ -96,7 +96,9 @@ impl Store {
                 supported: schema::LATEST,
             });
         }
+        audit::register_functions(&conn)?;
         schema::migrate(&mut conn)?;
+        audit::backfill_chain(&mut conn)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Store {
             conn,

@@ -95,6 +95,16 @@ pub const MIGRATIONS: &[&str] = &[
         value  TEXT NOT NULL
     ) STRICT;
     "#,
+    // 4: the audit log becomes a hash chain, append-only. Entries written before get their
+    // hashes once, at open (the only update the trigger lets through).
+    r#"
+    ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+    ALTER TABLE audit_log ADD COLUMN hash TEXT;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log WHEN OLD.hash IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    "#,
 ];
 
 /// The schema version this build writes.
