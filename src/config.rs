@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub operator: Option<Operator>,
     /// 中心接口: where applications are delivered. Absent = offline.
     pub central: Option<CentralFile>,
+    /// Days after acceptance before photos and personal fields are removed (default 30).
+    pub retention_days: Option<u32>,
 }
 
 /// The `[central]` table of the config file.
@@ -79,6 +81,8 @@ pub struct Settings {
     pub operator: Option<Operator>,
     /// `None`: offline (no central API configured).
     pub central: Option<CentralSettings>,
+    /// Days after acceptance before photos and personal fields are removed.
+    pub retention_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,7 +172,17 @@ pub fn load(
         .unwrap_or_else(|| data_dir.join("photos"));
     let preview = std::env::var("SBK_PREVIEW").ok().or(file.preview);
     let central = central_settings(file.central.unwrap_or_default())?;
+    let retention_days = match std::env::var("SBK_RETENTION_DAYS") {
+        Ok(v) => v.trim().parse::<u32>().map_err(|_| ConfigError::Parse {
+            path: config_file.clone(),
+            message: format!("SBK_RETENTION_DAYS=“{v}”不是天数"),
+        })?,
+        Err(_) => file
+            .retention_days
+            .unwrap_or(crate::store::DEFAULT_RETENTION_DAYS),
+    };
     Ok(Settings {
+        retention_days,
         config_file,
         data_dir,
         photo_dir,
@@ -278,6 +292,10 @@ const CONFIG_HEADER: &str = "\
 # 照片预览：\"halfblocks\" 始终用字符块显示（兼容所有终端），\"detect\" 询问终端是否支持图形。
 # preview = \"halfblocks\"
 
+# 保留期限：申请被社保卡系统受理多少天后，删除本机的照片和身份证图像，
+# 个人信息只保留姓名、打码的证件号码、申领编号和状态（用于查询进度）。默认 30。
+# retention_days = 30
+
 # 中心接口：不设置则为离线模式（申领在本机排队，联网后用 sbk sync 或向导自动发送）。
 # 令牌最好放在环境变量 SBK_CENTRAL_TOKEN 中。
 # [central]
@@ -337,6 +355,10 @@ impl Settings {
                 .map(|o| format!("{} {}", o.id, o.name))
                 .unwrap_or_else(|| "未设置（首次打开向导时询问）".into()),
         );
+        line(
+            "保留期限",
+            format!("受理后 {} 天删除照片并精简个人信息", self.retention_days),
+        );
         match &self.central {
             None => line("中心接口", "未配置：离线模式".into()),
             Some(c) => {
@@ -357,6 +379,7 @@ impl Settings {
             "SBK_CENTRAL_URL",
             "SBK_CENTRAL_TOKEN",
             "SBK_CENTRAL_CA_FILE",
+            "SBK_RETENTION_DAYS",
         ]
         .into_iter()
         .filter(|k| std::env::var_os(k).is_some())

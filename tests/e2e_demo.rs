@@ -20,6 +20,8 @@ fn demo(dir: &Path) -> Session {
             ("SBK_DATA_DIR", dir.join("data").display().to_string()),
             ("SBK_CONFIG", dir.join("config.toml").display().to_string()),
             ("SBK_PREVIEW", "halfblocks".into()),
+            // Everything logged, to show that nothing personal is.
+            ("SBK_LOG", "trace".into()),
         ],
         30,
         100,
@@ -99,6 +101,24 @@ fn the_demo_takes_a_new_application_from_typing_to_accepted() {
     s.wait_for_up_to("已受理", Duration::from_secs(60));
     s.send(CTRL_Q);
     assert!(s.child.wait().unwrap().success());
+
+    // The log, at trace level, of a whole application and its delivery: no personal data.
+    let log = std::fs::read_to_string(dir.path().join("data/demo/data/sbk.log")).unwrap();
+    assert!(
+        log.contains("wizard starting") && log.lines().count() > 5,
+        "{log}"
+    );
+    let registered_mobile = "13852218802";
+    for personal in [
+        NAME,
+        ID,
+        &ID[ID.len() - 6..],
+        registered_mobile,
+        "广安门内大街194号院",
+        "1936-05-29",
+    ] {
+        assert!(!log.contains(personal), "the log holds {personal}:\n{log}");
+    }
 
     // A second run starts afresh and works.
     let s = demo(dir.path());

@@ -5,6 +5,7 @@ mod central;
 mod check;
 mod drafts;
 mod photo;
+mod purge;
 mod sync;
 
 use std::io::Write;
@@ -47,6 +48,9 @@ pub enum Command {
     /// The whole product on this machine: the reference central API on loopback, demo
     /// data in every state, and the wizard (演示模式). Recreated at every start.
     Demo,
+    /// Apply the retention period: delete photos and reduce personal data of applications
+    /// accepted long enough ago; delete old withdrawn drafts.
+    Purge(purge::PurgeArgs),
     /// Deliver queued applications to the central API and refresh their progress.
     Sync(sync::SyncArgs),
     /// The reference central API: serve it, or (re)seed its synthetic registry.
@@ -145,6 +149,11 @@ pub fn run() -> ExitCode {
                 }
             }
         }
+        Some(Command::Purge(args)) => report(
+            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
+                .map_err(Failure::from)
+                .and_then(|mut settings| purge::run(args, &mut settings)),
+        ),
         Some(Command::Sync(args)) => report(
             crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
                 .map_err(Failure::from)

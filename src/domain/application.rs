@@ -33,6 +33,10 @@ pub struct Application {
     pub consents: Consents,
     /// 申领编号, assigned by the central API once the application is delivered.
     pub application_number: Option<String>,
+    /// When retention reduced it to what answers "where is my card" (name, masked ID
+    /// number, application number, status): photos and other personal fields are gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 /// The applicant's identity (screens 2 and 4).
@@ -314,6 +318,7 @@ impl Application {
             },
             consents: Consents::default(),
             application_number: None,
+            purged_at: None,
         }
     }
 

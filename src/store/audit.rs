@@ -33,6 +33,8 @@ pub enum AuditAction {
     Reveal,
     /// A delivered application opened.
     View,
+    /// Retention reduced an application or deleted a withdrawn draft.
+    Purge,
 }
 
 impl AuditAction {
@@ -45,6 +47,7 @@ impl AuditAction {
             AuditAction::Export => "export",
             AuditAction::Reveal => "reveal",
             AuditAction::View => "view",
+            AuditAction::Purge => "purge",
         }
     }
 }

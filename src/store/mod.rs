@@ -9,6 +9,7 @@ mod applications;
 mod audit;
 mod outbox;
 mod photos;
+pub mod retention;
 pub mod schema;
 pub mod search;
 
@@ -23,6 +24,7 @@ pub use applications::{HistoryEntry, Summary};
 pub use audit::{AuditAction, AuditEntry, ChainReport, Operator};
 pub use outbox::{OutboxEntry, OutboxState};
 pub use photos::{Photo, PhotoKind, sha256_hex};
+pub use retention::{DEFAULT_RETENTION_DAYS, PurgeReport};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "sbk.sqlite3";
@@ -73,6 +75,7 @@ impl Store {
     /// Open (creating if needed) the store in `data_dir`, migrating it to the latest schema.
     pub fn open_dir(data_dir: &Path) -> Result<Store> {
         create_private_dir(data_dir)?;
+        tighten_files(data_dir)?;
         Store::open(&data_dir.join(DB_FILE))
     }
 
@@ -163,14 +166,42 @@ fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-/// Create a directory readable by its owner only (0700 on Unix).
+/// Create a directory readable by its owner only (0700 on Unix); an existing one that is
+/// open to others is tightened, and that is logged.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        if mode != 0o700 {
+            if mode & 0o077 != 0 {
+                tracing::warn!(dir = %dir.display(), mode = format!("{mode:o}"), "directory was open to others; tightened to 0700");
+            }
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
     }
+    Ok(())
+}
+
+/// Every file directly in the data directory readable by its owner only: one copied in
+/// or created by another tool with a wider mode is tightened, and that is logged.
+pub fn tighten_files(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            let mode = meta.permissions().mode() & 0o777;
+            if meta.is_file() && mode & 0o077 != 0 {
+                tracing::warn!(file = %entry.path().display(), mode = format!("{mode:o}"), "file was open to others; tightened to 0600");
+                std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
     Ok(())
 }
 

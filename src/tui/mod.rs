@@ -40,8 +40,27 @@ pub fn init_logging(data_dir: &Path) -> std::io::Result<()> {
         .append(true)
         .open(&path)?;
     crate::store::restrict_to_owner(&path)?;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SBK_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("SBK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The HTTP and TLS crates' own debug and trace output can carry request bodies and
+    // headers (personal data, the token): whatever SBK_LOG says, they log warnings only.
+    for quiet in [
+        "hyper=warn",
+        "hyper_util=warn",
+        "h2=warn",
+        "ureq=warn",
+        "ureq_proto=warn",
+        "rustls=warn",
+        "axum=warn",
+        "tower=warn",
+        "tokio=warn",
+        "mio=warn",
+        "rusqlite=warn",
+    ] {
+        if let Ok(d) = quiet.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)
@@ -78,8 +97,24 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
         )
     })?;
     let operator = settings.operator_or_prompt().map_err(|e| e.to_string())?;
-    let store = Store::open_dir(&settings.data_dir).map_err(|e| e.to_string())?;
+    let mut store = Store::open_dir(&settings.data_dir).map_err(|e| e.to_string())?;
     tracing::info!(data_dir = %settings.data_dir.display(), "wizard starting");
+    // Retention runs at every start: nothing personal outlives its period on this PC.
+    match store.purge(
+        chrono::Utc::now(),
+        settings.retention_days,
+        false,
+        &operator,
+    ) {
+        Ok(r) if !r.reduced.is_empty() || !r.deleted.is_empty() => tracing::info!(
+            reduced = r.reduced.len(),
+            deleted = r.deleted.len(),
+            photos = r.photos_removed,
+            "retention applied"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!("retention failed: {e}"),
+    }
 
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

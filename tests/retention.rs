@@ -1,0 +1,205 @@
+//! Retention with a fake clock: 30 days after acceptance an application keeps only what
+//! answers "where is my card"; its photos leave the store; old withdrawn drafts go.
+
+use chrono::{Duration, Utc};
+use sbk_counter::domain::synthetic::{Rng, application};
+use sbk_counter::domain::{Application, PhotoRef, Status};
+use sbk_counter::photo::synthetic::{card_photo_jpeg, id_card_jpeg};
+use sbk_counter::store::{AuditAction, Operator, PhotoKind, Store};
+
+fn operator() -> Operator {
+    Operator {
+        id: "C001".into(),
+        name: "李娜".into(),
+    }
+}
+
+fn with_photos(store: &Store, app: &mut Application, seed: u64) {
+    let put = |bytes: Vec<u8>, kind| {
+        Some(PhotoRef {
+            sha256: store.put_photo(&bytes, kind, "image/jpeg", 0, 0).unwrap(),
+            source_name: None,
+        })
+    };
+    app.photos.card_photo = put(card_photo_jpeg(seed), PhotoKind::CardPhoto);
+    app.photos.id_front = put(id_card_jpeg(seed, false), PhotoKind::IdFront);
+    app.photos.id_back = put(id_card_jpeg(seed, true), PhotoKind::IdBack);
+}
+
+/// An application delivered and accepted now.
+fn accepted(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
+    let mut app = application(rng, Utc::now(), 0);
+    app.status = Status::Draft;
+    with_photos(store, &mut app, seed);
+    app.card_issuer = Some(sbk_counter::domain::CardIssuer {
+        bank_code: "102".into(),
+        bank_name: "中国工商银行".into(),
+        branch_code: "102110105001".into(),
+        branch_name: "中国工商银行北京朝阳区支行".into(),
+    });
+    app.consents.declaration_agreed_at = Some(Utc::now());
+    store.create(&app, &operator()).unwrap();
+    let today = sbk_counter::domain::dates::beijing_date(Utc::now());
+    store.submit(app.id, &operator(), today).unwrap();
+    let entry = store.due_outbox(None, 10).unwrap().pop().unwrap();
+    store
+        .outbox_delivered(entry.id, app.id, &format!("SQ{seed:016}"), &operator())
+        .unwrap();
+    store
+        .apply_progress(app.id, Status::Accepted, None, &operator())
+        .unwrap();
+    store.get(app.id).unwrap()
+}
+
+#[test]
+fn thirty_days_after_acceptance_only_what_finds_the_card_remains() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_dir(dir.path()).unwrap();
+    let mut rng = Rng::new(21);
+    let app = accepted(&mut store, &mut rng, 1);
+    let card_sha = app.photos.card_photo.clone().unwrap().sha256;
+    let now = Utc::now();
+
+    // Day 29: nothing goes.
+    let early = store
+        .purge(now + Duration::days(29), 30, false, &operator())
+        .unwrap();
+    assert!(early.reduced.is_empty());
+    // Day 31, dry run: listed, nothing changed.
+    let dry = store
+        .purge(now + Duration::days(31), 30, true, &operator())
+        .unwrap();
+    assert_eq!(dry.reduced.len(), 1);
+    assert_eq!(dry.reduced[0].id, app.id);
+    assert!(
+        !dry.reduced[0]
+            .masked_id_number
+            .contains(&app.applicant.id_number[6..14])
+    );
+    assert_eq!(store.get(app.id).unwrap(), app);
+    assert!(store.photo(&card_sha).unwrap().is_some());
+    // Day 31: reduced.
+    let done = store
+        .purge(now + Duration::days(31), 30, false, &operator())
+        .unwrap();
+    assert_eq!(done.reduced.len(), 1);
+    assert_eq!(done.photos_removed, 3);
+    let kept = store.get(app.id).unwrap();
+    assert_eq!(kept.applicant.name, app.applicant.name);
+    assert_eq!(kept.application_number, app.application_number);
+    assert_eq!(kept.status, Status::Accepted);
+    assert!(kept.purged_at.is_some());
+    assert!(kept.applicant.id_number.contains('*'));
+    assert!(
+        kept.applicant
+            .id_number
+            .ends_with(&app.applicant.id_number[14..])
+    );
+    for gone in [
+        &kept.applicant.mobile,
+        &kept.applicant.birth_date,
+        &kept.residence.address,
+        &kept.pickup.mail.address,
+        &kept.pickup.mail.recipient_mobile,
+    ] {
+        assert!(gone.is_empty(), "{gone}");
+    }
+    assert!(kept.photos.card_photo.is_none() && kept.photos.id_front.is_none());
+    assert!(
+        store.photo(&card_sha).unwrap().is_none(),
+        "the photo's bytes are gone"
+    );
+    // Nothing of the person's number or phone is left anywhere in the database file's rows.
+    let raw = rusqlite::Connection::open(store.path()).unwrap();
+    let hits: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM applications WHERE body LIKE '%' || ?1 || '%' OR id_number = ?1",
+            [&app.applicant.id_number],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(hits, 0);
+    // Still found by name and by the last digits, for "where is my card".
+    assert_eq!(store.search(&app.applicant.name, 10).unwrap().len(), 1);
+    assert_eq!(
+        store
+            .search(&app.applicant.id_number[14..], 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    // Done once; audited.
+    let again = store
+        .purge(now + Duration::days(40), 30, false, &operator())
+        .unwrap();
+    assert!(again.reduced.is_empty());
+    let purges = store
+        .audit_entries(Some(app.id))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == AuditAction::Purge.key())
+        .count();
+    assert_eq!(purges, 1);
+    assert!(store.verify_audit().unwrap().broken.is_none());
+}
+
+#[test]
+fn old_withdrawn_drafts_go_and_everything_else_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_dir(dir.path()).unwrap();
+    let mut rng = Rng::new(22);
+    // A withdrawn draft, an ordinary draft and a queued one.
+    let mut withdrawn = application(&mut rng, Utc::now(), 0);
+    withdrawn.status = Status::Draft;
+    with_photos(&store, &mut withdrawn, 7);
+    withdrawn.card_issuer = None;
+    store.create(&withdrawn, &operator()).unwrap();
+    store
+        .transition(withdrawn.id, Status::Queued, &operator(), None)
+        .unwrap();
+    store.withdraw(withdrawn.id, &operator()).unwrap();
+    let mut plain = application(&mut rng, Utc::now(), 0);
+    plain.status = Status::Draft;
+    store.create(&plain, &operator()).unwrap();
+    let now = Utc::now();
+    let recent = store
+        .purge(now + Duration::days(10), 30, false, &operator())
+        .unwrap();
+    assert!(recent.deleted.is_empty());
+    let old = store
+        .purge(now + Duration::days(31), 30, false, &operator())
+        .unwrap();
+    assert_eq!(old.deleted.len(), 1);
+    assert_eq!(old.deleted[0].id, withdrawn.id);
+    assert!(!store.contains(withdrawn.id).unwrap());
+    assert!(
+        store.contains(plain.id).unwrap(),
+        "a draft never withdrawn is the clerk's work"
+    );
+    assert_eq!(old.photos_removed, 3);
+}
+
+#[test]
+fn sbk_purge_dry_run_lists_without_removing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_dir(dir.path()).unwrap();
+    let app = accepted(&mut store, &mut Rng::new(23), 3);
+    drop(store);
+    let out = assert_cmd::Command::cargo_bin("sbk")
+        .unwrap()
+        .args(["purge", "--dry-run"])
+        .env("SBK_DATA_DIR", dir.path())
+        .env("SBK_CONFIG", dir.path().join("config.toml"))
+        .env("SBK_OPERATOR_ID", "C001")
+        .env("SBK_OPERATOR_NAME", "李娜")
+        .env("SBK_RETENTION_DAYS", "0")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("将精简 1 件"), "{text}");
+    assert!(text.contains(&app.id.to_string()[..8]));
+    assert!(!text.contains(&app.applicant.id_number), "masked: {text}");
+    let store = Store::open_dir(dir.path()).unwrap();
+    assert!(store.get(app.id).unwrap().purged_at.is_none());
+}
