@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub central: Option<CentralFile>,
     /// Days after acceptance before photos and personal fields are removed (default 30).
     pub retention_days: Option<u32>,
+    /// A file holding the store's passphrase (encryption at rest; owner-only).
+    pub key_file: Option<PathBuf>,
 }
 
 /// The `[central]` table of the config file.
@@ -83,6 +85,8 @@ pub struct Settings {
     pub central: Option<CentralSettings>,
     /// Days after acceptance before photos and personal fields are removed.
     pub retention_days: u32,
+    /// The store's passphrase (SBK_DB_KEY, or the key file): encryption at rest.
+    pub db_key: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,7 +185,21 @@ pub fn load(
             .retention_days
             .unwrap_or(crate::store::DEFAULT_RETENTION_DAYS),
     };
+    let db_key = match std::env::var("SBK_DB_KEY").ok().filter(|k| !k.is_empty()) {
+        Some(k) => Some(Secret::new(k)),
+        None => match &file.key_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                Some(Secret::new(text.trim()))
+            }
+            None => None,
+        },
+    };
     Ok(Settings {
+        db_key,
         retention_days,
         config_file,
         data_dir,
@@ -323,6 +341,14 @@ fn write_template(config_file: &Path) -> std::io::Result<()> {
 }
 
 impl Settings {
+    /// Open the store in the data directory, with the passphrase if one is configured.
+    pub fn open_store(&self) -> Result<crate::store::Store, crate::store::StoreError> {
+        crate::store::Store::open_dir_keyed(
+            &self.data_dir,
+            self.db_key.as_ref().map(Secret::expose),
+        )
+    }
+
     /// The effective configuration as `sbk config show` prints it (the token masked).
     pub fn describe(&self) -> String {
         let mut out = String::new();
@@ -356,6 +382,19 @@ impl Settings {
                 .unwrap_or_else(|| "未设置（首次打开向导时询问）".into()),
         );
         line(
+            "数据库加密",
+            match (&self.db_key, crate::store::Store::ENCRYPTION_BUILT_IN) {
+                (Some(_), true) => "开启（SQLCipher，口令已设置，不显示）".into(),
+                (Some(_), false) => {
+                    "已配置口令，但本版本未编译加密功能（--features encryption）".into()
+                }
+                (None, true) => "未开启：本版本支持加密，设置 SBK_DB_KEY 或 key_file 即可".into(),
+                (None, false) => {
+                    "未开启：本版本未编译加密功能（cargo build --features encryption）".into()
+                }
+            },
+        );
+        line(
             "保留期限",
             format!("受理后 {} 天删除照片并精简个人信息", self.retention_days),
         );
@@ -380,6 +419,7 @@ impl Settings {
             "SBK_CENTRAL_TOKEN",
             "SBK_CENTRAL_CA_FILE",
             "SBK_RETENTION_DAYS",
+            "SBK_DB_KEY",
         ]
         .into_iter()
         .filter(|k| std::env::var_os(k).is_some())

@@ -74,8 +74,15 @@ fn an_online_eligibility_check_fills_the_form_and_shows_differences() {
 
     let mut app = App::new(store, operator.clone(), dir.path().to_owned());
     app.sync.configured = true;
-    app.background =
-        Some(Background::start(&settings, &data, &operator, Duration::from_secs(30)).unwrap());
+    app.background = Some(
+        Background::start(
+            &settings,
+            &sbk_counter::config::load(Some(&dir.path().join("config.toml")), Some(&data)).unwrap(),
+            &operator,
+            Duration::from_secs(30),
+        )
+        .unwrap(),
+    );
     app.open(draft.clone(), Page::Step(Step::Applicant));
     let Screen::Wizard(w) = &app.screen else {
         panic!("the wizard should be open")

@@ -7,7 +7,6 @@ use clap::Subcommand;
 use super::{EXIT_INVALID, Failure};
 use crate::config::Settings;
 use crate::domain::dates::beijing;
-use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -25,7 +24,7 @@ pub enum AuditCommand {
 }
 
 pub fn run(cmd: AuditCommand, settings: &mut Settings) -> Result<ExitCode, Failure> {
-    let store = Store::open_dir(&settings.data_dir)?;
+    let store = settings.open_store()?;
     match cmd {
         AuditCommand::Verify => {
             let report = store.verify_audit()?;

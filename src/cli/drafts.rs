@@ -98,7 +98,7 @@ fn parse_status(s: &str) -> Result<Status, String> {
 }
 
 pub fn run(cmd: DraftsCommand, settings: &mut Settings) -> Result<ExitCode, Failure> {
-    let mut store = Store::open_dir(&settings.data_dir)?;
+    let mut store = settings.open_store()?;
     match cmd {
         DraftsCommand::List {
             status,

@@ -7,7 +7,6 @@ use clap::Args;
 use super::Failure;
 use crate::config::Settings;
 use crate::domain::dates::beijing;
-use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct PurgeArgs {
@@ -21,7 +20,7 @@ pub struct PurgeArgs {
 
 pub fn run(args: PurgeArgs, settings: &mut Settings) -> Result<ExitCode, Failure> {
     let operator = settings.operator_or_prompt()?;
-    let mut store = Store::open_dir(&settings.data_dir)?;
+    let mut store = settings.open_store()?;
     let days = settings.retention_days;
     let report = store.purge(chrono::Utc::now(), days, args.dry_run, &operator)?;
     if args.json {

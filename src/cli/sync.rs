@@ -8,7 +8,6 @@ use clap::Args;
 
 use super::{EXIT_INVALID, Failure};
 use crate::config::Settings;
-use crate::store::Store;
 use crate::sync::{Backoff, Client, Delivery, PassReport};
 
 #[derive(Debug, Args)]
@@ -46,7 +45,7 @@ pub fn run(args: SyncArgs, settings: &mut Settings) -> Result<ExitCode, Failure>
     let operator = settings.operator_or_prompt()?;
     let client =
         Client::new(&central, &operator.id).map_err(|e| Failure::Message(e.to_string()))?;
-    let store = Store::open_dir(&settings.data_dir)?;
+    let store = settings.open_store()?;
     let mut delivery = Delivery::new(store, client, operator, Backoff::default());
     if args.once {
         let report = delivery.pass(true);

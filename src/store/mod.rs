@@ -57,6 +57,14 @@ pub enum StoreError {
     Incomplete(Vec<Problem>),
     #[error("数据库版本 {found} 比本程序支持的 {supported} 新：请升级 sbk")]
     TooNew { found: usize, supported: usize },
+    #[error("数据库已加密：请用环境变量 SBK_DB_KEY 或配置文件中的 key_file 提供口令")]
+    Encrypted,
+    #[error("数据库口令不对，无法打开：请核对 SBK_DB_KEY 或 key_file")]
+    WrongKey,
+    #[error(
+        "已配置数据库口令，但这个 sbk 编译时没有启用加密：请用 cargo build --release --features encryption 编译，或去掉口令配置"
+    )]
+    NoEncryption,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -74,13 +82,26 @@ pub struct Store {
 impl Store {
     /// Open (creating if needed) the store in `data_dir`, migrating it to the latest schema.
     pub fn open_dir(data_dir: &Path) -> Result<Store> {
+        Store::open_dir_keyed(data_dir, None)
+    }
+
+    /// Open the store in `data_dir`, encrypted with `key` (SQLCipher) if one is given.
+    pub fn open_dir_keyed(data_dir: &Path, key: Option<&str>) -> Result<Store> {
         create_private_dir(data_dir)?;
         tighten_files(data_dir)?;
-        Store::open(&data_dir.join(DB_FILE))
+        Store::open_keyed(&data_dir.join(DB_FILE), key)
     }
 
     /// Open (creating if needed) the store at `path`.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_keyed(path, None)
+    }
+
+    /// Whether this build can encrypt the store (the `encryption` cargo feature).
+    pub const ENCRYPTION_BUILT_IN: bool = cfg!(feature = "encryption");
+
+    /// Open the store at `path`; with `key`, as an SQLCipher database keyed by it.
+    pub fn open_keyed(path: &Path, key: Option<&str>) -> Result<Store> {
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -88,6 +109,26 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         restrict_to_owner(path)?;
+        if let Some(key) = key {
+            if !Store::ENCRYPTION_BUILT_IN {
+                return Err(StoreError::NoEncryption);
+            }
+            conn.pragma_update(None, "key", key)?;
+        }
+        // The first read tells an encrypted file (or a wrong key) from a good one.
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            let not_a_database = matches!(
+                &e,
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase
+            );
+            return Err(match (not_a_database, key) {
+                (true, Some(_)) => StoreError::WrongKey,
+                (true, None) => StoreError::Encrypted,
+                _ => StoreError::Sqlite(e),
+            });
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;

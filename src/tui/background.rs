@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::api::{EligibilityAnswer, EligibilityRequest};
 use crate::config::CentralSettings;
-use crate::store::{Operator, Store};
+use crate::store::Operator;
 use crate::sync::worker::Worker;
 use crate::sync::{Backoff, CallError, Client, Delivery, PassReport};
 
@@ -44,12 +44,12 @@ impl Background {
     /// Start the delivery worker (polling progress every `poll_every` when idle).
     pub fn start(
         settings: &CentralSettings,
-        data_dir: &std::path::Path,
+        config: &crate::config::Settings,
         operator: &Operator,
         poll_every: std::time::Duration,
     ) -> Result<Background, String> {
         let client = Client::new(settings, &operator.id).map_err(|e| e.to_string())?;
-        let store = Store::open_dir(data_dir).map_err(|e| e.to_string())?;
+        let store = config.open_store().map_err(|e| e.to_string())?;
         let delivery = Delivery::new(store, client, operator.clone(), Backoff::default());
         let (replies_tx, replies) = mpsc::channel();
         Ok(Background {

@@ -25,7 +25,6 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
 use crate::config::Settings;
-use crate::store::Store;
 
 /// The log file in the data directory.
 pub const LOG_FILE: &str = "sbk.log";
@@ -97,7 +96,7 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
         )
     })?;
     let operator = settings.operator_or_prompt().map_err(|e| e.to_string())?;
-    let mut store = Store::open_dir(&settings.data_dir).map_err(|e| e.to_string())?;
+    let mut store = settings.open_store().map_err(|e| e.to_string())?;
     tracing::info!(data_dir = %settings.data_dir.display(), "wizard starting");
     // Retention runs at every start: nothing personal outlives its period on this PC.
     match store.purge(
@@ -144,7 +143,7 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
                 } else {
                     crate::sync::worker::POLL_EVERY
                 };
-                match background::Background::start(central, &settings.data_dir, &operator, poll) {
+                match background::Background::start(central, settings, &operator, poll) {
                     Ok(bg) => app.background = Some(bg),
                     Err(e) => app.sync.needs_attention = Some(e),
                 }
