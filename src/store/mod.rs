@@ -109,6 +109,11 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         restrict_to_owner(path)?;
+        if Store::ENCRYPTION_BUILT_IN {
+            // SQLCipher writes its errors (a wrong key) to stderr, which is the wizard's
+            // screen: they are reported as StoreErrors instead.
+            let _ = conn.pragma_update(None, "cipher_log_level", "NONE");
+        }
         if let Some(key) = key {
             if !Store::ENCRYPTION_BUILT_IN {
                 return Err(StoreError::NoEncryption);
