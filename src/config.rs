@@ -314,6 +314,10 @@ const CONFIG_HEADER: &str = "\
 # 个人信息只保留姓名、打码的证件号码、申领编号和状态（用于查询进度）。默认 30。
 # retention_days = 30
 
+# 数据库加密（需用 --features encryption 编译的 sbk）：口令文件（只有本人可读），
+# 或用环境变量 SBK_DB_KEY 提供口令。
+# key_file = \"/home/clerk/.sbk-key\"
+
 # 中心接口：不设置则为离线模式（申领在本机排队，联网后用 sbk sync 或向导自动发送）。
 # 令牌最好放在环境变量 SBK_CENTRAL_TOKEN 中。
 # [central]
