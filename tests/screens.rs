@@ -318,3 +318,19 @@ fn a_click_focuses_a_field_and_a_second_click_ticks_a_box() {
         "and it is saved"
     );
 }
+
+#[test]
+fn ctrl_u_clears_the_field_being_typed() {
+    let (_dir, mut app) = new_app();
+    let mut draft = Application::new(now());
+    draft.consents.disclaimer_agreed_at = Some(now());
+    app.store.create(&draft, &app.operator.clone()).unwrap();
+    app.open(draft.clone(), Page::Step(Step::Applicant));
+    type_text(&mut app, "张三丰");
+    app.on_event(Event::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    type_text(&mut app, "李四");
+    assert_eq!(app.store.get(draft.id).unwrap().applicant.name, "李四");
+}

@@ -1023,6 +1023,7 @@ fn help_text(app: &App) -> String {
          Enter                 打开列表、按按钮、导入照片\n\
          空格                  勾选 / 取消勾选\n\
          PageDown / PageUp     下一步 / 上一步（也可 Ctrl-N / Ctrl-P）\n\
+         Ctrl-U                清空正在输入的这一项\n\
          Ctrl-S                立即保存（每次修改都会自动保存）\n\
          Esc                   回到工作台（内容不会丢失）\n\
          F1（非输入时也可按 ?）  本帮助\n\

@@ -297,7 +297,15 @@ impl App {
         {
             return;
         }
-        if editor.input(key) {
+        // Ctrl-U clears the field, as in a shell: the quickest way to retype a number.
+        let changed =
+            if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('u') {
+                editor.select_all();
+                editor.cut()
+            } else {
+                editor.input(key)
+            };
+        if changed {
             let text = editor.lines().first().cloned().unwrap_or_default();
             form::set_text(&mut w.app, row.field, &text);
             self.save_wizard();
