@@ -6,41 +6,15 @@
 //! and bare UPDATEs measured interleaved in the same run, and their ratio.
 //! `SBK_BENCH_APPS` changes the store size (default 100000).
 
+mod common;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use common::{percentile, seed};
 use criterion::Criterion;
 use rusqlite::params;
-use sbk_counter::domain::Application;
-use sbk_counter::domain::synthetic::{Rng, application};
-use sbk_counter::store::{Operator, Store};
-
-fn operator() -> Operator {
-    Operator {
-        id: "BENCH".into(),
-        name: "基准".into(),
-    }
-}
-
-fn seed(store: &mut Store, n: usize) -> Vec<Application> {
-    let mut rng = Rng::new(2026);
-    let now = Utc::now();
-    let mut sample = Vec::new();
-    let chunk = 10_000;
-    for start in (0..n).step_by(chunk) {
-        let apps: Vec<Application> = (start..(start + chunk).min(n))
-            .map(|i| application(&mut rng, now, (n - i) as i64))
-            .collect();
-        store.create_batch(&apps, &operator()).unwrap();
-        sample.extend(apps.into_iter().step_by(997));
-    }
-    sample
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
+use sbk_counter::store::Store;
 
 fn main() {
     let n: usize = std::env::var("SBK_BENCH_APPS")

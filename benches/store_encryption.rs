@@ -6,38 +6,14 @@
 //!
 //! `SBK_BENCH_APPS` sets the store size (default 100000).
 
+mod common;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use common::{percentile, seed};
 use sbk_counter::domain::Application;
-use sbk_counter::domain::synthetic::{Rng, application};
-use sbk_counter::store::{Operator, Store};
-
-fn operator() -> Operator {
-    Operator {
-        id: "BENCH".into(),
-        name: "基准".into(),
-    }
-}
-
-fn seed(store: &mut Store, n: usize) -> Vec<Application> {
-    let mut rng = Rng::new(2026);
-    let now = Utc::now();
-    let mut sample = Vec::new();
-    for start in (0..n).step_by(10_000) {
-        let apps: Vec<Application> = (start..(start + 10_000).min(n))
-            .map(|i| application(&mut rng, now, (n - i) as i64))
-            .collect();
-        store.create_batch(&apps, &operator()).unwrap();
-        sample.extend(apps.into_iter().step_by(997));
-    }
-    sample
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
+use sbk_counter::store::Store;
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {

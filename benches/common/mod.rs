@@ -1,0 +1,36 @@
+//! Shared by the store benchmarks: a store seeded with synthetic applications.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sbk_counter::domain::Application;
+use sbk_counter::domain::synthetic::{Rng, application};
+use sbk_counter::store::{Operator, Store};
+
+pub fn operator() -> Operator {
+    Operator {
+        id: "BENCH".into(),
+        name: "基准".into(),
+    }
+}
+
+/// Seed `n` applications (the same people for the same `n`); returns every 997th.
+pub fn seed(store: &mut Store, n: usize) -> Vec<Application> {
+    let mut rng = Rng::new(2026);
+    let now = Utc::now();
+    let mut sample = Vec::new();
+    let chunk = 10_000;
+    for start in (0..n).step_by(chunk) {
+        let apps: Vec<Application> = (start..(start + chunk).min(n))
+            .map(|i| application(&mut rng, now, (n - i) as i64))
+            .collect();
+        store.create_batch(&apps, &operator()).unwrap();
+        sample.extend(apps.into_iter().step_by(997));
+    }
+    sample
+}
+
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
