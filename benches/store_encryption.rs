@@ -9,11 +9,14 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::{percentile, seed};
 use sbk_counter::domain::Application;
 use sbk_counter::store::Store;
+
+/// One measured operation on a store (and the application it edits), given the round.
+type Op = Box<dyn Fn(&mut Store, &mut Application, usize)>;
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -35,7 +38,7 @@ fn main() {
     let id = target.applicant.id_number.clone();
     let name = target.applicant.name.clone();
     let initials = sbk_counter::store::search::name_keys(&name).initials;
-    let ops: Vec<(&str, Box<dyn Fn(&mut Store, &mut Application, usize)>)> = vec![
+    let ops: Vec<(&str, Op)> = vec![
         (
             "save: one field",
             Box::new(|s: &mut Store, a: &mut Application, k: usize| {
