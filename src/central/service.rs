@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::db;
-use super::registry::{self, Entry};
+use super::registry;
 use crate::api::{
     ApiError, EligibilityAnswer, EligibilityRequest, FieldError, IDEMPOTENCY_KEY_DAYS,
     IneligibleReason, PhotoReceipt, Progress, ProgressEvent, ProgressPage, ProgressStatus,
@@ -329,28 +329,30 @@ pub fn check_photos(photos: &[SubmittedPhoto]) -> Vec<FieldError> {
 
 /// Everything the server checks in a submission beyond JSON shape and the photos (whose
 /// findings are passed in), in the order a clerk would fix them.
+/// `id_number` is the submission's, normalised as the eligibility check normalises it.
 fn check_submission(
     conn: &Connection,
     sub: &Submission,
+    id_number: &str,
     photo_errors: Vec<FieldError>,
     now: DateTime<Utc>,
-) -> Result<Entry> {
+) -> Result<()> {
     let a = &sub.applicant;
-    let entry = registry::lookup(conn, a.id_type, &a.id_number)?;
-    let refusal = match &entry {
-        None => Some(IneligibleReason::NotInsured),
-        Some(e) => e.refusal(&a.name),
-    };
-    if let Some(r) = refusal {
+    let ineligible = |r: IneligibleReason| {
         let field = if r == IneligibleReason::NameMismatch {
             "applicant.name"
         } else {
             "applicant.id_number"
         };
-        return Err(Reject::field(422, "ineligible", field, r.message()));
+        Reject::field(422, "ineligible", field, r.message())
+    };
+    let Some(entry) = registry::lookup(conn, a.id_type, id_number)? else {
+        return Err(ineligible(IneligibleReason::NotInsured));
+    };
+    if let Some(r) = entry.refusal(&a.name) {
+        return Err(ineligible(r));
     }
-    let entry = entry.expect("refusal covers None");
-    if let Some(number) = active_application(conn, &a.id_number)? {
+    if let Some(number) = active_application(conn, id_number)? {
         return Err(Reject::field(
             422,
             "application_in_progress",
@@ -403,7 +405,7 @@ fn check_submission(
         .collect();
     errors.extend(photo_errors);
     if errors.is_empty() {
-        Ok(entry)
+        Ok(())
     } else {
         let message = format!(
             "申领信息有 {} 处不符合要求：{}",
@@ -438,7 +440,8 @@ pub fn submit(
     if let Some(stored) = stored_answer(&tx, centre, key)? {
         return replay_or_conflict(stored, body_sha256);
     }
-    check_submission(&tx, sub, photo_errors, now)?;
+    let id_number = crate::domain::id_number::normalise_id_input(&sub.applicant.id_number);
+    check_submission(&tx, sub, &id_number, photo_errors, now)?;
     let serial = db::next(&tx, "application")?;
     let number = format!("SQ{}{serial:08}", beijing_date(now).format("%Y%m%d"));
     let seq = db::next(&tx, "seq")?;
@@ -452,7 +455,7 @@ pub fn submit(
             centre,
             operator,
             sub.client_reference.to_string(),
-            sub.applicant.id_number,
+            id_number,
             body,
             sub.pickup.method.key(),
             now.to_rfc3339(),
