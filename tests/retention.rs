@@ -46,7 +46,7 @@ fn accepted(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
         .outbox_delivered(entry.id, app.id, &format!("SQ{seed:016}"), &operator())
         .unwrap();
     store
-        .apply_progress(app.id, Status::Accepted, None, &operator())
+        .apply_progress(app.id, Status::Accepted, None, Utc::now(), &operator())
         .unwrap();
     store.get(app.id).unwrap()
 }

@@ -518,10 +518,20 @@ pub(super) fn load_in(tx: &Transaction, id: Uuid) -> Result<Application> {
 }
 
 fn history(tx: &Transaction, id: Uuid, status: Status, note: Option<&str>) -> Result<()> {
+    history_at(tx, id, status, note, now_ms())
+}
+
+fn history_at(
+    tx: &Transaction,
+    id: Uuid,
+    status: Status,
+    note: Option<&str>,
+    at_ms: i64,
+) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO status_history (application_id, at, status, note) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![id.to_string(), now_ms(), status.key(), note])?;
+    .execute(params![id.to_string(), at_ms, status.key(), note])?;
     Ok(())
 }
 
@@ -545,6 +555,21 @@ pub(super) fn transition_with(
     note: Option<&str>,
     change: impl FnOnce(&mut Application),
 ) -> Result<Application> {
+    transition_at(tx, id, to, operator, note, None, change)
+}
+
+/// A transition whose history entry carries when it happened elsewhere (the central
+/// API's time of a progress step), not when this store heard of it. Never earlier than
+/// the application's last entry, so that the history stays in order whatever the clocks.
+pub(super) fn transition_at(
+    tx: &Transaction,
+    id: Uuid,
+    to: Status,
+    operator: &Operator,
+    note: Option<&str>,
+    happened_at: Option<DateTime<Utc>>,
+    change: impl FnOnce(&mut Application),
+) -> Result<Application> {
     let mut app = load_in(tx, id)?;
     let from = app.status;
     if !from.can_become(to) {
@@ -558,7 +583,18 @@ pub(super) fn transition_with(
         "UPDATE applications SET status = ?1, body = ?2, updated_at = ?3 WHERE id = ?4",
         params![to.key(), serde_json::to_string(&app)?, now, id.to_string()],
     )?;
-    history(tx, id, to, note)?;
+    let at = match happened_at {
+        None => now,
+        Some(t) => {
+            let last: Option<i64> = tx.query_row(
+                "SELECT max(at) FROM status_history WHERE application_id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )?;
+            t.timestamp_millis().max(last.unwrap_or(i64::MIN)).min(now)
+        }
+    };
+    history_at(tx, id, to, note, at)?;
     let detail = format!("{} → {}", from.key(), to.key());
     audit_on(
         tx,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::applications::{load_in, transition_with};
+use super::applications::{load_in, transition_at, transition_with};
 use super::{Operator, Result, Store, StoreError, from_ms};
 use crate::domain::{CardIssuer, Eligibility, Status};
 
@@ -178,14 +178,16 @@ impl Store {
         Ok(())
     }
 
-    /// Progress reported by the central API. Moves the application along if the lifecycle
-    /// allows (polling may skip steps); a status it already has, or one behind it, is
-    /// ignored. Returns whether anything changed.
+    /// Progress reported by the central API, which happened at `at` (its time, kept in the
+    /// history). Moves the application along if the lifecycle allows (polling may skip
+    /// steps); a status it already has, or one behind it, is ignored. Returns whether
+    /// anything changed.
     pub fn apply_progress(
         &mut self,
         id: Uuid,
         to: Status,
         note: Option<&str>,
+        at: DateTime<Utc>,
         operator: &Operator,
     ) -> Result<bool> {
         let tx = self.conn.transaction()?;
@@ -195,7 +197,7 @@ impl Store {
         if app.status == to || !app.status.can_become(to) {
             return Ok(false);
         }
-        transition_with(&tx, id, to, operator, note, |_| {})?;
+        transition_at(&tx, id, to, operator, note, Some(at), |_| {})?;
         tx.commit()?;
         self.derived_cache.remove(&id);
         Ok(true)

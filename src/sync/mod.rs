@@ -365,7 +365,13 @@ impl Delivery {
                     };
                     moved |= self
                         .store
-                        .apply_progress(id, event.status.local(), note.as_deref(), &self.operator)
+                        .apply_progress(
+                            id,
+                            event.status.local(),
+                            note.as_deref(),
+                            event.at,
+                            &self.operator,
+                        )
                         .unwrap_or(false);
                 }
                 changed += usize::from(moved);
