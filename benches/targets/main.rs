@@ -1,0 +1,183 @@
+//! Every performance target of sbk beside its baseline, in one run: start-up, screens,
+//! saves (plain and encrypted), searches, photo fix, delivery and memory. Driven by
+//! `benches/run`, which installs the peer tools, builds release binaries and runs this in
+//! parts (`SBK_BENCH_PART` = `plain`, `encrypted`, `report`); the last writes BENCHMARKS.md.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod delivery;
+mod measure;
+mod photo;
+mod report;
+mod screens;
+mod startup;
+mod store;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use sbk_counter::store::Store;
+
+fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// How much to measure: the sizes, or a quick smoke run of the whole pipeline.
+struct Scale {
+    apps: usize,
+    starts: usize,
+    draws: usize,
+    saves: usize,
+    searches: usize,
+    photo_runs: usize,
+    deliveries: usize,
+    delivery_rounds: usize,
+}
+
+impl Scale {
+    fn from_env() -> Scale {
+        let quick = std::env::var("SBK_BENCH_QUICK").is_ok_and(|v| v == "1");
+        let s = if quick {
+            Scale {
+                apps: 5_000,
+                starts: 5,
+                draws: 50,
+                saves: 100,
+                searches: 20,
+                photo_runs: 3,
+                deliveries: 50,
+                delivery_rounds: 1,
+            }
+        } else {
+            Scale {
+                apps: 100_000,
+                starts: 30,
+                draws: 500,
+                saves: 1000,
+                searches: 200,
+                photo_runs: 15,
+                deliveries: 1000,
+                delivery_rounds: 3,
+            }
+        };
+        Scale {
+            apps: env_or("SBK_BENCH_APPS", s.apps),
+            ..s
+        }
+    }
+}
+
+fn seeded(
+    dir: &Path,
+    key: Option<&str>,
+    n: usize,
+) -> (Store, Vec<sbk_counter::domain::Application>) {
+    let t = Instant::now();
+    let mut store = Store::open_dir_keyed(dir, key).unwrap();
+    let sample = common::seed(&mut store, n);
+    eprintln!(
+        "seeded {n} applications{} in {:.1} s",
+        if key.is_some() { " (encrypted)" } else { "" },
+        t.elapsed().as_secs_f64()
+    );
+    (store, sample)
+}
+
+fn plain(results: &Path, s: &Scale) {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sbk = std::env::var_os("SBK_BENCH_SBK")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sbk")));
+    let baseline = std::env::var_os("SBK_BENCH_BASELINE_TUI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.join("target/release/examples/first_frame_baseline"));
+    assert!(
+        baseline.exists(),
+        "{} is missing: benches/run builds it",
+        baseline.display()
+    );
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let (store, sample) = seeded(&data, None, s.apps);
+    drop(store);
+    std::fs::write(work.path().join("config.toml"), "retention_days = 3650\n").unwrap();
+    let programs = startup::Programs {
+        sbk: &sbk,
+        baseline: &baseline,
+        sbk_env: vec![
+            ("SBK_DATA_DIR", data.display().to_string()),
+            (
+                "SBK_CONFIG",
+                work.path().join("config.toml").display().to_string(),
+            ),
+            ("SBK_OPERATOR_ID", "BENCH".into()),
+            ("SBK_OPERATOR_NAME", "基准".into()),
+            ("SBK_PREVIEW", "halfblocks".into()),
+        ],
+        apps: s.apps,
+    };
+    eprintln!("start-up and memory…");
+    report::append(results, &[startup::first_frame(&programs, s.starts)]);
+    report::append(results, &[startup::peak_memory(&programs)]);
+    eprintln!("screens…");
+    report::append(
+        results,
+        &screens::draws(&data, &work.path().join("photos"), s.apps, s.draws),
+    );
+    eprintln!("store…");
+    let mut store = Store::open_dir(&data).unwrap();
+    report::append(results, &[store::save(&mut store, &sample, "", s.saves)]);
+    report::append(results, &store::searches(&store, &sample, "", s.searches));
+    drop(store);
+    eprintln!("photo fix…");
+    report::append(results, &photo::fix(&sbk, work.path(), s.photo_runs));
+    eprintln!("delivery…");
+    report::append(
+        results,
+        &[delivery::delivery(s.deliveries, s.delivery_rounds)],
+    );
+}
+
+#[cfg(feature = "encryption")]
+fn encrypted(results: &Path, s: &Scale) {
+    let work = tempfile::tempdir().unwrap();
+    let (mut store, sample) = seeded(&work.path().join("data"), Some("bench passphrase"), s.apps);
+    let label = ", encrypted (SQLCipher)";
+    report::append(results, &[store::save(&mut store, &sample, label, s.saves)]);
+    report::append(
+        results,
+        &store::searches(&store, &sample, label, s.searches),
+    );
+}
+
+#[cfg(not(feature = "encryption"))]
+fn encrypted(_: &Path, _: &Scale) {
+    panic!("the encrypted part needs --features encryption");
+}
+
+fn main() {
+    // `cargo test --benches` runs benches without --bench; nothing to do then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let results = std::env::var_os("SBK_BENCH_RESULTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.join("target/bench-results.jsonl"));
+    let scale = Scale::from_env();
+    match std::env::var("SBK_BENCH_PART").as_deref() {
+        Ok("plain") => plain(&results, &scale),
+        Ok("encrypted") => encrypted(&results, &scale),
+        Ok("report") => report::render(
+            &results,
+            &manifest.join("benches/analysis.md"),
+            &std::env::var_os("SBK_BENCH_OUT")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| manifest.join("BENCHMARKS.md")),
+        ),
+        _ => eprintln!("targets: run benches/run (it sets SBK_BENCH_PART and prepares the tools)"),
+    }
+}
