@@ -502,3 +502,180 @@ fn a_very_common_surname_gives_the_newest_matches_in_order() {
         .collect();
     assert_eq!(li, expected_li);
 }
+
+/// What the counts must be: counted from the rows themselves.
+fn counted(store: &Store) -> Vec<(Status, usize)> {
+    let mut stmt = store
+        .connection()
+        .prepare("SELECT status, count(*) FROM applications GROUP BY status")
+        .unwrap();
+    let mut out: Vec<(Status, usize)> = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .map(|(s, n)| (Status::from_key(&s).unwrap(), n as usize))
+        .collect();
+    out.sort_by_key(|(s, _)| Status::ALL.iter().position(|x| x == s));
+    out
+}
+
+/// Undo migration 5 on a store written by this build: what a version-4 file holds.
+fn back_to_version_4(store: &Store) {
+    store
+        .connection()
+        .execute_batch(
+            "DROP TRIGGER application_number_insert; DROP TRIGGER application_number_update;
+             DROP TRIGGER status_counts_insert; DROP TRIGGER status_counts_delete;
+             DROP TRIGGER status_counts_update; DROP TABLE status_counts;
+             ALTER TABLE applications DROP COLUMN application_number;
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+}
+
+#[test]
+fn the_counts_of_a_store_from_before_version_5_are_its_rows() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("v4.sqlite3");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 4).unwrap();
+    }
+    // Applications written by this build, then the file rolled back to version 4.
+    {
+        let mut store = Store::open(&path).unwrap();
+        let app = complete(&store);
+        store.create(&app, &clerk()).unwrap();
+        store.submit(app.id, &clerk(), today()).unwrap();
+        for _ in 0..3 {
+            store
+                .create(&Application::new(Utc::now()), &clerk())
+                .unwrap();
+        }
+        back_to_version_4(&store);
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.counts().unwrap(),
+        vec![(Status::Draft, 3), (Status::Queued, 1)]
+    );
+}
+
+#[test]
+fn the_application_numbers_of_a_store_from_before_version_5_are_listed() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("v4.sqlite3");
+    let id = {
+        let mut store = Store::open(&path).unwrap();
+        let app = complete(&store);
+        store.create(&app, &clerk()).unwrap();
+        store.submit(app.id, &clerk(), today()).unwrap();
+        let entry = store.due_outbox(None, 1).unwrap()[0].clone();
+        store
+            .outbox_delivered(entry.id, app.id, "SBK2026000123", &clerk())
+            .unwrap();
+        back_to_version_4(&store);
+        app.id
+    };
+    let store = Store::open(&path).unwrap();
+    let listed = store.list(None, 10, 0).unwrap();
+    assert_eq!(listed[0].id, id);
+    assert_eq!(
+        listed[0].application_number.as_deref(),
+        Some("SBK2026000123")
+    );
+}
+
+#[derive(Clone, Debug)]
+enum Change {
+    NewDraft,
+    NewComplete,
+    Submit(usize),
+    Withdraw(usize),
+    Delete(usize),
+    MoveTo(usize, usize),
+    Save(usize),
+    /// The oldest queued one is accepted by the central API and gets its number.
+    Deliver,
+}
+
+fn change() -> impl proptest::strategy::Strategy<Value = Change> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(Change::NewDraft),
+        Just(Change::NewComplete),
+        any::<usize>().prop_map(Change::Submit),
+        any::<usize>().prop_map(Change::Withdraw),
+        any::<usize>().prop_map(Change::Delete),
+        (any::<usize>(), 0..Status::ALL.len()).prop_map(|(a, s)| Change::MoveTo(a, s)),
+        any::<usize>().prop_map(Change::Save),
+        Just(Change::Deliver),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever happens to the applications (refused changes included), the counts and the
+    /// application numbers the home screen shows are the rows' own.
+    #[test]
+    fn the_counts_follow_every_change(changes in proptest::collection::vec(change(), 1..40)) {
+        let (_dir, mut store) = open();
+        let mut ids: Vec<uuid::Uuid> = Vec::new();
+        let pick = |ids: &[uuid::Uuid], k: usize| (!ids.is_empty()).then(|| ids[k % ids.len()]);
+        for c in changes {
+            match c {
+                Change::NewDraft => {
+                    let app = Application::new(Utc::now());
+                    store.create(&app, &clerk()).unwrap();
+                    ids.push(app.id);
+                }
+                Change::NewComplete => {
+                    let app = complete(&store);
+                    store.create(&app, &clerk()).unwrap();
+                    ids.push(app.id);
+                }
+                Change::Submit(k) => if let Some(id) = pick(&ids, k) {
+                    let _ = store.submit(id, &clerk(), today());
+                },
+                Change::Withdraw(k) => if let Some(id) = pick(&ids, k) {
+                    let _ = store.withdraw(id, &clerk());
+                },
+                Change::Delete(k) => if let Some(id) = pick(&ids, k)
+                    && store.delete(id, &clerk()).is_ok() {
+                    ids.retain(|x| *x != id);
+                },
+                Change::MoveTo(k, s) => if let Some(id) = pick(&ids, k) {
+                    let _ = store.transition(id, Status::ALL[s], &clerk(), None);
+                },
+                Change::Save(k) => if let Some(id) = pick(&ids, k) {
+                    let mut app = store.get(id).unwrap();
+                    app.residence.address = format!("复兴路{k}号");
+                    let _ = store.save(&mut app);
+                },
+                Change::Deliver => if let Some(entry) = store.due_outbox(None, 1).unwrap().first()
+                    && store.get(entry.application_id).unwrap().status == Status::Queued {
+                    let number = format!("SBK{}", entry.id);
+                    store.outbox_delivered(entry.id, entry.application_id, &number, &clerk()).unwrap();
+                },
+            }
+            proptest::prop_assert_eq!(store.counts().unwrap(), counted(&store));
+            let listed: Vec<Option<String>> = store
+                .list(None, 100, 0)
+                .unwrap()
+                .into_iter()
+                .map(|s| s.application_number)
+                .collect();
+            let from_bodies: Vec<Option<String>> = store
+                .connection()
+                .prepare("SELECT json_extract(body, '$.application_number') FROM applications
+                          ORDER BY updated_at DESC LIMIT 100")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            proptest::prop_assert_eq!(listed, from_bodies);
+        }
+    }
+}

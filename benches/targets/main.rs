@@ -103,6 +103,13 @@ fn plain(results: &Path, s: &Scale) {
     let data = work.path().join("data");
     let (store, sample) = seeded(&data, None, s.apps);
     drop(store);
+    // SBK_BENCH_SECTIONS=startup,memory,screens,store,photo,delivery measures only those.
+    let sections = std::env::var("SBK_BENCH_SECTIONS").ok();
+    let wanted = |name: &str| {
+        sections
+            .as_deref()
+            .is_none_or(|list| list.split(',').any(|s| s.trim() == name))
+    };
     std::fs::write(work.path().join("config.toml"), "retention_days = 3650\n").unwrap();
     let programs = startup::Programs {
         sbk: &sbk,
@@ -119,26 +126,37 @@ fn plain(results: &Path, s: &Scale) {
         ],
         apps: s.apps,
     };
-    eprintln!("start-up and memory…");
-    report::append(results, &[startup::first_frame(&programs, s.starts)]);
-    report::append(results, &[startup::peak_memory(&programs)]);
-    eprintln!("screens…");
-    report::append(
-        results,
-        &screens::draws(&data, &work.path().join("photos"), s.apps, s.draws),
-    );
-    eprintln!("store…");
-    let mut store = Store::open_dir(&data).unwrap();
-    report::append(results, &[store::save(&mut store, &sample, "", s.saves)]);
-    report::append(results, &store::searches(&store, &sample, "", s.searches));
-    drop(store);
-    eprintln!("photo fix…");
-    report::append(results, &photo::fix(&sbk, work.path(), s.photo_runs));
-    eprintln!("delivery…");
-    report::append(
-        results,
-        &[delivery::delivery(s.deliveries, s.delivery_rounds)],
-    );
+    if wanted("startup") {
+        eprintln!("start-up…");
+        report::append(results, &[startup::first_frame(&programs, s.starts)]);
+    }
+    if wanted("memory") {
+        eprintln!("memory…");
+        report::append(results, &[startup::peak_memory(&programs)]);
+    }
+    if wanted("screens") {
+        eprintln!("screens…");
+        let photos = work.path().join("photos");
+        report::append(results, &screens::draws(&data, &photos, s.apps, s.draws));
+    }
+    if wanted("store") {
+        eprintln!("store…");
+        let mut store = Store::open_dir(&data).unwrap();
+        report::append(results, &[store::save(&mut store, &sample, "", s.saves)]);
+        report::append(results, &store::searches(&store, &sample, "", s.searches));
+    }
+    if wanted("photo") {
+        eprintln!("photo fix…");
+        report::append(results, &photo::fix(&sbk, work.path(), s.photo_runs));
+    }
+    if wanted("delivery") {
+        eprintln!("delivery…");
+        let row = delivery::delivery(s.deliveries, s.delivery_rounds);
+        report::append(results, &[row]);
+    }
+    if std::env::var_os("SBK_BENCH_KEEP").is_some() {
+        eprintln!("kept {}", work.keep().display());
+    }
 }
 
 #[cfg(feature = "encryption")]

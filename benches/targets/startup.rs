@@ -34,6 +34,15 @@ impl Tui {
             .expect("a pseudo-terminal");
         let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
+        // A clean environment, as a clerk's shell gives: not cargo's, whose LD_LIBRARY_PATH
+        // (every build script's output directory) sends the dynamic loader through ~140
+        // failed opens before it finds libc, more for a program that needs more libraries.
+        cmd.env_clear();
+        for keep in ["PATH", "HOME", "USER", "TMPDIR"] {
+            if let Some(v) = std::env::var_os(keep) {
+                cmd.env(keep, v);
+            }
+        }
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "C.UTF-8");
         for (k, v) in env {

@@ -105,6 +105,50 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log WHEN OLD.hash IS NOT NULL
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     "#,
+    // 5: what the home screen reads at every start, kept by triggers so that it never
+    // drifts from the rows: how many applications are in each status (counting 100,000 rows
+    // took ~5 ms, most of the start-up), and each one's application number (taken from the
+    // JSON body, it cost ~0.35 ms for the 200 rows listed). A field save changes neither
+    // and writes nothing more.
+    r#"
+    ALTER TABLE applications ADD COLUMN application_number TEXT;
+    UPDATE applications SET application_number = json_extract(body, '$.application_number')
+        WHERE json_extract(body, '$.application_number') IS NOT NULL;
+    CREATE TRIGGER application_number_insert AFTER INSERT ON applications
+        WHEN json_extract(NEW.body, '$.application_number') IS NOT NULL
+    BEGIN
+        UPDATE applications SET application_number = json_extract(NEW.body, '$.application_number')
+            WHERE rowid = NEW.rowid;
+    END;
+    CREATE TRIGGER application_number_update AFTER UPDATE OF body ON applications
+        WHEN json_extract(NEW.body, '$.application_number') IS NOT NEW.application_number
+    BEGIN
+        UPDATE applications SET application_number = json_extract(NEW.body, '$.application_number')
+            WHERE rowid = NEW.rowid;
+    END;
+    CREATE TABLE status_counts (
+        status TEXT PRIMARY KEY,
+        n      INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO status_counts(status, n)
+        SELECT status, count(*) FROM applications GROUP BY status;
+    CREATE TRIGGER status_counts_insert AFTER INSERT ON applications
+    BEGIN
+        INSERT INTO status_counts(status, n) VALUES (NEW.status, 1)
+            ON CONFLICT(status) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER status_counts_delete AFTER DELETE ON applications
+    BEGIN
+        UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;
+    END;
+    CREATE TRIGGER status_counts_update AFTER UPDATE OF status ON applications
+        WHEN OLD.status IS NOT NEW.status
+    BEGIN
+        UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;
+        INSERT INTO status_counts(status, n) VALUES (NEW.status, 1)
+            ON CONFLICT(status) DO UPDATE SET n = n + 1;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

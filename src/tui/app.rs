@@ -240,8 +240,8 @@ impl App {
 
     /// Reload the home list (search results if a query is typed) and the counts.
     pub fn refresh_home(&mut self) {
-        self.refresh_queued();
         let Screen::Home(home) = &mut self.screen else {
+            self.refresh_queued();
             return;
         };
         let rows = if home.query.trim().is_empty() {
@@ -258,6 +258,11 @@ impl App {
             }
         }
         home.counts = self.store.counts().unwrap_or_default();
+        self.queued = home
+            .counts
+            .iter()
+            .find(|(s, _)| *s == Status::Queued)
+            .map_or(0, |(_, n)| *n);
         home.selected = home.selected.min(home.rows.len().saturating_sub(1));
     }
 

@@ -89,6 +89,7 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err("sbk 向导需要在终端中运行（脚本请用 sbk drafts …、sbk check …）".into());
     }
+    let started = std::time::Instant::now();
     init_logging(&settings.data_dir).map_err(|e| {
         format!(
             "无法在数据目录 {} 中写日志：{e}",
@@ -96,7 +97,9 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
         )
     })?;
     let operator = settings.operator_or_prompt().map_err(|e| e.to_string())?;
+    let logged = started.elapsed();
     let mut store = settings.open_store().map_err(|e| e.to_string())?;
+    let opened = started.elapsed();
     tracing::info!(data_dir = %settings.data_dir.display(), "wizard starting");
     // Retention runs at every start: nothing personal outlives its period on this PC.
     match store.purge(
@@ -114,6 +117,7 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
         Ok(_) => {}
         Err(e) => tracing::error!("retention failed: {e}"),
     }
+    let purged = started.elapsed();
 
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -132,7 +136,9 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
     let result = setup
         .map_err(|e| format!("无法设置终端：{e}"))
         .and_then(|()| {
+            let terminal_ready = started.elapsed();
             let mut app = app::App::new(store, operator.clone(), settings.photo_dir.clone());
+            let home_loaded = started.elapsed();
             app.picker = picker(settings.preview.as_deref());
             app.demo = demo;
             if let Some(central) = &settings.central {
@@ -149,6 +155,15 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
                 }
             }
             app.resume();
+            tracing::debug!(
+                ?logged,
+                ?opened,
+                ?purged,
+                ?terminal_ready,
+                ?home_loaded,
+                resumed = ?started.elapsed(),
+                "start-up phases (time since start)"
+            );
             event_loop(&mut app)
         });
     restore_terminal();
