@@ -132,6 +132,30 @@ fn entries_written_before_the_chain_get_their_hashes_once() {
 }
 
 #[test]
+fn the_check_for_unchained_entries_at_every_open_does_not_read_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_history(dir.path());
+    let plan: Vec<String> = {
+        let conn = raw(dir.path());
+        let mut stmt = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                sbk_counter::store::UNCHAINED_ENTRIES
+            ))
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("USING INDEX audit_log_unchained")),
+        "{plan:?}"
+    );
+}
+
+#[test]
 fn show_lists_one_applications_entries() {
     let dir = tempfile::tempdir().unwrap();
     store_with_history(dir.path());

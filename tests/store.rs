@@ -528,6 +528,7 @@ fn back_to_version_4(store: &Store) {
              DROP TRIGGER status_counts_insert; DROP TRIGGER status_counts_delete;
              DROP TRIGGER status_counts_update; DROP TABLE status_counts;
              ALTER TABLE applications DROP COLUMN application_number;
+             DROP INDEX audit_log_unchained;
              PRAGMA user_version = 4;",
         )
         .unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sbk_counter::domain::Application;
 use sbk_counter::domain::synthetic::{Rng, application};
-use sbk_counter::store::{Operator, Store};
+use sbk_counter::store::{AuditAction, Operator, Store};
 
 pub fn operator() -> Operator {
     Operator {
@@ -26,9 +26,29 @@ pub fn seed(store: &mut Store, n: usize) -> Vec<Application> {
             .map(|i| application(&mut rng, now, (n - i) as i64))
             .collect();
         store.create_batch(&apps, &operator()).unwrap();
+        audit_history(store, &apps);
         sample.extend(apps.into_iter().step_by(997));
     }
     sample
+}
+
+/// The audit log a store of that size has gathered at a counter: three entries an
+/// application (viewed, exported, submitted), so that what reads the log is measured at
+/// its real size.
+fn audit_history(store: &Store, apps: &[Application]) {
+    store.connection().execute_batch("BEGIN").unwrap();
+    for app in apps {
+        for action in [
+            AuditAction::View,
+            AuditAction::Export,
+            AuditAction::Transition,
+        ] {
+            store
+                .audit(&operator(), action, Some(app.id), None)
+                .unwrap();
+        }
+    }
+    store.connection().execute_batch("COMMIT").unwrap();
 }
 
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -147,13 +147,14 @@ pub(super) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Resul
     )
 }
 
+/// How many audit entries still lack their hash: asked at every open, answered from the
+/// partial index `audit_log_unchained` (schema 6), not by reading the whole log.
+#[doc(hidden)]
+pub const UNCHAINED_ENTRIES: &str = "SELECT count(*) FROM audit_log WHERE hash IS NULL";
+
 /// Give entries written before the chain existed their hashes, in order (once).
 pub(super) fn backfill_chain(conn: &mut rusqlite::Connection) -> Result<()> {
-    let missing: i64 = conn.query_row(
-        "SELECT count(*) FROM audit_log WHERE hash IS NULL",
-        [],
-        |r| r.get(0),
-    )?;
+    let missing: i64 = conn.query_row(UNCHAINED_ENTRIES, [], |r| r.get(0))?;
     if missing == 0 {
         return Ok(());
     }

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::domain::{Problem, Status};
 
 pub use applications::{HistoryEntry, Summary};
-pub use audit::{AuditAction, AuditEntry, ChainReport, Operator};
+pub use audit::{AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
 pub use outbox::{OutboxEntry, OutboxState};
 pub use photos::{Photo, PhotoKind, sha256_hex};
 pub use retention::{DEFAULT_RETENTION_DAYS, PurgeReport};
