@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod idcard;
 pub mod photo;
 pub mod store;
 pub mod sync;

@@ -103,3 +103,67 @@ fn id_images_are_checked_as_id_images() {
         .success();
     sbk().args(["photo", "check"]).arg(&front).assert().code(1);
 }
+
+#[cfg(not(feature = "ocr"))]
+#[test]
+fn photo_read_says_recognition_is_not_in_this_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("front.jpg");
+    std::fs::write(
+        &file,
+        jpeg(&DynamicImage::ImageRgb8(portrait(400, 300)), 90),
+    )
+    .unwrap();
+    let out = sbk()
+        .args(["photo", "read"])
+        .arg(&file)
+        .args(["--side", "front"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("未包含身份证识别"), "{err}");
+}
+
+#[cfg(feature = "ocr")]
+#[test]
+fn photo_read_prints_each_field_with_its_confidence() {
+    use common::id_card::{CLEAN, card, font, photo};
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = sbk_counter::domain::synthetic::Rng::new(7);
+    let c = card(&mut rng);
+    let file = dir.path().join("back.png");
+    photo(
+        &c,
+        sbk_counter::idcard::Side::Back,
+        CLEAN,
+        &font(),
+        &mut rng,
+    )
+    .save(&file)
+    .unwrap();
+    let out = sbk()
+        .args(["photo", "read"])
+        .arg(&file)
+        .args(["--side", "back", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["side"], "back");
+    let readings = v["readings"].as_array().unwrap();
+    let from = readings
+        .iter()
+        .find(|r| r["field"] == "valid_from")
+        .unwrap();
+    assert_eq!(from["value"], c.valid_from.to_string());
+    assert!(from["confidence"].as_u64().unwrap() > 50);
+    let text = sbk()
+        .args(["photo", "read"])
+        .arg(&file)
+        .args(["--side", "back"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("签发机关") && text.contains("把握"), "{text}");
+}

@@ -32,6 +32,17 @@ pub enum PhotoCommand {
         #[arg(long, value_enum, default_value_t = PhotoKind::Card)]
         kind: PhotoKind,
     },
+    /// Read an ID card photo: print what was recognised, with a confidence per field
+    /// (exit 0 read, 1 nothing usable, 2 unreadable, 3 recognition not in this build).
+    Read {
+        file: PathBuf,
+        /// Which side the photo shows: front (人像面) or back (国徽面).
+        #[arg(long, value_enum)]
+        side: CardSide,
+        /// Print the readings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a synthetic phone-style JPEG (no real person) for trying the wizard and demos.
     #[command(hide = true)]
     Sample {
@@ -44,6 +55,27 @@ pub enum PhotoCommand {
         #[arg(long)]
         sideways: bool,
     },
+}
+
+/// Exit status of `photo read` in a build without the `ocr` feature.
+#[cfg_attr(feature = "ocr", allow(dead_code))]
+pub const EXIT_NOT_BUILT_IN: u8 = 3;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CardSide {
+    /// 人像面 (正面): name, gender, ethnicity, birth date, address, number.
+    Front,
+    /// 国徽面 (背面): issuing authority, validity.
+    Back,
+}
+
+impl From<CardSide> for crate::idcard::Side {
+    fn from(s: CardSide) -> Self {
+        match s {
+            CardSide::Front => crate::idcard::Side::Front,
+            CardSide::Back => crate::idcard::Side::Back,
+        }
+    }
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
@@ -116,6 +148,7 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                 ExitCode::from(EXIT_INVALID)
             }
         }
+        PhotoCommand::Read { file, side, json } => read_card(&file, side.into(), json),
         PhotoCommand::Sample {
             output,
             width,
@@ -179,5 +212,67 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+    }
+}
+
+#[cfg(not(feature = "ocr"))]
+fn read_card(_: &std::path::Path, _: crate::idcard::Side, _: bool) -> ExitCode {
+    eprintln!("✗ {}", crate::idcard::NOT_BUILT_IN);
+    ExitCode::from(EXIT_NOT_BUILT_IN)
+}
+
+#[cfg(feature = "ocr")]
+fn read_card(file: &std::path::Path, side: crate::idcard::Side, json: bool) -> ExitCode {
+    let bytes = match read(&file.to_path_buf()) {
+        Ok(b) => b,
+        Err(message) => {
+            eprintln!("✗ {message}");
+            return ExitCode::from(EXIT_UNREADABLE);
+        }
+    };
+    let recognised = crate::idcard::engine::Reader::new().and_then(|mut r| r.read(&bytes, side));
+    let recognised = match recognised {
+        Ok(r) => r,
+        Err(e @ crate::idcard::engine::ReadError::Image(_)) => {
+            eprintln!("✗ {e}");
+            return ExitCode::from(EXIT_UNREADABLE);
+        }
+        Err(e) => {
+            eprintln!("✗ {e}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&recognised).unwrap_or_default()
+        );
+    } else {
+        let _ = writeln!(out, "{}：", side.label());
+        for r in &recognised.readings {
+            let label = format!("{:\u{3000}<6}", r.field.label());
+            match (r.usable(), &r.problem) {
+                (Some(_), _) => {
+                    let _ = writeln!(out, "  {label} {}  （把握 {}%）", r.shown, r.confidence);
+                }
+                (None, Some(p)) => {
+                    let _ = writeln!(out, "  {label} ✗ 不可采用：{p}（读到“{}”）", r.raw);
+                }
+                (None, None) => {
+                    let _ = writeln!(
+                        out,
+                        "  {label} ？{}  （把握仅 {}%，不自动填入）",
+                        r.shown, r.confidence
+                    );
+                }
+            }
+        }
+    }
+    if recognised.readings.iter().any(|r| r.usable().is_some()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INVALID)
     }
 }

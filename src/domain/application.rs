@@ -37,6 +37,10 @@ pub struct Application {
     /// number, application number, status): photos and other personal fields are gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged_at: Option<DateTime<Utc>>,
+    /// Fields filled from the ID card's photos (识别) that the clerk has not yet confirmed
+    /// against the card; an application is not complete while any remain.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub recognised: std::collections::BTreeSet<crate::domain::Field>,
 }
 
 /// The applicant's identity (screens 2 and 4).
@@ -319,6 +323,7 @@ impl Application {
             consents: Consents::default(),
             application_number: None,
             purged_at: None,
+            recognised: Default::default(),
         }
     }
 

@@ -4,7 +4,7 @@
 //! the outbox use `Report::is_ready_to_submit`.
 
 use chrono::{Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::application::{Application, Eligibility, IdType, PickupMethod, Status, ValidUntil};
 use super::dates::parse_date;
@@ -63,7 +63,7 @@ impl Step {
 }
 
 /// Every field the form has, for attaching problems and for the wizard's focus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     DisclaimerConsent,
@@ -336,6 +336,19 @@ pub fn validate_step(app: &Application, step: Step, today: NaiveDate) -> Vec<Pro
             if app.consents.declaration_agreed_at.is_none() {
                 out.missing(Field::Declaration, "请核对全部信息后勾选“我已阅读并同意”");
             }
+        }
+    }
+    // Read from the card's photos and not yet checked against the card by the clerk.
+    for field in app.recognised.iter().filter(|f| f.step() == step) {
+        if !out
+            .0
+            .iter()
+            .any(|p| p.field == *field && p.blocks_submission())
+        {
+            out.missing(
+                *field,
+                "识别结果待核对：请对照证件，无误按 Enter 确认，有误直接修改",
+            );
         }
     }
     out.0

@@ -49,6 +49,9 @@ pub enum Popup {
     /// The registry's data beside what the clerk typed, where they differ: Enter takes
     /// the registered values, Esc keeps what was typed.
     Registered(Vec<super::wizard::Difference>),
+    /// What the ID card says beside what the form holds, where they differ: per field,
+    /// the clerk picks which to keep.
+    Recognised(super::recognise::ConflictPopup),
 }
 
 pub struct App {
@@ -76,6 +79,8 @@ pub struct App {
     pub sync: super::background::SyncView,
     /// `sbk demo`: every screen says 演示模式.
     pub demo: bool,
+    /// An ID card photo being read.
+    pub recognising: Option<super::recognise::Pending>,
 }
 
 /// Rows shown on the home screen.
@@ -100,6 +105,7 @@ impl App {
             picker: ratatui_image::picker::Picker::halfblocks(),
             hits: Default::default(),
             background: None,
+            recognising: None,
             sync: Default::default(),
             demo: false,
         };

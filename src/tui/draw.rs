@@ -428,6 +428,14 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
                         style = style.fg(Color::DarkGray);
                     }
                     spans.push(Span::styled(shown, style));
+                    if w.app.recognised.contains(&row.field) {
+                        spans.push(Span::styled(
+                            " 识别",
+                            Style::default()
+                                .fg(Color::Magenta)
+                                .add_modifier(Modifier::BOLD),
+                        ));
+                    }
                 }
             }
         }
@@ -438,6 +446,9 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
         };
         if let Some(p) = problem {
             let (mark, color) = match p.kind {
+                ProblemKind::Missing if w.app.recognised.contains(&row.field) => {
+                    ("识别", Color::Magenta)
+                }
                 ProblemKind::Warning => ("提示", Color::Yellow),
                 ProblemKind::Missing => ("未填", Color::Yellow),
                 ProblemKind::Invalid => ("错误", Color::Red),
@@ -892,6 +903,41 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
                 " Enter 采用登记信息   Esc 保留所填（请与居民核实）",
+                dim(),
+            )));
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        }
+        Popup::Recognised(p) => {
+            let rect = centered(area, 72, p.conflicts.len() as u16 * 3 + 6);
+            frame.render_widget(Clear, rect);
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(" 证件识别结果与所填不一致：请逐项选择 ");
+            let inner = block.inner(rect);
+            frame.render_widget(block, rect);
+            let chosen = Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD);
+            let mut lines = Vec::new();
+            for (i, (c, take)) in p.conflicts.iter().zip(&p.take_card).enumerate() {
+                let marker = if i == p.selected { "▶" } else { " " };
+                lines.push(Line::from(Span::styled(
+                    format!("{marker}{}", c.field.label()),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )));
+                let pick = |on: bool| if on { "(●)" } else { "( )" };
+                lines.push(Line::from(Span::styled(
+                    format!("   {} 所填：{}", pick(!take), c.held),
+                    if *take { Style::default() } else { chosen },
+                )));
+                lines.push(Line::from(Span::styled(
+                    format!("   {} 证件：{}", pick(*take), c.read),
+                    if *take { chosen } else { Style::default() },
+                )));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                " ↑↓ 选字段  ←→/空格 切换  Enter 按所选保存  Esc 全部保留所填",
                 dim(),
             )));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);

@@ -9,6 +9,7 @@ pub mod draw;
 pub mod files;
 pub mod form;
 pub mod photo_ui;
+pub mod recognise;
 pub mod wizard;
 
 use std::io::{IsTerminal, Write};
@@ -237,6 +238,7 @@ fn event_loop(app: &mut app::App) -> Result<(), String> {
             app.on_event(event);
         }
         app.poll_background();
+        app.poll_recognition();
         if let Some(bytes) = app.view_photo.take() {
             view_full_screen(
                 &bytes,

@@ -273,6 +273,18 @@ impl App {
                     self.view_full_screen(field);
                 }
             }
+            // Enter on a value read from the card (识别) confirms it, and moves on.
+            KeyCode::Enter
+                if focused.is_some_and(|r| w.app.recognised.contains(&r.field))
+                    && w.app.status.is_editable() =>
+            {
+                let field = focused.map(|r| r.field).expect("checked");
+                w.app.recognised.remove(&field);
+                w.touched.insert(field);
+                self.save_wizard();
+                self.notify(format!("已确认{}（与证件一致）", field.label()));
+                self.move_focus(true);
+            }
             KeyCode::Enter if editing => self.move_focus(true),
             KeyCode::Enter | KeyCode::Char(' ') if !editing => {
                 if let Some(row) = focused {
@@ -308,6 +320,8 @@ impl App {
         if changed {
             let text = editor.lines().first().cloned().unwrap_or_default();
             form::set_text(&mut w.app, row.field, &text);
+            // Corrected by the clerk: no longer a recognised value awaiting a check.
+            w.app.recognised.remove(&row.field);
             self.save_wizard();
         }
     }
@@ -321,6 +335,7 @@ impl App {
         if editor.insert_str(text) {
             let text = editor.lines().first().cloned().unwrap_or_default();
             form::set_text(&mut w.app, row.field, &text);
+            w.app.recognised.remove(&row.field);
             self.save_wizard();
         }
     }
@@ -515,6 +530,7 @@ impl App {
         };
         match popup {
             Popup::Help => self.popup = None,
+            Popup::Recognised(_) => self.on_conflict_key(key),
             Popup::Registered(diffs) => match key.code {
                 KeyCode::Enter => {
                     let diffs = std::mem::take(diffs);
@@ -575,6 +591,7 @@ impl App {
                         && let Screen::Wizard(w) = &mut self.screen
                     {
                         form::choose(&mut w.app, field, &code, today);
+                        w.app.recognised.remove(&field);
                         w.touched.insert(field);
                         self.save_wizard();
                     }
@@ -619,6 +636,7 @@ impl App {
         };
         match super::photo_ui::import(&self.store, path, kind) {
             Ok(super::photo_ui::Imported::Stored(photo, warnings)) => {
+                let sha256 = photo.sha256.clone();
                 self.set_photo(field, photo);
                 if warnings.is_empty() {
                     self.notify(format!("已导入{}，符合要求", field.label()));
@@ -628,6 +646,13 @@ impl App {
                         field.label(),
                         warnings.join("；")
                     ));
+                }
+                // An ID card side: read it, as the 民生一卡通 flow does, to fill the fields.
+                if let Some(side) = super::recognise::side_of(field) {
+                    match self.store.photo(&sha256) {
+                        Ok(Some(stored)) => self.start_recognition(side, stored.bytes),
+                        _ => self.fail("照片已导入，但无法读出用于识别"),
+                    }
                 }
             }
             Ok(super::photo_ui::Imported::NeedsFix(mut editor)) => {

@@ -1,5 +1,7 @@
 //! Shared by the photo tests: the library's synthetic portrait (no real people) and encoders.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+pub mod id_card;
 
 use image::{DynamicImage, ImageFormat};
 pub use sbk_counter::photo::synthetic::portrait;
