@@ -345,10 +345,7 @@ pub fn validate_step(app: &Application, step: Step, today: NaiveDate) -> Vec<Pro
             .iter()
             .any(|p| p.field == *field && p.blocks_submission())
         {
-            out.missing(
-                *field,
-                "识别结果待核对：请对照证件，无误按 Enter 确认，有误直接修改",
-            );
+            out.missing(*field, "请对照证件核对：无误按 Enter 确认，有误直接修改");
         }
     }
     out.0

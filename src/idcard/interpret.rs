@@ -351,6 +351,31 @@ mod tests {
         assert_eq!(rs[1].usable(), Some("female"));
     }
 
+    proptest::proptest! {
+        /// Any one character of a valid number misread: the check character catches it.
+        #[test]
+        fn a_number_with_one_misread_character_is_never_accepted(
+            days in 0i64..36_000,
+            seq in 0u32..1000,
+            at in 0usize..18,
+            by in 1u8..10,
+        ) {
+            let birth = NaiveDate::from_ymd_opt(1926, 1, 1).unwrap() + chrono::Duration::days(days);
+            let first17 = format!("110105{}{seq:03}", birth.format("%Y%m%d"));
+            let good = format!("{first17}{}", check_character(&first17));
+            let read = interpret(CardField::IdNumber, &good, 90);
+            proptest::prop_assert_eq!(read.usable(), Some(good.as_str()));
+            let mut chars: Vec<char> = good.chars().collect();
+            chars[at] = match chars[at] {
+                'X' => char::from(b'0' + by),
+                c => char::from(b'0' + (c as u8 - b'0' + by) % 10),
+            };
+            let misread: String = chars.into_iter().collect();
+            let read = interpret(CardField::IdNumber, &misread, 99);
+            proptest::prop_assert_eq!(read.usable(), None);
+        }
+    }
+
     #[test]
     fn names_keep_only_chinese_characters() {
         let r = interpret(CardField::Name, "王 小明|", 90);

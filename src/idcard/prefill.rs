@@ -217,7 +217,7 @@ mod tests {
         assert!(
             problems
                 .iter()
-                .any(|p| p.field == Field::Ethnicity && p.message.contains("待核对"))
+                .any(|p| p.field == Field::Ethnicity && p.message.contains("对照证件核对"))
         );
         app.recognised.remove(&Field::Ethnicity);
         let problems = crate::domain::validate_step(&app, step, today);
