@@ -167,3 +167,24 @@ fn photo_read_prints_each_field_with_its_confidence() {
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("签发机关") && text.contains("把握"), "{text}");
 }
+
+/// Tesseract prints statistics of empty regions to stderr unless told not to; in the
+/// wizard stderr is the screen. A photo with no card in it shows it most.
+#[cfg(feature = "ocr")]
+#[test]
+fn photo_read_of_a_photo_without_a_card_is_quiet_and_says_nothing_is_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("portrait.jpg");
+    let phone = sbk_counter::photo::synthetic::phone_jpeg(1500, 2000, false);
+    std::fs::write(&file, phone).unwrap();
+    let out = sbk()
+        .args(["photo", "read"])
+        .arg(&file)
+        .args(["--side", "front"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("不可采用"), "{text}");
+}

@@ -30,9 +30,9 @@ pub struct Reader {
 
 impl Reader {
     pub fn new() -> Result<Reader, ReadError> {
-        let tess =
-            Tesseract::new(None, Some("chi_sim")).map_err(|e| ReadError::Engine(e.to_string()))?;
-        Ok(Reader { tess: Some(tess) })
+        Ok(Reader {
+            tess: Some(engine()?),
+        })
     }
 
     /// Read one side of a card from a photo's bytes (JPEG, PNG or WebP).
@@ -103,8 +103,7 @@ impl Reader {
         let err = |e: &dyn std::fmt::Display| ReadError::Recognise(e.to_string());
         let mut tess = match self.tess.take() {
             Some(t) => t,
-            None => Tesseract::new(None, Some("chi_sim"))
-                .map_err(|e| ReadError::Engine(e.to_string()))?,
+            None => engine()?,
         };
         tess.set_page_seg_mode(mode);
         let outcome = (|| {
@@ -151,6 +150,15 @@ fn accepts(field: CardField, text: &str, confidence: u8) -> bool {
         return from.usable().is_some() && until.usable().is_some();
     }
     interpret(field, text, confidence).usable().is_some()
+}
+
+/// Tesseract with the simplified-Chinese data, quiet: its diagnostics (statistics of an
+/// empty region, among others) would go to stderr, which is the wizard's screen.
+fn engine() -> Result<Tesseract, ReadError> {
+    Tesseract::new(None, Some("chi_sim"))
+        .map_err(|e| ReadError::Engine(e.to_string()))?
+        .set_variable("debug_file", "/dev/null")
+        .map_err(|e| ReadError::Engine(e.to_string()))
 }
 
 /// The card found in the photo, turned level and scaled to the layout's size. A photo
