@@ -130,7 +130,15 @@ impl App {
         if !outcome.agreed.is_empty() {
             said.push(format!("{}与证件一致", labels(&outcome.agreed)));
         }
-        if !outcome.unreliable.is_empty() {
+        let nothing_read =
+            outcome.filled.is_empty() && outcome.agreed.is_empty() && outcome.conflicts.is_empty();
+        if nothing_read {
+            // Not one field: most likely not this side of an ID card at all.
+            said.push(format!(
+                "没有识别出任何信息：请确认这张照片是{}且清晰完整，或按证件手工填写",
+                pending.side.label()
+            ));
+        } else if !outcome.unreliable.is_empty() {
             let bad: Vec<String> = outcome
                 .unreliable
                 .iter()
@@ -138,12 +146,9 @@ impl App {
                 .collect();
             said.push(format!("未采用 {}", bad.join("；")));
         }
-        if said.is_empty() {
-            said.push("没有识别出可用的信息，请手工填写".into());
-        }
         self.save_wizard();
         let message = format!("{}：{}", pending.side.label(), said.join("。"));
-        if outcome.unreliable.is_empty() {
+        if outcome.unreliable.is_empty() && !nothing_read {
             self.notify(message);
         } else {
             self.fail(message);
