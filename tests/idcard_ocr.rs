@@ -39,12 +39,6 @@ fn expected(card: &Card, field: CardField) -> String {
     }
 }
 
-fn png(img: &image::RgbImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 /// Read `n` cards shot as `shot` says; per field, how many were right, and every wrong ID
 /// number that was accepted (there must be none).
 fn accuracy(
@@ -61,7 +55,8 @@ fn accuracy(
         let c = card(&mut rng);
         for side in [Side::Front, Side::Back] {
             let s = shot(&mut rng);
-            let bytes = png(&photo(&c, side, s, &font, &mut rng));
+            let img = photo(&c, side, s, &font, &mut rng);
+            let bytes = common::png(&image::DynamicImage::ImageRgb8(img));
             let rec: Recognised = reader.read(&bytes, side).unwrap();
             for r in &rec.readings {
                 let want = expected(&c, r.field);
