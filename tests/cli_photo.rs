@@ -6,6 +6,16 @@ use assert_cmd::Command;
 use common::{jpeg, portrait};
 use image::DynamicImage;
 
+/// `sbk photo read FILE ARGS…`, run to the end.
+fn photo_read(file: &std::path::Path, args: &[&str]) -> std::process::Output {
+    sbk()
+        .args(["photo", "read"])
+        .arg(file)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 fn sbk() -> Command {
     Command::cargo_bin("sbk").unwrap()
 }
@@ -114,12 +124,7 @@ fn photo_read_says_recognition_is_not_in_this_build() {
         jpeg(&DynamicImage::ImageRgb8(portrait(400, 300)), 90),
     )
     .unwrap();
-    let out = sbk()
-        .args(["photo", "read"])
-        .arg(&file)
-        .args(["--side", "front"])
-        .output()
-        .unwrap();
+    let out = photo_read(&file, &["--side", "front"]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("未包含身份证识别"), "{err}");
@@ -142,12 +147,7 @@ fn photo_read_prints_each_field_with_its_confidence() {
     )
     .save(&file)
     .unwrap();
-    let out = sbk()
-        .args(["photo", "read"])
-        .arg(&file)
-        .args(["--side", "back", "--json"])
-        .output()
-        .unwrap();
+    let out = photo_read(&file, &["--side", "back", "--json"]);
     assert!(out.status.success(), "{out:?}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["side"], "back");
@@ -158,12 +158,7 @@ fn photo_read_prints_each_field_with_its_confidence() {
         .unwrap();
     assert_eq!(from["value"], c.valid_from.to_string());
     assert!(from["confidence"].as_u64().unwrap() > 50);
-    let text = sbk()
-        .args(["photo", "read"])
-        .arg(&file)
-        .args(["--side", "back"])
-        .output()
-        .unwrap();
+    let text = photo_read(&file, &["--side", "back"]);
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("签发机关") && text.contains("把握"), "{text}");
 }
@@ -177,12 +172,7 @@ fn photo_read_of_a_photo_without_a_card_is_quiet_and_says_nothing_is_usable() {
     let file = dir.path().join("portrait.jpg");
     let phone = sbk_counter::photo::synthetic::phone_jpeg(1500, 2000, false);
     std::fs::write(&file, phone).unwrap();
-    let out = sbk()
-        .args(["photo", "read"])
-        .arg(&file)
-        .args(["--side", "front"])
-        .output()
-        .unwrap();
+    let out = photo_read(&file, &["--side", "front"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     let text = String::from_utf8(out.stdout).unwrap();

@@ -7,11 +7,10 @@
 mod common;
 mod pty;
 
-use std::path::Path;
 use std::time::Duration;
 
 use common::id_card::{CLEAN, card, font, photo};
-use pty::{ENTER, PAGE_DOWN, SPACE, Session};
+use pty::{ENTER, PAGE_DOWN, SPACE};
 use sbk_counter::domain::synthetic::Rng;
 use sbk_counter::domain::{Field, Gender};
 use sbk_counter::idcard::Side;
@@ -21,22 +20,6 @@ const DOWN: &str = "\x1b[B";
 const PAGE_UP: &str = "\x1b[5~";
 const CTRL_U: &str = "\x15";
 const CTRL_Q: &str = "\x11";
-
-fn start(dir: &Path) -> Session {
-    Session::start(
-        &[],
-        &[
-            ("SBK_DATA_DIR", dir.join("data").display().to_string()),
-            ("SBK_CONFIG", dir.join("config.toml").display().to_string()),
-            ("SBK_PHOTO_DIR", dir.join("photos").display().to_string()),
-            ("SBK_OPERATOR_ID", "C001".into()),
-            ("SBK_OPERATOR_NAME", "李娜".into()),
-            ("SBK_PREVIEW", "halfblocks".into()),
-        ],
-        40,
-        110,
-    )
-}
 
 #[test]
 fn both_sides_fill_the_form_for_the_clerk_to_confirm_or_correct() {
@@ -54,7 +37,7 @@ fn both_sides_fill_the_form_for_the_clerk_to_confirm_or_correct() {
     let typed_name = "张三丰";
     assert_ne!(typed_name, c.name);
 
-    let mut s = start(dir.path());
+    let mut s = pty::wizard(dir.path(), 40, 110);
     s.wait_for("q 退出");
     s.send("n");
     s.wait_for("第 1 步");

@@ -12,18 +12,7 @@ use sbk_counter::store::Store;
 
 /// The wizard in a pseudo-terminal, with its data in `dir`.
 fn start_sized(dir: &Path, rows: u16, cols: u16) -> Session {
-    Session::start(
-        &[],
-        &[
-            ("SBK_DATA_DIR", dir.join("data").display().to_string()),
-            ("SBK_CONFIG", dir.join("config.toml").display().to_string()),
-            ("SBK_PHOTO_DIR", dir.join("photos").display().to_string()),
-            ("SBK_OPERATOR_ID", "C001".into()),
-            ("SBK_OPERATOR_NAME", "李娜".into()),
-        ],
-        rows,
-        cols,
-    )
+    pty::wizard(dir, rows, cols)
 }
 
 fn start(dir: &Path) -> Session {

@@ -67,7 +67,7 @@ pub fn prefill(app: &mut Application, recognised: &Recognised) -> Outcome {
         };
         let held = held_value(app, field);
         if held.trim().is_empty() {
-            write(app, field, value);
+            app.set_value(field, value);
             app.recognised.insert(field);
             out.filled.push(field);
         } else if held.trim() == value {
@@ -86,7 +86,7 @@ pub fn prefill(app: &mut Application, recognised: &Recognised) -> Outcome {
 
 /// Take the card's value for a conflicting field; it is marked 识别 until confirmed.
 pub fn take(app: &mut Application, conflict: &Conflict) {
-    write(app, conflict.field, &conflict.value);
+    app.set_value(conflict.field, &conflict.value);
     app.recognised.insert(conflict.field);
 }
 
@@ -127,33 +127,6 @@ fn shown(app: &Application, field: Field) -> String {
             .map_or(held, |g| g.name.to_owned()),
         Field::IdValidUntil if held == "long_term" => "长期".into(),
         _ => held,
-    }
-}
-
-fn write(app: &mut Application, field: Field, value: &str) {
-    let a = &mut app.applicant;
-    match field {
-        Field::Name => a.name = value.into(),
-        Field::Gender => {
-            a.gender = Some(if value == "male" {
-                Gender::Male
-            } else {
-                Gender::Female
-            })
-        }
-        Field::Ethnicity => a.ethnicity = value.into(),
-        Field::BirthDate => a.birth_date = value.into(),
-        Field::Address => app.residence.address = value.into(),
-        Field::IdNumber => a.id_number = value.into(),
-        Field::IdValidFrom => a.id_valid_from = value.into(),
-        Field::IdValidUntil => {
-            a.id_valid_until = if value == "long_term" {
-                ValidUntil::LongTerm
-            } else {
-                ValidUntil::Date(value.into())
-            }
-        }
-        _ => {}
     }
 }
 

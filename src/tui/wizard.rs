@@ -51,21 +51,6 @@ pub struct Difference {
     pub value: String,
 }
 
-/// Write a registered value into its field.
-fn take_registered(app: &mut Application, field: Field, value: &str) {
-    match field {
-        Field::Gender => {
-            app.applicant.gender = Some(if value == "male" {
-                crate::domain::Gender::Male
-            } else {
-                crate::domain::Gender::Female
-            })
-        }
-        Field::Nationality => app.applicant.nationality = value.to_owned(),
-        _ => form::set_text(app, field, value),
-    }
-}
-
 /// A filterable list for a choice field.
 pub struct ChoicePopup {
     pub field: Field,
@@ -537,7 +522,7 @@ impl App {
                     self.popup = None;
                     if let Screen::Wizard(w) = &mut self.screen {
                         for d in &diffs {
-                            take_registered(&mut w.app, d.field, &d.value);
+                            w.app.set_value(d.field, &d.value);
                             w.touched.insert(d.field);
                         }
                     }
@@ -863,7 +848,7 @@ impl App {
                 let held = held.trim();
                 let same = held == value || (field == Field::Gender && held == shown);
                 if held.is_empty() {
-                    take_registered(&mut w.app, field, &value);
+                    w.app.set_value(field, &value);
                 } else if !same {
                     diffs.push(Difference {
                         field,

@@ -105,3 +105,19 @@ impl Drop for Session {
         let _ = self.child.kill();
     }
 }
+
+/// The wizard of clerk 李娜 (C001) with its data, config and photo folder under `dir`.
+pub fn wizard(dir: &std::path::Path, rows: u16, cols: u16) -> Session {
+    Session::start(
+        &[],
+        &[
+            ("SBK_DATA_DIR", dir.join("data").display().to_string()),
+            ("SBK_CONFIG", dir.join("config.toml").display().to_string()),
+            ("SBK_PHOTO_DIR", dir.join("photos").display().to_string()),
+            ("SBK_OPERATOR_ID", "C001".into()),
+            ("SBK_OPERATOR_NAME", "李娜".into()),
+        ],
+        rows,
+        cols,
+    )
+}
