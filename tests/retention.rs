@@ -41,12 +41,28 @@ fn accepted(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
     store.create(&app, &operator()).unwrap();
     let today = sbk_counter::domain::dates::beijing_date(Utc::now());
     store.submit(app.id, &operator(), today).unwrap();
-    let entry = store.due_outbox(None, 10).unwrap().pop().unwrap();
-    store
-        .outbox_delivered(entry.id, app.id, &format!("SQ{seed:016}"), &operator())
+    let claim = store
+        .claim_next(
+            "test",
+            Utc::now(),
+            std::time::Duration::from_secs(60),
+            true,
+            &[],
+        )
+        .unwrap()
         .unwrap();
+    let number = format!("SQ{seed:016}");
     store
-        .apply_progress(app.id, Status::Accepted, None, Utc::now(), &operator())
+        .outbox_delivered(&claim, &number, &operator())
+        .unwrap();
+    let step = sbk_counter::store::ProgressStep {
+        to: Status::Accepted,
+        at: Utc::now(),
+        note: None,
+        returned: None,
+    };
+    store
+        .apply_progress(app.id, &number, step, &operator())
         .unwrap();
     store.get(app.id).unwrap()
 }

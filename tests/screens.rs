@@ -7,7 +7,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sbk_counter::domain::synthetic::{Rng, application};
-use sbk_counter::domain::{Application, Field, PhotoRef, Status, Step};
+use sbk_counter::domain::{Application, Field, PhotoRef, ReturnNote, ReturnedField, Status, Step};
 use sbk_counter::store::{Operator, PhotoKind, Store};
 use sbk_counter::tui::app::{App, Screen};
 use sbk_counter::tui::draw::draw;
@@ -134,6 +134,20 @@ fn show(app: &mut App, application: Application, step: Step, touch_all: bool) {
     }
 }
 
+/// What the reference server says of a photo it refuses after review.
+fn photo_returned() -> ReturnNote {
+    let message = "制卡照片审核未通过：背景不是纯白色，请在白色背景前重新拍摄".to_owned();
+    ReturnNote {
+        at: now(),
+        reason: message.clone(),
+        fields: vec![ReturnedField {
+            path: "photos.card_photo".into(),
+            message,
+            corrected: false,
+        }],
+    }
+}
+
 #[test]
 fn every_step_in_every_state() {
     for step in Step::ALL {
@@ -174,6 +188,9 @@ fn home_screen_empty_listed_and_searched() {
             a.status = statuses[i as usize % statuses.len()];
             if a.status != Status::Draft && a.status != Status::Queued {
                 a.application_number = Some(format!("SBK2026{:06}", 1000 + i));
+            }
+            if a.status == Status::Returned {
+                a.returned = Some(photo_returned());
             }
             a
         })
@@ -333,4 +350,90 @@ fn ctrl_u_clears_the_field_being_typed() {
     )));
     type_text(&mut app, "李四");
     assert_eq!(app.store.get(draft.id).unwrap().applicant.name, "李四");
+}
+
+/// An application the central API returned for its photo, as the progress poll leaves it.
+fn returned_for_its_photo(store: &Store) -> Application {
+    let mut app = complete(store);
+    app.status = Status::Returned;
+    app.application_number = Some("SQ2026112400000004".into());
+    app.returned = Some(photo_returned());
+    app
+}
+
+#[test]
+fn a_returned_application_opens_on_the_field_it_came_back_for() {
+    let (dir, mut app) = new_app();
+    let returned = returned_for_its_photo(&app.store);
+    let id = returned.id;
+    let op = app.operator.clone();
+    app.store.create(&returned, &op).unwrap();
+    app.refresh_home();
+    key(&mut app, KeyCode::Enter);
+    // Step 5, the cursor on the photo, its problem shown, the reason above, the bar ✗.
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("第 5 步  制卡信息"), "{screen}");
+    assert!(screen.contains("已退回：制卡照片审核未通过"), "{screen}");
+    assert!(screen.contains("▶ 制卡照片"), "{screen}");
+    assert!(screen.contains("5制卡信息✗"), "{screen}");
+    snapshot("returned_opened", screen);
+    // Every other step says it too, and the review page does not claim it can go.
+    key(&mut app, KeyCode::PageUp);
+    let step4 = render(&app, 80, 24);
+    assert!(step4.contains("已退回：制卡照片审核未通过"), "{step4}");
+    for _ in 0..3 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    let review = render(&app, 80, 24);
+    assert!(
+        review.contains("已退回：") && !review.contains("可以提交。"),
+        "{review}"
+    );
+    snapshot("returned_review", review);
+
+    // A new photo clears the mark; the reason stays until it is submitted again.
+    std::fs::write(
+        dir.path().join("photos/new-photo.jpg"),
+        sbk_counter::photo::synthetic::card_photo_jpeg(77),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        key(&mut app, KeyCode::PageUp);
+    }
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    let fixed = render(&app, 80, 24);
+    assert!(fixed.contains("退回所指的项目已修改"), "{fixed}");
+    assert!(fixed.contains("5制卡信息✓"), "{fixed}");
+    snapshot("returned_corrected", fixed);
+    let stored = app.store.get(id).unwrap();
+    assert!(stored.returned.unwrap().fields[0].corrected);
+    // Submitted again: the reason is dealt with.
+    app.store
+        .submit(id, &op, now().date_naive())
+        .expect("complete again");
+    let queued = app.store.get(id).unwrap();
+    assert_eq!(queued.status, Status::Queued);
+    assert!(queued.returned.is_none());
+}
+
+#[test]
+fn a_reason_that_names_no_field_is_shown_all_the_same() {
+    let (_dir, mut app) = new_app();
+    let mut returned = returned_for_its_photo(&app.store);
+    returned.returned = Some(ReturnNote {
+        at: now(),
+        reason: "资格校验未通过：已有正在办理的申领".into(),
+        fields: Vec::new(),
+    });
+    let op = app.operator.clone();
+    app.store.create(&returned, &op).unwrap();
+    app.refresh_home();
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("已退回：资格校验未通过：已有正在办理的申领"),
+        "{screen}"
+    );
+    assert!(screen.contains("请按原因处理后"), "{screen}");
 }

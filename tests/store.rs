@@ -1,5 +1,7 @@
 //! The store on a real SQLite file: migrations, round trips, the lifecycle, search, audit.
 
+use std::time::Duration;
+
 use chrono::{NaiveDate, Utc};
 use rusqlite::Connection;
 use sbk_counter::domain::id_number::check_character;
@@ -519,12 +521,16 @@ fn counted(store: &Store) -> Vec<(Status, usize)> {
     out
 }
 
-/// Undo migration 5 on a store written by this build: what a version-4 file holds.
+/// Undo migrations 5 to 7 on a store written by this build: what a version-4 file holds.
 fn back_to_version_4(store: &Store) {
     store
         .connection()
         .execute_batch(
-            "DROP TRIGGER application_number_insert; DROP TRIGGER application_number_update;
+            "DROP TRIGGER return_reason_insert; DROP TRIGGER return_reason_update;
+             ALTER TABLE applications DROP COLUMN return_reason;
+             ALTER TABLE outbox DROP COLUMN claim_token; ALTER TABLE outbox DROP COLUMN claimed_by;
+             ALTER TABLE outbox DROP COLUMN lease_until; ALTER TABLE outbox DROP COLUMN posted_at;
+             DROP TRIGGER application_number_insert; DROP TRIGGER application_number_update;
              DROP TRIGGER status_counts_insert; DROP TRIGGER status_counts_delete;
              DROP TRIGGER status_counts_update; DROP TABLE status_counts;
              ALTER TABLE applications DROP COLUMN application_number;
@@ -571,9 +577,12 @@ fn the_application_numbers_of_a_store_from_before_version_5_are_listed() {
         let app = complete(&store);
         store.create(&app, &clerk()).unwrap();
         store.submit(app.id, &clerk(), today()).unwrap();
-        let entry = store.due_outbox(None, 1).unwrap()[0].clone();
+        let claim = store
+            .claim_next("test", Utc::now(), Duration::from_secs(60), true, &[])
+            .unwrap()
+            .unwrap();
         store
-            .outbox_delivered(entry.id, app.id, "SBK2026000123", &clerk())
+            .outbox_delivered(&claim, "SBK2026000123", &clerk())
             .unwrap();
         back_to_version_4(&store);
         app.id
@@ -654,10 +663,16 @@ proptest::proptest! {
                     app.residence.address = format!("复兴路{k}号");
                     let _ = store.save(&mut app);
                 },
-                Change::Deliver => if let Some(entry) = store.due_outbox(None, 1).unwrap().first()
-                    && store.get(entry.application_id).unwrap().status == Status::Queued {
-                    let number = format!("SBK{}", entry.id);
-                    store.outbox_delivered(entry.id, entry.application_id, &number, &clerk()).unwrap();
+                Change::Deliver => if let Some(claim) = store
+                    .claim_next("test", Utc::now(), Duration::from_secs(60), true, &[])
+                    .unwrap()
+                {
+                    let number = format!("SBK{}", claim.entry.id);
+                    if store.get(claim.entry.application_id).unwrap().status == Status::Queued {
+                        store.outbox_delivered(&claim, &number, &clerk()).unwrap();
+                    } else {
+                        store.release_claim(&claim).unwrap();
+                    }
                 },
             }
             proptest::prop_assert_eq!(store.counts().unwrap(), counted(&store));

@@ -1,118 +1,14 @@
 //! Delivery exactly once, over real HTTP to the reference server: with failures, dropped
 //! answers and a restart on the way; and offline, then online.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+mod common;
 
-use chrono::Utc;
-use sbk_counter::api::EligibilityAnswer;
-use sbk_counter::central::{Config, Faults, Running, registry};
-use sbk_counter::config::{CentralSettings, Secret};
-use sbk_counter::domain::{Eligibility, IdType, PhotoRef, Photos, Status};
-use sbk_counter::photo::synthetic::{card_photo_jpeg, id_card_jpeg};
-use sbk_counter::store::{Operator, PhotoKind, Store};
-use sbk_counter::sync::{Backoff, Client, Delivery};
+use std::time::Duration;
 
-const TOKEN: &str = "sync-test-token";
-
-fn operator() -> Operator {
-    Operator {
-        id: "op-7".into(),
-        name: "测试员".into(),
-    }
-}
-
-fn server_config(db: &Path, listen: &str, faults: Faults) -> Config {
-    Config {
-        listen: listen.parse().unwrap(),
-        db: db.to_owned(),
-        tokens: vec![(TOKEN.into(), "centre-s".into())],
-        pace: Duration::from_secs(3600),
-        faults,
-        seed: 99,
-    }
-}
-
-fn delivery(store_dir: &Path, url: &str) -> Delivery {
-    let settings = CentralSettings {
-        url: url.to_owned(),
-        token: Secret::new(TOKEN),
-        ca_file: None,
-    };
-    let client = Client::new(&settings, "op-7").unwrap();
-    Delivery::new(
-        Store::open_dir(store_dir).unwrap(),
-        client,
-        operator(),
-        Backoff {
-            base: Duration::from_millis(5),
-            cap: Duration::from_millis(100),
-        },
-    )
-}
-
-/// `n` submitted applications for eligible residents of the registry in `central_db`:
-/// every other one checked online beforehand, the rest submitted offline (待校验).
-fn queue_applications(store_dir: &Path, central_db: &Path, n: usize) -> Vec<uuid::Uuid> {
-    let conn = rusqlite::Connection::open(central_db).unwrap();
-    let residents = registry::sample(&conn, true, n).unwrap();
-    assert_eq!(
-        residents.len(),
-        n,
-        "the registry has too few eligible residents"
-    );
-    let mut store = Store::open_dir(store_dir).unwrap();
-    let put = |store: &Store, bytes: &[u8], kind| {
-        Some(PhotoRef {
-            sha256: store.put_photo(bytes, kind, "image/jpeg", 0, 0).unwrap(),
-            source_name: None,
-        })
-    };
-    let front = put(&store, &id_card_jpeg(1, false), PhotoKind::IdFront);
-    let back = put(&store, &id_card_jpeg(1, true), PhotoKind::IdBack);
-    let today = sbk_counter::domain::dates::beijing_date(Utc::now());
-    let mut ids = Vec::new();
-    for (i, (_, id_number)) in residents.iter().enumerate() {
-        let entry = registry::lookup(&conn, IdType::ResidentId, id_number)
-            .unwrap()
-            .unwrap();
-        let answer = EligibilityAnswer {
-            check_id: uuid::Uuid::new_v4(),
-            checked_at: Utc::now(),
-            eligible: true,
-            reason_code: None,
-            reason: None,
-            person: Some(entry.person.clone()),
-            card_issuer: Some(entry.issuer.clone()),
-            allowed_pickup: entry.allowed_pickup.clone(),
-        };
-        let photos = Photos {
-            card_photo: put(&store, &card_photo_jpeg(i as u64), PhotoKind::CardPhoto),
-            id_front: front.clone(),
-            id_back: back.clone(),
-        };
-        let mut app =
-            registry::complete_application(&answer, id_number, photos, Utc::now()).unwrap();
-        if i % 2 == 1 {
-            app.eligibility = Eligibility::Pending {
-                requested_at: Utc::now(),
-            };
-            app.card_issuer = None;
-        }
-        store.create(&app, &operator()).unwrap();
-        store.submit(app.id, &operator(), today).unwrap();
-        ids.push(app.id);
-    }
-    ids
-}
-
-fn wait_until(what: &str, limit: Duration, mut step: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !step() {
-        assert!(Instant::now() < deadline, "timed out: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::delivery::{TOKEN, delivery, queue_applications, server_config, wait_until};
+use sbk_counter::central::{Faults, Running};
+use sbk_counter::domain::{Eligibility, Status};
+use sbk_counter::store::Store;
 
 #[test]
 fn five_hundred_applications_arrive_exactly_once_through_failures_and_a_restart() {

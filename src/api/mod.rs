@@ -58,6 +58,21 @@ pub struct EligibilityRequest {
     pub identity_verified_in_person_at: Option<DateTime<Utc>>,
 }
 
+impl EligibilityRequest {
+    /// The check for an application as it stands; `now` stands in for an access
+    /// authorisation not yet recorded.
+    pub fn for_application(app: &Application, now: DateTime<Utc>) -> EligibilityRequest {
+        let a = &app.applicant;
+        EligibilityRequest {
+            name: a.name.trim().to_owned(),
+            id_type: a.id_type,
+            id_number: a.id_number.trim().to_owned(),
+            access_authorised_at: app.consents.access_authorised_at.unwrap_or(now),
+            identity_verified_in_person_at: app.consents.identity_verified_in_person_at,
+        }
+    }
+}
+
 /// Why a person may not apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -41,6 +41,60 @@ pub struct Application {
     /// against the card; an application is not complete while any remain.
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub recognised: std::collections::BTreeSet<crate::domain::Field>,
+    /// Why the application came back (已退回): shown on every step until it is submitted
+    /// again, and the fields it names marked until the clerk changes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned: Option<ReturnNote>,
+}
+
+/// Why an application was returned, by the central API after review or on delivery
+/// (refused, or not eligible).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnNote {
+    pub at: DateTime<Utc>,
+    /// The whole reason, as the clerk reads it.
+    pub reason: String,
+    /// The fields it names, each with what is wrong with it (the server's JSON paths).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<ReturnedField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnedField {
+    /// A JSON path into the submission, e.g. `photos.card_photo`.
+    pub path: String,
+    pub message: String,
+    /// The clerk has changed the field since.
+    #[serde(default)]
+    pub corrected: bool,
+}
+
+impl ReturnedField {
+    /// The form's field the path names: exactly, or the nearest one it lies inside or
+    /// that lies inside it (`photos.card_photo.sha256` is the card photo).
+    pub fn field(&self) -> Option<crate::domain::Field> {
+        use crate::domain::Field;
+        let path = self.path.trim();
+        Field::from_api_path(path).or_else(|| {
+            Field::ALL.into_iter().find(|f| {
+                let p = f.api_path();
+                path.strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with('.'))
+                    || p.strip_prefix(path)
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+        })
+    }
+}
+
+impl ReturnNote {
+    /// The named fields the clerk has not changed yet.
+    pub fn open_fields(&self) -> impl Iterator<Item = (crate::domain::Field, &ReturnedField)> {
+        self.fields
+            .iter()
+            .filter(|f| !f.corrected)
+            .filter_map(|f| Some((f.field()?, f)))
+    }
 }
 
 /// The applicant's identity (screens 2 and 4).
@@ -323,6 +377,20 @@ impl Application {
         }
     }
 
+    /// The clerk changed `field`: a value read from the card is no longer awaiting a
+    /// check, and a return reason that named the field no longer marks it. Every way the
+    /// wizard writes a field goes through here.
+    pub fn mark_edited(&mut self, field: super::Field) {
+        self.recognised.remove(&field);
+        if let Some(note) = &mut self.returned {
+            for f in &mut note.fields {
+                if f.field() == Some(field) {
+                    f.corrected = true;
+                }
+            }
+        }
+    }
+
     /// A new, empty draft with the guide's defaults (occupation 离退休人员, nationality 中国,
     /// ID type 居民身份证) and a fresh UUID.
     pub fn new(now: DateTime<Utc>) -> Application {
@@ -357,6 +425,7 @@ impl Application {
             application_number: None,
             purged_at: None,
             recognised: Default::default(),
+            returned: None,
         }
     }
 

@@ -14,7 +14,7 @@ pub mod validate;
 
 pub use application::{
     Applicant, Application, CardIssuer, Consents, Eligibility, IdType, MailAddress, PhotoRef,
-    Photos, Pickup, PickupMethod, Residence, Status, ValidUntil,
+    Photos, Pickup, PickupMethod, Residence, ReturnNote, ReturnedField, Status, ValidUntil,
 };
 pub use id_number::{Gender, IdError, IdNumber, mask_id};
 pub use validate::{Field, Problem, ProblemKind, Report, Step, StepState, validate, validate_step};

@@ -348,6 +348,12 @@ pub fn validate_step(app: &Application, step: Step, today: NaiveDate) -> Vec<Pro
             out.missing(*field, "请对照证件核对：无误按 Enter 确认，有误直接修改");
         }
     }
+    // Named by the reason it came back for, and not changed since.
+    if let Some(note) = app.returned.as_ref().filter(|_| app.status.is_editable()) {
+        for (field, named) in note.open_fields().filter(|(f, _)| f.step() == step) {
+            out.invalid(field, format!("退回原因：{}", named.message));
+        }
+    }
     out.0
 }
 

@@ -24,6 +24,8 @@ pub struct Summary {
     pub id_number: String,
     pub application_number: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// Why it came back, while it is returned (the server's words; no personal data).
+    pub return_reason: Option<String>,
 }
 
 impl Summary {
@@ -141,7 +143,8 @@ impl Derived {
 /// sorting every hit (see `Store::search`).
 const DENSE_SEARCH_HITS: usize = 1500;
 
-const SUMMARY_COLUMNS: &str = "id, status, name, id_number, application_number, updated_at";
+const SUMMARY_COLUMNS: &str =
+    "applications.id, status, name, id_number, application_number, updated_at, return_reason";
 
 fn summary(r: &Row) -> rusqlite::Result<Summary> {
     let id: String = r.get(0)?;
@@ -153,6 +156,7 @@ fn summary(r: &Row) -> rusqlite::Result<Summary> {
         id_number: r.get(3)?,
         application_number: r.get(4)?,
         updated_at: from_ms(r.get(5)?),
+        return_reason: r.get(6)?,
     })
 }
 
@@ -410,7 +414,10 @@ impl Store {
                 .collect();
             return Err(StoreError::Incomplete(blocking));
         }
-        transition_in(&tx, id, Status::Queued, operator, None)?;
+        // Submitted again after a return: the reason has been dealt with.
+        transition_with(&tx, id, Status::Queued, operator, None, |app| {
+            app.returned = None
+        })?;
         let key = Uuid::new_v4().to_string();
         let now = now_ms();
         tx.execute(
@@ -423,8 +430,19 @@ impl Store {
     }
 
     /// Take a queued application back to draft before it is delivered.
+    /// Refused while a worker holds a live claim on it, or once a submission was sent (it
+    /// may have reached the central API: only its answer can tell).
     pub fn withdraw(&mut self, id: Uuid, operator: &Operator) -> Result<Application> {
         let tx = self.conn.transaction()?;
+        let busy: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE application_id = ?1 AND state = 'pending'
+                 AND (posted_at IS NOT NULL OR lease_until > ?2))",
+            params![id.to_string(), now_ms()],
+            |r| r.get(0),
+        )?;
+        if busy {
+            return Err(StoreError::BeingDelivered);
+        }
         let app = transition_in(&tx, id, Status::Draft, operator, Some("撤回"))?;
         tx.execute(
             "UPDATE outbox SET state = 'withdrawn' WHERE application_id = ?1 AND state = 'pending'",
@@ -579,10 +597,23 @@ pub(super) fn transition_at(
     change(&mut app);
     app.status = to;
     app.updated_at = from_ms(now);
-    tx.execute(
-        "UPDATE applications SET status = ?1, body = ?2, updated_at = ?3 WHERE id = ?4",
-        params![to.key(), serde_json::to_string(&app)?, now, id.to_string()],
+    // Conditional on the status it was decided from, whatever the isolation.
+    let changed = tx.execute(
+        "UPDATE applications SET status = ?1, body = ?2, updated_at = ?3 WHERE id = ?4 AND status = ?5",
+        params![
+            to.key(),
+            serde_json::to_string(&app)?,
+            now,
+            id.to_string(),
+            from.key()
+        ],
     )?;
+    if changed == 0 {
+        return Err(StoreError::StatusChanged {
+            expected: from,
+            actual: to,
+        });
+    }
     let at = match happened_at {
         None => now,
         Some(t) => {

@@ -22,7 +22,7 @@ use crate::domain::{Problem, Status};
 
 pub use applications::{HistoryEntry, Summary};
 pub use audit::{AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
-pub use outbox::{OutboxEntry, OutboxState};
+pub use outbox::{Claim, OutboxEntry, OutboxState, ProgressStep};
 pub use photos::{Photo, PhotoKind, sha256_hex};
 pub use retention::{DEFAULT_RETENTION_DAYS, PurgeReport};
 
@@ -51,6 +51,10 @@ pub enum StoreError {
     NotDeletable(Status),
     #[error("申请已被改为“{}”（不再是“{}”），请重新打开后再修改", actual.label(), expected.label())]
     StatusChanged { expected: Status, actual: Status },
+    #[error("这份申请已由另一个发送进程接手或处理完毕，本次结果已作废")]
+    ClaimLost,
+    #[error("申请正在发送到社保卡系统，或可能已经送达，不能撤回：请等待同步结果（已退回后可修改）")]
+    BeingDelivered,
     #[error("申请引用的照片不在本机存储中，请重新导入照片")]
     MissingPhoto,
     #[error("申请还不完整，不能提交：{}", .0.iter().map(|p| format!("{}：{}", p.field.label(), p.message)).collect::<Vec<_>>().join("；"))]
@@ -138,6 +142,11 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Several processes write to one store (the wizard, its delivery worker, cron's
+        // sbk sync). A transaction that begins as a read and then writes cannot wait for
+        // the lock in WAL mode (SQLITE_BUSY at once, whatever the busy timeout): every
+        // transaction here takes the write lock when it begins, and waits for it.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         let found = schema::user_version(&conn)?;
         if found > schema::LATEST {
             return Err(StoreError::TooNew {

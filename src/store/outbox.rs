@@ -2,13 +2,15 @@
 //! found, and the progress the central API reports. Every change of an application is a
 //! checked transition with its history, in one transaction with the outbox row.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use super::applications::{load_in, transition_at, transition_with};
 use super::{Operator, Result, Store, StoreError, from_ms};
-use crate::domain::{CardIssuer, Eligibility, Status};
+use crate::domain::{Application, CardIssuer, Eligibility, ReturnNote, Status};
 
 /// One submission waiting for delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,17 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
+/// One step of progress the central API reported: the status, when it happened (its
+/// time), a note for the history (a tracking number; never personal data), and for a
+/// return, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressStep {
+    pub to: Status,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+    pub returned: Option<ReturnNote>,
+}
+
 /// What the outbox holds, for the status bar and `sbk sync`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutboxState {
@@ -33,9 +46,65 @@ pub struct OutboxState {
 
 const CURSOR_KEY: &str = "progress_cursor";
 
+/// One worker's hold on one outbox entry. Every change that worker makes to the entry or
+/// its application names the claim and is refused (`StoreError::ClaimLost`) once the claim
+/// is gone: taken over after its lease ran out, or the entry withdrawn or finished by
+/// someone else. An answer about a state that no longer holds is then dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub entry: OutboxEntry,
+    pub token: String,
+    pub lease_until: DateTime<Utc>,
+}
+
+fn entry_of(r: &rusqlite::Row) -> rusqlite::Result<OutboxEntry> {
+    let id: String = r.get(1)?;
+    Ok(OutboxEntry {
+        id: r.get(0)?,
+        application_id: id.parse().unwrap_or_default(),
+        idempotency_key: r.get(2)?,
+        attempts: r.get(3)?,
+        next_attempt_at: from_ms(r.get(4)?),
+        last_error: r.get(5)?,
+    })
+}
+
+/// The claim still holds: the entry is pending and carries this claim's token. (A lease
+/// that ran out while nobody took the entry over still holds.)
+fn check_claim(tx: &Transaction, claim: &Claim) -> Result<()> {
+    let token: Option<Option<String>> = tx
+        .query_row(
+            "SELECT claim_token FROM outbox WHERE id = ?1 AND state = 'pending'",
+            [claim.entry.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match token {
+        Some(Some(t)) if t == claim.token => Ok(()),
+        _ => Err(StoreError::ClaimLost),
+    }
+}
+
+/// The application of a claim is still queued (what every delivery decision assumed).
+fn check_queued(tx: &Transaction, id: Uuid) -> Result<Application> {
+    let app = load_in(tx, id)?;
+    if app.status != Status::Queued {
+        return Err(StoreError::StatusChanged {
+            expected: Status::Queued,
+            actual: app.status,
+        });
+    }
+    Ok(app)
+}
+
+fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX)
+}
+
 impl Store {
     /// Pending entries whose next attempt is due at `now` (all pending ones if `now` is
-    /// `None`), the longest-waiting first: an entry that failed goes to the back.
+    /// `None`), the longest-waiting first: an entry that failed goes to the back. Claimed
+    /// or not: this is for reading (the status bar, tests); delivery claims.
     pub fn due_outbox(&self, now: Option<DateTime<Utc>>, limit: usize) -> Result<Vec<OutboxEntry>> {
         let due = now.map_or(i64::MAX, |t| t.timestamp_millis());
         let mut stmt = self.conn.prepare_cached(
@@ -43,24 +112,94 @@ impl Store {
              FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
              ORDER BY next_attempt_at, id LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![due, limit as i64], |r| {
-            let id: String = r.get(1)?;
-            Ok(OutboxEntry {
-                id: r.get(0)?,
-                application_id: id.parse().unwrap_or_default(),
-                idempotency_key: r.get(2)?,
-                attempts: r.get(3)?,
-                next_attempt_at: from_ms(r.get(4)?),
-                last_error: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![due, limit as i64], entry_of)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Claim the next entry for `worker` (a description for diagnostics, such as
+    /// `host:pid`): the longest-waiting pending entry that is due at `now` (any pending one
+    /// if `all`), not in `skip`, and not held by a live claim of another worker. The claim
+    /// lasts `lease`; `renew_claim` extends it.
+    pub fn claim_next(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        all: bool,
+        skip: &[i64],
+    ) -> Result<Option<Claim>> {
+        let now_ms = now.timestamp_millis();
+        let due = if all { i64::MAX } else { now_ms };
+        let skip = serde_json::to_string(skip)?;
+        let tx = self.conn.transaction()?;
+        let entry = tx
+            .prepare_cached(
+                "SELECT id, application_id, idempotency_key, attempts, next_attempt_at, last_error
+                 FROM outbox
+                 WHERE state = 'pending' AND next_attempt_at <= ?1
+                   AND (lease_until IS NULL OR lease_until <= ?2)
+                   AND id NOT IN (SELECT value FROM json_each(?3))
+                 ORDER BY next_attempt_at, id LIMIT 1",
+            )?
+            .query_row(params![due, now_ms, skip], entry_of)
+            .optional()?;
+        let Some(entry) = entry else {
+            return Ok(None);
+        };
+        let token = Uuid::new_v4().to_string();
+        let until = lease_end(now, lease);
+        tx.execute(
+            "UPDATE outbox SET claim_token = ?2, claimed_by = ?3, lease_until = ?4 WHERE id = ?1",
+            params![entry.id, token, worker, until.timestamp_millis()],
+        )?;
+        tx.commit()?;
+        Ok(Some(Claim {
+            entry,
+            token,
+            lease_until: until,
+        }))
+    }
+
+    /// Extend a claim's lease before the next call to the central API (a heartbeat); with
+    /// `posting`, record that the submission is about to be sent. Fails with `ClaimLost`
+    /// when the claim is gone, and then the worker must stop working on the entry.
+    pub fn renew_claim(&mut self, claim: &mut Claim, lease: Duration, posting: bool) -> Result<()> {
+        let now = Utc::now();
+        let until = lease_end(now, lease);
+        let tx = self.conn.transaction()?;
+        check_claim(&tx, claim)?;
+        check_queued(&tx, claim.entry.application_id)?;
+        tx.execute(
+            "UPDATE outbox SET lease_until = ?2,
+                    posted_at = CASE WHEN ?3 THEN coalesce(posted_at, ?4) ELSE posted_at END
+             WHERE id = ?1",
+            params![
+                claim.entry.id,
+                until.timestamp_millis(),
+                posting,
+                now.timestamp_millis()
+            ],
+        )?;
+        tx.commit()?;
+        claim.lease_until = until;
+        Ok(())
+    }
+
+    /// Give a claim up without changing the entry (nothing was attempted).
+    pub fn release_claim(&mut self, claim: &Claim) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET claim_token = NULL, claimed_by = NULL, lease_until = NULL
+             WHERE id = ?1 AND claim_token = ?2",
+            params![claim.entry.id, claim.token],
+        )?;
+        Ok(())
     }
 
     /// When the next pending entry is due, if any is pending.
     pub fn next_outbox_due(&self) -> Result<Option<DateTime<Utc>>> {
         let at: Option<i64> = self.conn.query_row(
-            "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'",
+            "SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM outbox
+             WHERE state = 'pending'",
             [],
             |r| r.get(0),
         )?;
@@ -88,38 +227,43 @@ impl Store {
         })
     }
 
-    /// An attempt failed in a way worth retrying: try again at `next`.
-    pub fn outbox_retry_at(&mut self, entry: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
-        self.conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
-             WHERE id = ?1 AND state = 'pending'",
-            params![entry, error, next.timestamp_millis()],
+    /// An attempt failed in a way worth retrying: try again at `next`. Ends the claim.
+    pub fn outbox_retry_at(
+        &mut self,
+        claim: &Claim,
+        error: &str,
+        next: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        check_claim(&tx, claim)?;
+        tx.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3,
+                    claim_token = NULL, claimed_by = NULL, lease_until = NULL
+             WHERE id = ?1",
+            params![claim.entry.id, error, next.timestamp_millis()],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
     /// Record an online eligibility answer on a queued application (checked before
-    /// delivery because it was submitted offline).
+    /// delivery because it was submitted offline), under the claim that asked for it.
     pub fn record_eligibility(
         &mut self,
-        id: Uuid,
+        claim: &Claim,
         eligibility: Eligibility,
         issuer: Option<CardIssuer>,
     ) -> Result<()> {
+        let id = claim.entry.application_id;
         let tx = self.conn.transaction()?;
-        let mut app = load_in(&tx, id)?;
-        if app.status != Status::Queued {
-            return Err(StoreError::StatusChanged {
-                expected: Status::Queued,
-                actual: app.status,
-            });
-        }
+        check_claim(&tx, claim)?;
+        let mut app = check_queued(&tx, id)?;
         app.eligibility = eligibility;
         if issuer.is_some() {
             app.card_issuer = issuer;
         }
         tx.execute(
-            "UPDATE applications SET body = ?1 WHERE id = ?2",
+            "UPDATE applications SET body = ?1 WHERE id = ?2 AND status = 'queued'",
             params![serde_json::to_string(&app)?, id.to_string()],
         )?;
         tx.commit()?;
@@ -128,23 +272,26 @@ impl Store {
     }
 
     /// The central API accepted the submission: the number goes on the application, which
-    /// becomes 已提交, and the outbox entry is done, in one transaction.
+    /// becomes 已提交, and the outbox entry is done, in one transaction, under the claim.
     pub fn outbox_delivered(
         &mut self,
-        entry: i64,
-        id: Uuid,
+        claim: &Claim,
         application_number: &str,
         operator: &Operator,
     ) -> Result<()> {
+        let id = claim.entry.application_id;
         let tx = self.conn.transaction()?;
+        check_claim(&tx, claim)?;
+        check_queued(&tx, id)?;
         let note = format!("申领编号 {application_number}");
         transition_with(&tx, id, Status::Delivered, operator, Some(&note), |app| {
             app.application_number = Some(application_number.to_owned());
         })?;
         tx.execute(
-            "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL
+            "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL,
+                    claim_token = NULL, lease_until = NULL
              WHERE id = ?1",
-            [entry],
+            [claim.entry.id],
         )?;
         tx.commit()?;
         self.derived_cache.remove(&id);
@@ -153,51 +300,71 @@ impl Store {
 
     /// The central API refused the submission (or the person is not eligible): the
     /// application goes back to the clerk as 已退回 with the reason; a corrected one is
-    /// submitted again under a new key.
+    /// submitted again under a new key. Only from 待同步, under the claim that was refused.
     pub fn outbox_refused(
         &mut self,
-        entry: i64,
-        id: Uuid,
-        reason: &str,
+        claim: &Claim,
+        note: ReturnNote,
         eligibility: Option<Eligibility>,
         operator: &Operator,
     ) -> Result<()> {
+        let id = claim.entry.application_id;
         let tx = self.conn.transaction()?;
-        transition_with(&tx, id, Status::Returned, operator, Some(reason), |app| {
+        check_claim(&tx, claim)?;
+        check_queued(&tx, id)?;
+        let reason = note.reason.clone();
+        transition_with(&tx, id, Status::Returned, operator, Some(&reason), |app| {
             if let Some(e) = eligibility {
                 app.eligibility = e;
             }
+            app.returned = Some(note);
         })?;
         tx.execute(
-            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2,
+                    claim_token = NULL, lease_until = NULL
              WHERE id = ?1",
-            params![entry, reason],
+            params![claim.entry.id, reason],
         )?;
         tx.commit()?;
         self.derived_cache.remove(&id);
         Ok(())
     }
 
-    /// Progress reported by the central API, which happened at `at` (its time, kept in the
-    /// history). Moves the application along if the lifecycle allows (polling may skip
-    /// steps); a status it already has, or one behind it, is ignored. Returns whether
-    /// anything changed.
+    /// Progress reported by the central API for the application it numbered
+    /// `application_number`. Moves the application along if the lifecycle allows (polling
+    /// may skip steps); a status it already has, or one behind it, is ignored, and so is an
+    /// application that no longer carries that number. Returns whether anything changed.
     pub fn apply_progress(
         &mut self,
         id: Uuid,
-        to: Status,
-        note: Option<&str>,
-        at: DateTime<Utc>,
+        application_number: &str,
+        step: ProgressStep,
         operator: &Operator,
     ) -> Result<bool> {
         let tx = self.conn.transaction()?;
         let Ok(app) = load_in(&tx, id) else {
             return Ok(false);
         };
-        if app.status == to || !app.status.can_become(to) {
+        if app.application_number.as_deref() != Some(application_number)
+            || app.status == step.to
+            || !app.status.can_become(step.to)
+        {
             return Ok(false);
         }
-        transition_at(&tx, id, to, operator, note, Some(at), |_| {})?;
+        let returned = step.returned;
+        transition_at(
+            &tx,
+            id,
+            step.to,
+            operator,
+            step.note.as_deref(),
+            Some(step.at),
+            |app| {
+                if returned.is_some() {
+                    app.returned = returned;
+                }
+            },
+        )?;
         tx.commit()?;
         self.derived_cache.remove(&id);
         Ok(true)

@@ -155,6 +155,34 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX audit_log_unchained ON audit_log(id) WHERE hash IS NULL;
     "#,
+    // 7: several delivery processes on one store (the wizard's worker and cron's sbk sync).
+    // An outbox entry is claimed by one worker at a time, under a lease that runs out if
+    // the worker dies; every change the worker makes names its claim (the token), so an
+    // answer about a claim that was lost is dropped. `posted_at`: a submission was sent,
+    // so it may have reached the central API, and the entry can no longer be withdrawn.
+    // And the reason a returned application came back, for the home list, kept from the
+    // body as the application number is.
+    r#"
+    ALTER TABLE outbox ADD COLUMN claim_token TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
+    ALTER TABLE outbox ADD COLUMN posted_at INTEGER;
+    ALTER TABLE applications ADD COLUMN return_reason TEXT;
+    UPDATE applications SET return_reason = json_extract(body, '$.returned.reason')
+        WHERE json_extract(body, '$.returned.reason') IS NOT NULL;
+    CREATE TRIGGER return_reason_insert AFTER INSERT ON applications
+        WHEN json_extract(NEW.body, '$.returned.reason') IS NOT NULL
+    BEGIN
+        UPDATE applications SET return_reason = json_extract(NEW.body, '$.returned.reason')
+            WHERE rowid = NEW.rowid;
+    END;
+    CREATE TRIGGER return_reason_update AFTER UPDATE OF body ON applications
+        WHEN json_extract(NEW.body, '$.returned.reason') IS NOT NEW.return_reason
+    BEGIN
+        UPDATE applications SET return_reason = json_extract(NEW.body, '$.returned.reason')
+            WHERE rowid = NEW.rowid;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 
 use crate::api::{EligibilityRequest, Submission};
 use crate::domain::synthetic::Rng;
-use crate::domain::{Application, Eligibility, Status};
-use crate::store::{Operator, OutboxEntry, Store};
+use crate::domain::{Application, Eligibility, ReturnNote, ReturnedField, Status};
+use crate::store::{Claim, Operator, ProgressStep, Store, StoreError};
 pub use client::{CallError, Client};
 
 /// Exponential backoff with full jitter: the n-th retry waits a random time up to
@@ -73,7 +73,16 @@ enum Outcome {
     Retry(String, Option<Duration>),
     Stop(String),
     Skipped,
+    /// The claim was lost while the attempt was under way (its lease ran out and another
+    /// worker took the entry over, or the application changed): what this attempt learnt
+    /// is about a state that no longer holds, and is dropped.
+    Lost,
 }
+
+/// How long a claim on an outbox entry lasts without a heartbeat. Each call to the
+/// central API renews it first, so it only has to outlast one call (a photo upload on a
+/// slow line); a worker that dies leaves its entry to the others after this long.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(120);
 
 pub struct Delivery {
     store: Store,
@@ -81,20 +90,28 @@ pub struct Delivery {
     operator: Operator,
     backoff: Backoff,
     rng: Rng,
+    /// Who claims (for diagnostics in the outbox): the process and this delivery.
+    worker: String,
     /// Entries tried per pass at most.
     pub batch: usize,
+    /// How long a claim lasts between heartbeats.
+    pub lease: Duration,
 }
 
 impl Delivery {
     pub fn new(store: Store, client: Client, operator: Operator, backoff: Backoff) -> Delivery {
         let seed = Utc::now().timestamp_nanos_opt().unwrap_or(1) as u64;
+        let mut rng = Rng::new(seed ^ u64::from(std::process::id()));
+        let worker = format!("pid {} #{:04x}", std::process::id(), rng.below(0x10000));
         Delivery {
             store,
             client,
             operator,
             backoff,
-            rng: Rng::new(seed),
+            rng,
+            worker,
             batch: 200,
+            lease: DEFAULT_LEASE,
         }
     }
 
@@ -102,19 +119,26 @@ impl Delivery {
         &self.store
     }
 
-    /// Try each due entry once (every pending one if `all`), then poll progress.
+    /// Try each due entry once (every pending one if `all`), then poll progress. Entries
+    /// are claimed one at a time, so that several workers on one store share the work and
+    /// none waits for another.
     pub fn pass(&mut self, all: bool) -> PassReport {
         let mut report = PassReport::default();
-        let now = Utc::now();
-        let due = self
-            .store
-            .due_outbox((!all).then_some(now), self.batch)
-            .unwrap_or_else(|e| {
-                report.last_error = Some(e.to_string());
-                Vec::new()
-            });
-        for entry in due {
-            match self.attempt(&entry) {
+        let mut tried = Vec::new();
+        while tried.len() < self.batch {
+            let claimed = self
+                .store
+                .claim_next(&self.worker, Utc::now(), self.lease, all, &tried);
+            let mut claim = match claimed {
+                Ok(Some(claim)) => claim,
+                Ok(None) => break,
+                Err(e) => {
+                    report.last_error = Some(e.to_string());
+                    break;
+                }
+            };
+            tried.push(claim.entry.id);
+            match self.attempt(&mut claim) {
                 Outcome::Delivered => {
                     report.delivered += 1;
                     report.online = true;
@@ -123,15 +147,25 @@ impl Delivery {
                     report.returned += 1;
                     report.online = true;
                 }
-                Outcome::Skipped => {}
+                Outcome::Skipped => {
+                    if let Err(e) = self.store.release_claim(&claim) {
+                        tracing::warn!(error = %e, "could not release a claim");
+                    }
+                }
+                Outcome::Lost => {
+                    tracing::info!(
+                        application = %claim.entry.application_id,
+                        "claim lost during delivery: its answer was dropped"
+                    );
+                }
                 Outcome::Retry(message, after) => {
                     report.retrying += 1;
-                    self.retry_later(&entry, &message, after);
+                    self.retry_later(&claim, &message, after);
                     report.last_error = Some(message);
                 }
                 Outcome::Stop(message) => {
                     report.retrying += 1;
-                    self.retry_later(&entry, &message, None);
+                    self.retry_later(&claim, &message, None);
                     report.needs_attention = Some(message.clone());
                     report.last_error = Some(message);
                     break;
@@ -162,19 +196,23 @@ impl Delivery {
         self.store.next_outbox_due().ok().flatten()
     }
 
-    fn retry_later(&mut self, entry: &OutboxEntry, message: &str, after: Option<Duration>) {
+    fn retry_later(&mut self, claim: &Claim, message: &str, after: Option<Duration>) {
         let wait = self
             .backoff
-            .delay(entry.attempts, &mut self.rng)
+            .delay(claim.entry.attempts, &mut self.rng)
             .max(after.unwrap_or_default());
         let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-        if let Err(e) = self.store.outbox_retry_at(entry.id, message, next) {
-            tracing::error!("could not record a retry: {e}");
+        match self.store.outbox_retry_at(claim, message, next) {
+            Ok(()) => {}
+            Err(StoreError::ClaimLost) => {
+                tracing::info!(application = %claim.entry.application_id, "claim lost before a retry was recorded")
+            }
+            Err(e) => tracing::error!("could not record a retry: {e}"),
         }
     }
 
-    fn attempt(&mut self, entry: &OutboxEntry) -> Outcome {
-        match self.try_deliver(entry) {
+    fn attempt(&mut self, claim: &mut Claim) -> Outcome {
+        match self.try_deliver(claim) {
             Ok(outcome) => outcome,
             Err(CallError::Retry { message, after }) => Outcome::Retry(message, after),
             Err(CallError::Config(message)) => Outcome::Stop(message),
@@ -183,77 +221,107 @@ impl Delivery {
                 if reason.chars().count() > 300 {
                     reason = reason.chars().take(300).collect::<String>() + "…";
                 }
-                self.refuse(entry, &format!("中心接口退回：{reason}"), None)
+                let fields = error
+                    .errors
+                    .iter()
+                    .map(|f| ReturnedField {
+                        path: f.field.clone(),
+                        message: f.message.clone(),
+                        corrected: false,
+                    })
+                    .collect();
+                self.refuse(claim, &format!("中心接口退回：{reason}"), fields, None)
             }
+        }
+    }
+
+    /// Renew the claim before a call (the heartbeat); `Err(Lost)` when it is gone.
+    fn heartbeat(&mut self, claim: &mut Claim, posting: bool) -> Result<(), Outcome> {
+        match self.store.renew_claim(claim, self.lease, posting) {
+            Ok(()) => Ok(()),
+            Err(StoreError::ClaimLost | StoreError::StatusChanged { .. }) => Err(Outcome::Lost),
+            Err(e) => Err(Outcome::Retry(e.to_string(), None)),
         }
     }
 
     fn refuse(
         &mut self,
-        entry: &OutboxEntry,
+        claim: &Claim,
         reason: &str,
+        fields: Vec<ReturnedField>,
         eligibility: Option<Eligibility>,
     ) -> Outcome {
-        match self.store.outbox_refused(
-            entry.id,
-            entry.application_id,
-            reason,
-            eligibility,
-            &self.operator,
-        ) {
+        let note = ReturnNote {
+            at: Utc::now(),
+            reason: reason.to_owned(),
+            fields,
+        };
+        match self
+            .store
+            .outbox_refused(claim, note, eligibility, &self.operator)
+        {
             Ok(()) => Outcome::Returned,
+            Err(StoreError::ClaimLost | StoreError::StatusChanged { .. }) => Outcome::Lost,
             Err(e) => Outcome::Retry(e.to_string(), None),
         }
     }
 
-    fn try_deliver(&mut self, entry: &OutboxEntry) -> Result<Outcome, CallError> {
-        let store_err = |e: crate::store::StoreError| CallError::Retry {
+    fn try_deliver(&mut self, claim: &mut Claim) -> Result<Outcome, CallError> {
+        let store_err = |e: StoreError| CallError::Retry {
             message: e.to_string(),
             after: None,
         };
-        let mut app = self.store.get(entry.application_id).map_err(store_err)?;
+        let id = claim.entry.application_id;
+        let mut app = self.store.get(id).map_err(store_err)?;
         if app.status != Status::Queued {
             return Ok(Outcome::Skipped);
         }
         // Submitted offline: the eligibility check runs first.
         if !matches!(app.eligibility, Eligibility::Eligible { .. }) {
-            if let Some(outcome) = self.check_before_delivery(entry, &app)? {
+            if let Err(outcome) = self.heartbeat(claim, false) {
                 return Ok(outcome);
             }
-            app = self.store.get(entry.application_id).map_err(store_err)?;
+            if let Some(outcome) = self.check_before_delivery(claim, &app)? {
+                return Ok(outcome);
+            }
+            app = self.store.get(id).map_err(store_err)?;
+        }
+        if let Err(outcome) = self.heartbeat(claim, false) {
+            return Ok(outcome);
         }
         self.upload_photos(&app)?;
         let submission = match Submission::from_application(&app) {
             Ok(s) => s,
-            Err(e) => return Ok(self.refuse(entry, &format!("申领不完整：{e}"), None)),
+            Err(e) => {
+                return Ok(self.refuse(claim, &format!("申领不完整：{e}"), Vec::new(), None));
+            }
         };
-        let receipt = self.client.submit(&entry.idempotency_key, &submission)?;
-        self.store
-            .outbox_delivered(
-                entry.id,
-                app.id,
-                &receipt.application_number,
-                &self.operator,
-            )
-            .map_err(store_err)?;
-        Ok(Outcome::Delivered)
+        if let Err(outcome) = self.heartbeat(claim, true) {
+            return Ok(outcome);
+        }
+        let receipt = self
+            .client
+            .submit(&claim.entry.idempotency_key, &submission)?;
+        match self
+            .store
+            .outbox_delivered(claim, &receipt.application_number, &self.operator)
+        {
+            Ok(()) => Ok(Outcome::Delivered),
+            // Another worker took over after this one's lease ran out; it submits under the
+            // same idempotency key and records the same number.
+            Err(StoreError::ClaimLost | StoreError::StatusChanged { .. }) => Ok(Outcome::Lost),
+            Err(e) => Err(store_err(e)),
+        }
     }
 
     /// The eligibility check of an application submitted offline. `Some` when it ends the
-    /// attempt (the person may not apply).
+    /// attempt (the person may not apply, or the claim was lost meanwhile).
     fn check_before_delivery(
         &mut self,
-        entry: &OutboxEntry,
+        claim: &Claim,
         app: &Application,
     ) -> Result<Option<Outcome>, CallError> {
-        let a = &app.applicant;
-        let request = EligibilityRequest {
-            name: a.name.clone(),
-            id_type: a.id_type,
-            id_number: a.id_number.clone(),
-            access_authorised_at: app.consents.access_authorised_at.unwrap_or_else(Utc::now),
-            identity_verified_in_person_at: app.consents.identity_verified_in_person_at,
-        };
+        let request = EligibilityRequest::for_application(app, Utc::now());
         let answer = self.client.check_eligibility(&request)?;
         if !answer.eligible {
             let reason = answer
@@ -265,8 +333,9 @@ impl Delivery {
                 reason: reason.clone(),
             };
             return Ok(Some(self.refuse(
-                entry,
+                claim,
                 &format!("资格校验未通过：{reason}"),
+                Vec::new(),
                 Some(eligibility),
             )));
         }
@@ -277,33 +346,41 @@ impl Delivery {
                 checked_at: answer.checked_at,
                 allowed_pickup: answer.allowed_pickup.clone(),
             };
+            let labels: Vec<&str> = answer.allowed_pickup.iter().map(|m| m.label()).collect();
+            let message = format!(
+                "中心只允许以下领卡方式：{}，请修改领卡方式后重新提交",
+                labels.join("、")
+            );
+            let field = ReturnedField {
+                path: crate::domain::Field::PickupMethod.api_path().into(),
+                message: message.clone(),
+                corrected: false,
+            };
             return Ok(Some(self.refuse(
-                entry,
-                &format!(
-                    "中心只允许以下领卡方式：{}，请修改领卡方式后重新提交",
-                    {
-                        let labels: Vec<&str> =
-                            answer.allowed_pickup.iter().map(|m| m.label()).collect();
-                        labels.join("、")
-                    }
-                ),
+                claim,
+                &message,
+                vec![field],
                 Some(eligibility),
             )));
         }
-        self.store
-            .record_eligibility(
-                app.id,
-                Eligibility::Eligible {
-                    checked_at: answer.checked_at,
-                    allowed_pickup: answer.allowed_pickup.clone(),
-                },
-                answer.card_issuer.clone(),
-            )
-            .map_err(|e| CallError::Retry {
+        let recorded = self.store.record_eligibility(
+            claim,
+            Eligibility::Eligible {
+                checked_at: answer.checked_at,
+                allowed_pickup: answer.allowed_pickup.clone(),
+            },
+            answer.card_issuer.clone(),
+        );
+        match recorded {
+            Ok(()) => Ok(None),
+            Err(StoreError::ClaimLost | StoreError::StatusChanged { .. }) => {
+                Ok(Some(Outcome::Lost))
+            }
+            Err(e) => Err(CallError::Retry {
                 message: e.to_string(),
                 after: None,
-            })?;
-        Ok(None)
+            }),
+        }
     }
 
     /// Upload the photos the server does not have yet.
@@ -358,20 +435,31 @@ impl Delivery {
                 }
                 let mut moved = false;
                 for event in &item.history {
-                    let note = match (&event.tracking_number, &event.return_reason) {
-                        (Some(t), _) => Some(format!("邮件号 {t}")),
-                        (_, Some(r)) => Some(format!("退回原因（{}）：{}", r.field, r.message)),
-                        _ => None,
+                    let (note, returned) = match (&event.tracking_number, &event.return_reason) {
+                        (Some(t), _) => (Some(format!("邮件号 {t}")), None),
+                        (_, Some(r)) => (
+                            Some(format!("退回原因（{}）：{}", r.field, r.message)),
+                            Some(ReturnNote {
+                                at: event.at,
+                                reason: r.message.clone(),
+                                fields: vec![ReturnedField {
+                                    path: r.field.clone(),
+                                    message: r.message.clone(),
+                                    corrected: false,
+                                }],
+                            }),
+                        ),
+                        _ => (None, None),
+                    };
+                    let step = ProgressStep {
+                        to: event.status.local(),
+                        at: event.at,
+                        note,
+                        returned,
                     };
                     moved |= self
                         .store
-                        .apply_progress(
-                            id,
-                            event.status.local(),
-                            note.as_deref(),
-                            event.at,
-                            &self.operator,
-                        )
+                        .apply_progress(id, &item.application_number, step, &self.operator)
                         .unwrap_or(false);
                 }
                 changed += usize::from(moved);

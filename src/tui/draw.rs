@@ -208,13 +208,17 @@ fn draw_home(frame: &mut Frame, app: &App, home: &Home, area: Rect) {
         ))
     };
     frame.render_widget(Paragraph::new(search_line), search);
+    // Wide enough: why a returned application came back gets a column of its own;
+    // otherwise its first words stand in the number's place (the number is one Enter away).
+    let wide = list.width >= 110;
     let header = format!(
-        " {}{}{}{}{}",
+        " {}{}{}{}{}{}",
         pad("状态", 9),
         pad("姓名", 14),
         pad("证件号码", 21),
         pad("申领编号", 20),
-        "最后修改"
+        pad("最后修改", 13),
+        if wide { "退回原因" } else { "" }
     );
     frame.render_widget(
         Paragraph::new(header).style(Style::default().add_modifier(Modifier::BOLD)),
@@ -255,7 +259,19 @@ fn draw_home(frame: &mut Frame, app: &App, home: &Home, area: Rect) {
         } else {
             Style::default()
         };
-        lines.push(Line::from(vec![
+        let reason = row
+            .return_reason
+            .as_deref()
+            .filter(|_| row.status == Status::Returned);
+        let red = Style::default().fg(Color::Red).patch(style);
+        let number = match reason {
+            Some(r) if !wide => Span::styled(pad(&truncate(r, 19), 20), red),
+            _ => Span::styled(
+                pad(row.application_number.as_deref().unwrap_or(""), 20),
+                style,
+            ),
+        };
+        let mut spans = vec![
             Span::styled(marker, style),
             Span::styled(
                 pad(row.status.label(), 9),
@@ -263,18 +279,36 @@ fn draw_home(frame: &mut Frame, app: &App, home: &Home, area: Rect) {
             ),
             Span::styled(pad(&name, 14), style),
             Span::styled(pad(&id, 21), style),
-            Span::styled(
-                pad(row.application_number.as_deref().unwrap_or(""), 20),
-                style,
-            ),
-            Span::styled(when, style),
-        ]));
+            number,
+            Span::styled(pad(&when, 13), style),
+        ];
+        if let Some(r) = reason.filter(|_| wide) {
+            let room = (list.width as usize).saturating_sub(1 + 9 + 14 + 21 + 20 + 13 + 1);
+            spans.push(Span::styled(truncate(r, room), red));
+        }
+        lines.push(Line::from(spans));
         let y = list.y + (i - first) as u16;
         app.hits
             .borrow_mut()
             .push((Rect::new(list.x, y, list.width, 1), i));
     }
     frame.render_widget(Paragraph::new(lines), list);
+}
+
+/// `text` cut to `width` columns, with … where it was cut.
+fn truncate(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if out.width() + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) + 1 > width {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 fn state_mark(state: StepState) -> (&'static str, Style) {
@@ -328,10 +362,43 @@ fn field_problem<'a>(
         .or_else(|| report.for_field(field).next())
 }
 
+/// Why a returned application came back, on every step until it is submitted again:
+/// the reason, and which of the fields it names are still to change.
+fn return_banner(w: &Wizard, width: u16) -> Vec<Line<'static>> {
+    let Some(note) = w
+        .app
+        .returned
+        .as_ref()
+        .filter(|_| w.app.status.is_editable())
+    else {
+        return Vec::new();
+    };
+    let red = Style::default().fg(Color::Red).add_modifier(Modifier::BOLD);
+    let mut text = vec![format!("已退回：{}", note.reason)];
+    let open: Vec<&str> = note.open_fields().map(|(f, _)| f.label()).collect();
+    let named = note.fields.iter().filter_map(|f| f.field()).count();
+    if !open.is_empty() {
+        text.push(format!("请修改：{}", open.join("、")));
+    } else if named > 0 {
+        text.push("退回所指的项目已修改：核对无误后在第 7 步重新提交".into());
+    } else {
+        text.push("请按原因处理后在第 7 步重新提交".into());
+    }
+    let mut lines = pack(&text[..1], width as usize, 1);
+    lines.truncate(2);
+    lines.extend(pack(&text[1..], width as usize, 1).into_iter().take(1));
+    lines
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, red)))
+        .collect()
+}
+
 fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Report, area: Rect) {
     let intro_height = if step == Step::Disclaimer { 10 } else { 1 };
-    let [title, intro, fields, missing] = Layout::vertical([
+    let banner_lines = return_banner(w, area.width);
+    let [title, banner, intro, fields, missing] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(banner_lines.len() as u16),
         Constraint::Length(if step == Step::Disclaimer {
             intro_height
         } else {
@@ -346,6 +413,7 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
             .style(Style::default().add_modifier(Modifier::BOLD)),
         title,
     );
+    frame.render_widget(Paragraph::new(banner_lines), banner);
     if step == Step::Disclaimer {
         frame.render_widget(
             Paragraph::new(DISCLAIMER)
@@ -533,8 +601,10 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
 }
 
 fn draw_review(frame: &mut Frame, app: &App, w: &Wizard, report: &Report, area: Rect) {
-    let [title, groups, actions] = Layout::vertical([
+    let banner_lines = return_banner(w, area.width);
+    let [title, banner, groups, actions] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(banner_lines.len() as u16),
         Constraint::Min(3),
         Constraint::Length(3),
     ])
@@ -544,6 +614,7 @@ fn draw_review(frame: &mut Frame, app: &App, w: &Wizard, report: &Report, area: 
             .style(Style::default().add_modifier(Modifier::BOLD)),
         title,
     );
+    frame.render_widget(Paragraph::new(banner_lines), banner);
     let mut lines = Vec::new();
     for group in review_groups(&w.app, true) {
         if group.step == Step::Review {

@@ -68,8 +68,12 @@ impl ChoicePopup {
     }
 }
 
-/// The first step that is not complete (where a resumed draft continues).
+/// Where an editable application continues: the step of the first field a return
+/// reason names and the clerk has not changed yet, else the first step not complete.
 pub fn first_unfinished_step(app: &Application, today: NaiveDate) -> Step {
+    if let Some(step) = first_returned_field(app).map(Field::step) {
+        return step;
+    }
     let report = validate(app, today);
     Step::ALL
         .into_iter()
@@ -77,8 +81,21 @@ pub fn first_unfinished_step(app: &Application, today: NaiveDate) -> Step {
         .unwrap_or(Step::Review)
 }
 
+/// The first field (in the form's order) that a return reason names and that is not
+/// corrected yet.
+pub fn first_returned_field(app: &Application) -> Option<Field> {
+    let note = app.returned.as_ref().filter(|_| app.status.is_editable())?;
+    note.open_fields().map(|(f, _)| f).min()
+}
+
 impl Wizard {
     pub fn new(app: Application, page: Page) -> Wizard {
+        // What a return reason names is shown as a problem from the start, untouched.
+        let returned: HashSet<Field> = app
+            .returned
+            .iter()
+            .flat_map(|n| n.open_fields().map(|(f, _)| f))
+            .collect();
         let mut w = Wizard {
             app,
             page,
@@ -91,8 +108,24 @@ impl Wizard {
             card_preview: None,
             checking: false,
         };
+        w.touched.extend(returned);
+        w.focus_returned_field();
         w.sync_editor();
         w
+    }
+
+    /// Put the cursor on the field of this step that a return reason names, if any.
+    pub fn focus_returned_field(&mut self) {
+        let Some(field) = first_returned_field(&self.app) else {
+            return;
+        };
+        if let Some(i) = self
+            .rows()
+            .iter()
+            .position(|r| r.field == field && !matches!(r.input, Input::Button(_)))
+        {
+            self.focus = i;
+        }
     }
 
     pub fn rows(&self) -> Vec<Row> {
@@ -305,8 +338,9 @@ impl App {
         if changed {
             let text = editor.lines().first().cloned().unwrap_or_default();
             form::set_text(&mut w.app, row.field, &text);
-            // Corrected by the clerk: no longer a recognised value awaiting a check.
-            w.app.recognised.remove(&row.field);
+            // Corrected by the clerk: no longer a recognised value awaiting a check, nor
+            // the field a return named.
+            w.app.mark_edited(row.field);
             self.save_wizard();
         }
     }
@@ -320,7 +354,7 @@ impl App {
         if editor.insert_str(text) {
             let text = editor.lines().first().cloned().unwrap_or_default();
             form::set_text(&mut w.app, row.field, &text);
-            w.app.recognised.remove(&row.field);
+            w.app.mark_edited(row.field);
             self.save_wizard();
         }
     }
@@ -337,6 +371,7 @@ impl App {
         match row.input {
             Input::Check => {
                 form::toggle(&mut w.app, row.field, now);
+                w.app.mark_edited(row.field);
                 w.touched.insert(row.field);
                 self.save_wizard();
             }
@@ -377,13 +412,7 @@ impl App {
                 };
                 if online {
                     let a = &w.app;
-                    let request = crate::api::EligibilityRequest {
-                        name: a.applicant.name.trim().to_owned(),
-                        id_type: a.applicant.id_type,
-                        id_number: a.applicant.id_number.trim().to_owned(),
-                        access_authorised_at: a.consents.access_authorised_at.unwrap_or(now),
-                        identity_verified_in_person_at: a.consents.identity_verified_in_person_at,
-                    };
+                    let request = crate::api::EligibilityRequest::for_application(a, now);
                     w.checking = true;
                     if let Some(bg) = &self.background {
                         bg.check_eligibility(a.id, request);
@@ -505,6 +534,10 @@ impl App {
         if w.app.status.is_editable() {
             let step = first_unfinished_step(&w.app, today);
             self.goto(Page::Step(step));
+            if let Some(w) = self.wizard() {
+                w.focus_returned_field();
+                w.sync_editor();
+            }
         }
     }
 
@@ -523,6 +556,7 @@ impl App {
                     if let Screen::Wizard(w) = &mut self.screen {
                         for d in &diffs {
                             w.app.set_value(d.field, &d.value);
+                            w.app.mark_edited(d.field);
                             w.touched.insert(d.field);
                         }
                     }
@@ -576,7 +610,7 @@ impl App {
                         && let Screen::Wizard(w) = &mut self.screen
                     {
                         form::choose(&mut w.app, field, &code, today);
-                        w.app.recognised.remove(&field);
+                        w.app.mark_edited(field);
                         w.touched.insert(field);
                         self.save_wizard();
                     }
@@ -689,6 +723,7 @@ impl App {
             _ => &mut w.app.photos.card_photo,
         };
         *slot = Some(photo);
+        w.app.mark_edited(field);
         w.touched.insert(field);
         self.save_wizard();
         self.refresh_card_preview();
