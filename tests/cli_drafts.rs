@@ -57,7 +57,7 @@ fn import_keeps_good_lines_and_reports_bad_ones_by_number() {
     assert_eq!(code, 1, "something was skipped");
     assert!(out.contains("导入 2 条，跳过 2 条"), "{out}");
     assert!(
-        err.contains("第 2 行") && err.contains("不是有效的申请 JSON"),
+        err.contains("第 2 行") && err.contains("不是有效的 JSON"),
         "{err}"
     );
     assert!(err.contains("第 3 行") && err.contains("已在本机"), "{err}");
@@ -206,5 +206,180 @@ fn the_first_run_writes_a_commented_config_and_config_show_masks_the_token() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&config).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+}
+
+#[test]
+fn a_line_with_only_the_persons_data_becomes_a_draft() {
+    let env = Env::new();
+    let path = env.dir.path().join("minimal.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"applicant":{"name":"王秀英","id_number":"11010519491231002X","mobile":"13800138000"},"residence":{"district":"110105","address":"朝阳区建国路88号院3号楼2单元501"}}"#,
+            "\n",
+            r#"{"applicant":{"name":"赵六","nmae":"typo"},"status":"delivered"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = env.run(&["drafts", "import", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("导入 2 条，跳过 0 条"), "{out}");
+    assert!(err.contains("未知字段 applicant.nmae"), "{err}");
+    assert!(err.contains("status 由本机生成"), "{err}");
+    let (_, out, _) = env.run(&["drafts", "list", "--json", "--reveal"]);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|a| a["status"] == "draft"));
+    let id = list.iter().find(|a| a["name"] == "王秀英").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, out, _) = env.run(&["drafts", "show", &id, "--json", "--reveal"]);
+    let app: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(app["applicant"]["gender"], "female", "from the ID number");
+    assert_eq!(app["applicant"]["birth_date"], "1949-12-31");
+    assert_eq!(app["occupation"], "80");
+}
+
+#[test]
+fn a_revealed_csv_export_imports_into_another_store_and_a_masked_one_is_refused() {
+    let env = Env::new();
+    env.import_sample();
+    let csv = env.dir.path().join("out.csv");
+    let (code, _, _) = env.run(&[
+        "drafts",
+        "export",
+        "--format",
+        "csv",
+        "--reveal",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let other = Env::new();
+    let (code, out, err) = other.run(&["drafts", "import", csv.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("导入 2 条"), "{out}");
+    let (_, out, _) = other.run(&["drafts", "search", "张三", "--json", "--reveal"]);
+    assert!(out.contains("13911112222") || out.contains("张三"), "{out}");
+
+    let masked = env.dir.path().join("masked.csv");
+    env.run(&[
+        "drafts",
+        "export",
+        "--format",
+        "csv",
+        "-o",
+        masked.to_str().unwrap(),
+    ]);
+    let third = Env::new();
+    let (code, out, err) = third.run(&["drafts", "import", masked.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("导入 0 条，跳过 2 条"), "{out}");
+    assert!(err.contains("第 2 行") && err.contains("已打码"), "{err}");
+}
+
+#[test]
+fn import_reads_only_regular_files() {
+    let env = Env::new();
+    let (code, _, err) = env.run(&["drafts", "import", "/dev/zero"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("不是普通文件"), "{err}");
+}
+
+#[test]
+fn submit_queues_complete_applications_as_the_wizard_does_and_refuses_the_rest() {
+    let env = Env::new();
+    let mut complete: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+    // The example's photos are not in this store: it imports, then misses them.
+    complete["photos"] = serde_json::json!({"card_photo": null, "id_front": null, "id_back": null});
+    let incomplete = complete.to_string();
+    let path = env.dir.path().join("two.jsonl");
+    std::fs::write(&path, format!("{incomplete}\n")).unwrap();
+    env.run(&["drafts", "import", path.to_str().unwrap()]);
+    let (_, out, _) = env.run(&["drafts", "list", "--json"]);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+
+    let (code, out, _) = env.run(&["drafts", "submit", &id[..8]]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("✗") && out.contains("制卡照片"), "{out}");
+    assert!(out.contains("提交 0 件，未能提交 1 件"), "{out}");
+    let (code, out, _) = env.run(&["drafts", "submit", "--all-ready"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("提交 0 件，未能提交 0 件"),
+        "nothing is ready: {out}"
+    );
+    let (code, _, err) = env.run(&["drafts", "submit"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--all-ready"), "{err}");
+
+    // With its photos in the store (as the wizard imports them) it is complete.
+    let photos = {
+        use sbk_counter::store::{PhotoKind, Store};
+        let store = Store::open_dir(&env.dir.path().join("data")).unwrap();
+        let put = |bytes: &[u8], kind| serde_json::json!({"sha256": store.put_photo(bytes, kind, "image/jpeg", 358, 441).unwrap()});
+        serde_json::json!({
+            "card_photo": put(b"card", PhotoKind::CardPhoto),
+            "id_front": put(b"front", PhotoKind::IdFront),
+            "id_back": put(b"back", PhotoKind::IdBack),
+        })
+    };
+    complete["photos"] = photos;
+    complete["id"] = "5b0a4c1e-8f2d-4a6b-9c3e-1d2f3a4b5c6d".into();
+    let mut no_declaration = complete.clone();
+    no_declaration["id"] = "6c1b5d2f-9a3e-4b7c-8d4f-2e3a4b5c6d7e".into();
+    no_declaration["applicant"]["name"] = "张三".into();
+    no_declaration["consents"]["declaration_agreed_at"] = serde_json::Value::Null;
+    std::fs::write(&path, format!("{complete}\n{no_declaration}\n")).unwrap();
+    env.run(&["drafts", "import", path.to_str().unwrap()]);
+    let (code, out, _) = env.run(&["drafts", "submit", "--all-ready"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("✓ 5b0a4c1e 王秀英"), "{out}");
+    assert!(out.contains("提交 1 件，未能提交 0 件"), "{out}");
+    let (code, out, _) = env.run(&["drafts", "submit", "6c1b5d2f", "5b0a4c1e"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("我已阅读并同意"),
+        "the declaration is required: {out}"
+    );
+    assert!(out.contains("状态为“待同步”"), "{out}");
+    let (_, out, _) = env.run(&["drafts", "list", "--status", "queued", "--json"]);
+    let queued: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(queued.len(), 1);
+    let application = "5b0a4c1e-8f2d-4a6b-9c3e-1d2f3a4b5c6d";
+    let (_, out, _) = env.run(&["audit", "show", "--application", application, "--json"]);
+    assert!(out.contains("draft → queued"), "{out}");
+    assert!(out.contains("C001"), "{out}");
+}
+
+#[test]
+fn times_are_beijing_time_whatever_the_pcs_time_zone() {
+    let env = Env::new();
+    env.import_sample();
+    let (_, json, _) = env.run(&["drafts", "list", "--json"]);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let at: chrono::DateTime<chrono::FixedOffset> =
+        chrono::DateTime::parse_from_rfc3339(list[0]["updated_at"].as_str().unwrap()).unwrap();
+    let beijing = at
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let id = list[0]["id"].as_str().unwrap();
+    for args in [vec!["drafts", "list"], vec!["drafts", "show", id]] {
+        let out = env
+            .sbk()
+            .env("TZ", "America/New_York")
+            .args(&args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains(&beijing),
+            "{args:?} should say {beijing}: {text}"
+        );
     }
 }

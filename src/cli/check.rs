@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use chrono::{Local, NaiveDate};
+use chrono::{NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -46,7 +46,7 @@ pub struct Output {
 }
 
 pub fn run(cmd: CheckCommand) -> ExitCode {
-    let today = Local::now().date_naive();
+    let today = crate::domain::dates::beijing_date(Utc::now());
     let (outcome, output) = match cmd {
         CheckCommand::Id { value, output } => (check_id(&value, today), output),
         CheckCommand::Mobile { value, output } => (verdict("mobile", check_mobile(&value)), output),

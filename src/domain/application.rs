@@ -391,6 +391,52 @@ impl Application {
         }
     }
 
+    /// Tidy a field once it has been typed in full (the wizard calls it when the clerk
+    /// leaves the field; an import calls it for every field): dates written as
+    /// YYYY-MM-DD, names and addresses trimmed, the ID number normalised and gender and
+    /// birth date filled from it. Nothing that does not parse is changed.
+    pub fn tidy(&mut self, field: super::Field, today: NaiveDate) {
+        use super::Field;
+        let date = |s: &mut String| {
+            if let Ok(d) = parse_date(s) {
+                *s = d.to_string();
+            }
+        };
+        match field {
+            Field::IdValidFrom => date(&mut self.applicant.id_valid_from),
+            Field::BirthDate => date(&mut self.applicant.birth_date),
+            Field::IdValidUntil => {
+                if let ValidUntil::Date(d) = &mut self.applicant.id_valid_until {
+                    date(d);
+                }
+            }
+            Field::Name | Field::RecipientName | Field::Address | Field::MailAddress => {
+                let s = match field {
+                    Field::Name => &mut self.applicant.name,
+                    Field::RecipientName => &mut self.pickup.mail.recipient_name,
+                    Field::Address => &mut self.residence.address,
+                    _ => &mut self.pickup.mail.address,
+                };
+                let trimmed = s.trim().to_owned();
+                *s = trimmed;
+            }
+            Field::IdNumber => {
+                self.applicant.id_number =
+                    super::id_number::normalise_id_input(&self.applicant.id_number);
+                self.fill_from_id(today);
+            }
+            _ => {}
+        }
+    }
+
+    /// Gender and birth date follow from a valid 18-digit number.
+    pub fn fill_from_id(&mut self, today: NaiveDate) {
+        if let Some(id) = super::validate::parsed_id(self, today) {
+            self.applicant.gender = Some(id.gender);
+            self.applicant.birth_date = id.birth_date.to_string();
+        }
+    }
+
     /// A new, empty draft with the guide's defaults (occupation 离退休人员, nationality 中国,
     /// ID type 居民身份证) and a fresh UUID.
     pub fn new(now: DateTime<Utc>) -> Application {

@@ -9,6 +9,14 @@ pub fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("valid offset")
 }
 
+/// A moment as people read it, in Beijing time whatever the PC's time zone:
+/// `2026-12-02 05:10`. (JSON keeps RFC 3339 with the offset.)
+pub fn beijing_minutes(at: DateTime<Utc>) -> String {
+    at.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// The calendar date in Beijing at `now`.
 pub fn beijing_date(now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&beijing()).date_naive()

@@ -6,6 +6,7 @@ pub mod application;
 pub mod dates;
 pub mod display;
 pub mod id_number;
+pub mod interchange;
 pub mod lifecycle;
 pub mod refdata;
 pub mod rules;

@@ -905,17 +905,26 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
                     Style::default().add_modifier(Modifier::UNDERLINED),
                 ),
             ])];
+            // Messages wrap inside the box: the part that says what to do is never cut.
+            let message = |text: &str, style: Style| -> Vec<Line<'static>> {
+                pack(&[text.to_owned()], inner.width as usize + 1, 0)
+                    .into_iter()
+                    .map(|l| Line::from(Span::styled(l, style)))
+                    .collect()
+            };
             if let Some(p) = &f.problem {
-                lines.push(Line::from(Span::styled(
-                    p.as_str(),
-                    Style::default().fg(Color::Red),
-                )));
+                lines.extend(message(p, Style::default().fg(Color::Red)));
             }
             if visible.is_empty() && f.problem.is_none() {
-                lines.push(Line::from(Span::styled(
-                    "文件夹中没有 JPEG/PNG 照片；可输入照片的完整路径（Tab 补全）",
-                    dim(),
-                )));
+                let text = if f.entries.is_empty() {
+                    format!(
+                        "照片文件夹 {} 中还没有照片：把手机或高拍仪拍的照片（JPEG/PNG）放进这个文件夹，或在上面输入照片的完整路径（Tab 补全）",
+                        f.dir.display()
+                    )
+                } else {
+                    "没有名字含所输内容的照片；也可输入照片的完整路径（Tab 补全）".to_owned()
+                };
+                lines.extend(message(&text, dim()));
             }
             let height = inner.height.saturating_sub(2) as usize;
             let first = f.selected.saturating_sub(height.saturating_sub(1));

@@ -114,6 +114,25 @@ pub fn complete_path(input: &str, base: &Path) -> String {
     out
 }
 
+/// Why a file or folder could not be read, in the clerk's words.
+pub fn io_reason(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "不存在",
+        std::io::ErrorKind::PermissionDenied => "没有读取权限",
+        std::io::ErrorKind::NotADirectory => "不是文件夹",
+        _ => "无法读取",
+    }
+}
+
+/// Make the photo folder at first run, readable by this user only (ID card images and
+/// face photos go there). A folder that exists already is left as it is.
+pub fn ensure_photo_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    crate::store::create_private_dir(dir)
+}
+
 impl FilePopup {
     pub fn open(dir: &Path, field: Field, kind: PhotoKind) -> FilePopup {
         let (entries, problem) = match list_images(dir) {
@@ -121,7 +140,8 @@ impl FilePopup {
             Err(e) => (
                 Vec::new(),
                 Some(format!(
-                    "无法读取照片文件夹 {}：{e}（可直接输入照片路径）",
+                    "照片文件夹{}：{}。可在上面输入照片的完整路径（Tab 补全）",
+                    io_reason(&e),
                     dir.display()
                 )),
             ),
@@ -169,11 +189,21 @@ impl FilePopup {
             }
             KeyCode::Enter => {
                 let typed = self.typed_path();
-                if let Some(p) = typed.filter(|p| p.is_file()) {
-                    return Some((self.field, p));
+                if let Some(p) = typed.as_ref().filter(|p| p.is_file()) {
+                    return Some((self.field, p.clone()));
                 }
                 if let Some(f) = self.visible().get(self.selected) {
                     return Some((self.field, f.path.clone()));
+                }
+                if let Some(p) = typed {
+                    self.problem = Some(match std::fs::metadata(&p) {
+                        Ok(m) if m.is_dir() => format!(
+                            "{} 是文件夹：请输入其中一张照片的文件名（Tab 补全）",
+                            p.display()
+                        ),
+                        Ok(_) => format!("{} 不是普通文件", p.display()),
+                        Err(e) => format!("找不到这张照片：{} {}", p.display(), io_reason(&e)),
+                    });
                 }
             }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {

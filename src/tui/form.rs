@@ -5,9 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::application::{Eligibility, IdType, PickupMethod, ValidUntil};
-use crate::domain::dates::parse_date;
 use crate::domain::refdata::refdata;
-use crate::domain::validate::parsed_id;
 use crate::domain::{Application, Field, Gender, Step};
 use crate::store::PhotoKind;
 
@@ -232,47 +230,14 @@ pub fn set_text(app: &mut Application, field: Field, text: &str) {
     }
 }
 
-/// Tidy a field when the clerk leaves it: dates to YYYY-MM-DD, ID numbers upper-case and
-/// without spaces; and fill gender and birth date from a valid ID number.
+/// Tidy a field the clerk has left (see `Application::tidy`).
 pub fn on_leave(app: &mut Application, field: Field, today: NaiveDate) {
-    let date = |s: &mut String| {
-        if let Ok(d) = parse_date(s) {
-            *s = d.to_string();
-        }
-    };
-    match field {
-        Field::IdValidFrom => date(&mut app.applicant.id_valid_from),
-        Field::BirthDate => date(&mut app.applicant.birth_date),
-        Field::IdValidUntil => {
-            if let ValidUntil::Date(d) = &mut app.applicant.id_valid_until {
-                date(d);
-            }
-        }
-        Field::Name | Field::RecipientName | Field::Address | Field::MailAddress => {
-            let s = match field {
-                Field::Name => &mut app.applicant.name,
-                Field::RecipientName => &mut app.pickup.mail.recipient_name,
-                Field::Address => &mut app.residence.address,
-                _ => &mut app.pickup.mail.address,
-            };
-            let trimmed = s.trim().to_owned();
-            *s = trimmed;
-        }
-        Field::IdNumber => {
-            app.applicant.id_number =
-                crate::domain::id_number::normalise_id_input(&app.applicant.id_number);
-            fill_from_id(app, today);
-        }
-        _ => {}
-    }
+    app.tidy(field, today);
 }
 
 /// Gender and birth date follow from a valid 18-digit number.
 pub fn fill_from_id(app: &mut Application, today: NaiveDate) {
-    if let Some(id) = parsed_id(app, today) {
-        app.applicant.gender = Some(id.gender);
-        app.applicant.birth_date = id.birth_date.to_string();
-    }
+    app.fill_from_id(today);
 }
 
 /// The options of a choice field: (code, label).

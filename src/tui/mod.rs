@@ -98,6 +98,11 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
         )
     })?;
     let operator = settings.operator_or_prompt().map_err(|e| e.to_string())?;
+    // The photo folder exists from the first run, so that the clerk is told where photos
+    // go rather than that a folder is missing.
+    if let Err(e) = files::ensure_photo_dir(&settings.photo_dir) {
+        tracing::warn!(error = %e, "could not create the photo folder");
+    }
     let logged = started.elapsed();
     let mut store = settings.open_store().map_err(|e| e.to_string())?;
     let opened = started.elapsed();

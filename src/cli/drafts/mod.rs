@@ -5,11 +5,14 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::{Local, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use unicode_width::UnicodeWidthStr;
 
-use super::{EXIT_INVALID, Failure};
+mod export;
+mod import;
+mod submit;
+
+use super::Failure;
 
 /// `println!` that returns the write error instead of panicking (e.g. on `| head`).
 macro_rules! say {
@@ -18,6 +21,7 @@ macro_rules! say {
     };
 }
 use crate::config::Settings;
+use crate::domain::dates::beijing_minutes;
 use crate::domain::display::{mask_mobile, review_groups};
 use crate::domain::{Application, Status, mask_id};
 use crate::store::{AuditAction, Store, Summary};
@@ -50,8 +54,13 @@ pub enum DraftsCommand {
         #[command(flatten)]
         view: View,
     },
-    /// Import applications from a JSON Lines file (one application a line); each becomes a draft.
-    Import { file: PathBuf },
+    /// Import applications as drafts: JSON Lines (the model's shape, only the person's data
+    /// needed) or CSV (the columns export writes); by the file's extension unless --format.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
     /// Export applications as JSON Lines or CSV (masked unless --reveal).
     Export {
         #[arg(long, value_parser = parse_status)]
@@ -64,6 +73,15 @@ pub enum DraftsCommand {
         /// Export ID numbers and mobiles unmasked (audited).
         #[arg(long)]
         reveal: bool,
+    },
+    /// Submit complete applications, exactly as the wizard's 提交 does (validation,
+    /// consents, the outbox entry, the audit log); exit 1 if any was refused.
+    Submit {
+        /// Applications' ids or their first characters.
+        ids: Vec<String>,
+        /// Every draft, ready or corrected returned application that is complete.
+        #[arg(long)]
+        all_ready: bool,
     },
     /// Delete a draft (only drafts and ready applications that were never submitted).
     Delete {
@@ -139,13 +157,18 @@ pub fn run(cmd: DraftsCommand, settings: &mut Settings) -> Result<ExitCode, Fail
                 print_application(&store, &app, view.reveal)?;
             }
         }
-        DraftsCommand::Import { file } => return import(&mut store, settings, &file),
+        DraftsCommand::Import { file, format } => {
+            return import::import(&mut store, settings, &file, format);
+        }
         DraftsCommand::Export {
             status,
             format,
             output,
             reveal,
-        } => export(&store, settings, status, format, output, reveal)?,
+        } => export::export(&store, settings, status, format, output, reveal)?,
+        DraftsCommand::Submit { ids, all_ready } => {
+            return submit::submit(&mut store, settings, &ids, all_ready);
+        }
         DraftsCommand::Delete { id, yes } => {
             let id = store.resolve(&id)?;
             let app = store.get(id)?;
@@ -201,6 +224,7 @@ fn print_summaries(
                     "id": s.id, "status": s.status, "status_label": s.status.label(),
                     "name": s.name, "id_number": id_of(s),
                     "application_number": s.application_number, "updated_at": s.updated_at,
+                    "return_reason": s.return_reason,
                 })
             })
             .collect();
@@ -220,10 +244,7 @@ fn print_summaries(
                 },
                 id_of(s),
                 s.application_number.clone().unwrap_or_default(),
-                s.updated_at
-                    .with_timezone(&Local)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
+                beijing_minutes(s.updated_at),
             ]
         })
         .collect();
@@ -267,12 +288,7 @@ fn print_application(store: &Store, app: &Application, reveal: bool) -> Result<(
         say!("\n办事进度");
         for h in history {
             let note = h.note.map(|n| format!("  {n}")).unwrap_or_default();
-            say!(
-                "  {}  {}{}",
-                h.at.with_timezone(&Local).format("%Y-%m-%d %H:%M"),
-                h.status.label(),
-                note
-            );
+            say!("  {}  {}{}", beijing_minutes(h.at), h.status.label(), note);
         }
     }
     Ok(())
@@ -285,201 +301,4 @@ fn masked_json(app: &Application) -> Result<serde_json::Value, serde_json::Error
     masked.applicant.mobile = mask_mobile(&masked.applicant.mobile);
     masked.pickup.mail.recipient_mobile = mask_mobile(&masked.pickup.mail.recipient_mobile);
     serde_json::to_value(masked)
-}
-
-fn import(store: &mut Store, settings: &mut Settings, file: &PathBuf) -> Result<ExitCode, Failure> {
-    let reader = std::io::BufReader::new(
-        std::fs::File::open(file)
-            .map_err(|e| Failure::Message(format!("无法打开 {}：{e}", file.display())))?,
-    );
-    let op = settings.operator_or_prompt()?;
-    let (mut imported, mut skipped) = (0usize, 0usize);
-    for (i, line) in reader.lines().enumerate() {
-        let n = i + 1;
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("第 {n} 行：无法读取（{e}），已跳过");
-                skipped += 1;
-                continue;
-            }
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let mut app: Application = match serde_json::from_str(&line) {
-            Ok(app) => app,
-            Err(e) => {
-                eprintln!("第 {n} 行：不是有效的申请 JSON（{e}），已跳过");
-                skipped += 1;
-                continue;
-            }
-        };
-        if store.contains(app.id)? {
-            eprintln!("第 {n} 行：申请 {} 已在本机，已跳过", app.id);
-            skipped += 1;
-            continue;
-        }
-        // An imported application starts over as a draft on this counter.
-        app.status = Status::Draft;
-        app.application_number = None;
-        app.updated_at = Utc::now();
-        let mut missing = Vec::new();
-        for (slot, label) in [
-            (&mut app.photos.card_photo, "制卡照片"),
-            (&mut app.photos.id_front, "身份证正面"),
-            (&mut app.photos.id_back, "身份证背面"),
-        ] {
-            if let Some(p) = slot
-                && !store.has_photo(&p.sha256)?
-            {
-                missing.push(label);
-                *slot = None;
-            }
-        }
-        if !missing.is_empty() {
-            eprintln!(
-                "第 {n} 行：{}不在本机，已导入但需在向导中重新上传",
-                missing.join("、")
-            );
-        }
-        match store.import(&app, &op) {
-            Ok(()) => imported += 1,
-            Err(e) => {
-                eprintln!("第 {n} 行：{e}，已跳过");
-                skipped += 1;
-            }
-        }
-    }
-    say!("导入 {imported} 条，跳过 {skipped} 条。");
-    Ok(if skipped == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_INVALID)
-    })
-}
-
-const CSV_HEADER: [&str; 19] = [
-    "id",
-    "status",
-    "name",
-    "id_type",
-    "id_number",
-    "gender",
-    "birth_date",
-    "ethnicity",
-    "mobile",
-    "district",
-    "address",
-    "occupation",
-    "pickup_method",
-    "recipient_name",
-    "recipient_mobile",
-    "recipient_district",
-    "postcode",
-    "mail_address",
-    "application_number",
-];
-
-fn export(
-    store: &Store,
-    settings: &mut Settings,
-    status: Option<Status>,
-    format: Format,
-    output: Option<PathBuf>,
-    reveal: bool,
-) -> Result<(), Failure> {
-    let op = settings.operator_or_prompt()?;
-    let out: Box<dyn Write> = match &output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| Failure::Message(format!("无法创建 {}：{e}", path.display())))?;
-            crate::store::restrict_to_owner(path)?;
-            Box::new(std::io::BufWriter::new(file))
-        }
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let csv_err = |e: csv::Error| Failure::Message(format!("写出 CSV 失败：{e}"));
-    let count = match format {
-        Format::Jsonl => {
-            let mut out = out;
-            let n = for_each_application(store, status, reveal, |app| {
-                writeln!(out, "{}", serde_json::to_string(app)?)?;
-                Ok(())
-            })?;
-            out.flush()?;
-            n
-        }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(CSV_HEADER).map_err(csv_err)?;
-            let n = for_each_application(store, status, reveal, |app| {
-                w.write_record(csv_row(app)).map_err(csv_err)
-            })?;
-            w.flush()?;
-            n
-        }
-    };
-    let detail = format!("format={format:?} count={count} reveal={reveal}").to_lowercase();
-    store.audit(&op, AuditAction::Export, None, Some(&detail))?;
-    if let Some(path) = output {
-        eprintln!("已导出 {count} 条到 {}。", path.display());
-    }
-    Ok(())
-}
-
-/// Call `f` on every application of `status` (all if `None`), masked unless `reveal`,
-/// a page at a time so memory stays flat however large the store; returns the count.
-fn for_each_application(
-    store: &Store,
-    status: Option<Status>,
-    reveal: bool,
-    mut f: impl FnMut(&Application) -> Result<(), Failure>,
-) -> Result<usize, Failure> {
-    const PAGE: usize = 500;
-    let mut count = 0;
-    loop {
-        let rows = store.list(status, PAGE, count)?;
-        for s in &rows {
-            let app = store.get(s.id)?;
-            if reveal {
-                f(&app)?;
-            } else {
-                f(&serde_json::from_value(masked_json(&app)?)?)?;
-            }
-        }
-        count += rows.len();
-        if rows.len() < PAGE {
-            return Ok(count);
-        }
-    }
-}
-
-fn csv_row(app: &Application) -> [String; 19] {
-    let a = &app.applicant;
-    let m = &app.pickup.mail;
-    [
-        app.id.to_string(),
-        app.status.key().into(),
-        a.name.clone(),
-        a.id_type.key().into(),
-        a.id_number.clone(),
-        a.gender.map(|g| g.label().to_owned()).unwrap_or_default(),
-        a.birth_date.clone(),
-        a.ethnicity.clone(),
-        a.mobile.clone(),
-        app.residence.district.clone(),
-        app.residence.address.clone(),
-        app.occupation.clone(),
-        app.pickup
-            .method
-            .map(|p| p.label().to_owned())
-            .unwrap_or_default(),
-        m.recipient_name.clone(),
-        m.recipient_mobile.clone(),
-        m.district.clone(),
-        m.postcode.clone(),
-        m.address.clone(),
-        app.application_number.clone().unwrap_or_default(),
-    ]
 }
