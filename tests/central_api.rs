@@ -456,6 +456,10 @@ fn a_refused_submission_names_the_fields_and_stores_nothing() {
     let (other_name, other_id) = server.residents(false, 1).remove(0);
     let mut ineligible = good.clone();
     ineligible.applicant.name = other_name;
+    // Well formed for that person (the fields are checked before the registry).
+    let parsed = sbk_counter::domain::IdNumber::parse(&other_id, Utc::now().date_naive()).unwrap();
+    ineligible.applicant.gender = Some(parsed.gender);
+    ineligible.applicant.birth_date = parsed.birth_date.to_string();
     ineligible.applicant.id_number = other_id;
     let a = submit(&server, "refused-key-0006", &ineligible);
     assert_eq!(a.status, 422);
@@ -801,4 +805,49 @@ fn the_cli_seeds_and_serves() {
     {
         let _ = child.kill();
     }
+}
+
+/// The enum a component schema of docs/central-api.yaml lists (`enum: [...]` on one line).
+fn contract_enum(schema: &str) -> Vec<String> {
+    let doc = include_str!("../docs/central-api.yaml");
+    let start = doc
+        .find(&format!("\n    {schema}:\n"))
+        .unwrap_or_else(|| panic!("no schema {schema}"));
+    let line = doc[start..]
+        .lines()
+        .find(|l| l.trim_start().starts_with("enum: ["))
+        .unwrap();
+    line.trim()
+        .trim_start_matches("enum: [")
+        .trim_end_matches(']')
+        .split(", ")
+        .map(|c| c.trim_matches('\'').to_owned())
+        .collect()
+}
+
+#[test]
+fn the_contracts_code_lists_are_the_reference_tables() {
+    let refs = sbk_counter::domain::refdata::refdata();
+    let codes = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(
+        contract_enum("District"),
+        codes(refs.districts.iter().map(|d| d.code).collect())
+    );
+    assert_eq!(
+        contract_enum("Ethnicity"),
+        codes(refs.ethnic_groups.iter().map(|e| e.code).collect())
+    );
+    assert_eq!(
+        contract_enum("Occupation"),
+        codes(refs.occupations.iter().map(|o| o.code).collect())
+    );
+    assert_eq!(
+        contract_enum("Nationality"),
+        codes(refs.nationalities.iter().map(|n| n.code).collect())
+    );
+    let id_types: Vec<String> = sbk_counter::domain::IdType::ALL
+        .iter()
+        .map(|t| t.key().to_owned())
+        .collect();
+    assert_eq!(contract_enum("IdType"), id_types);
 }

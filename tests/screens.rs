@@ -437,3 +437,42 @@ fn a_reason_that_names_no_field_is_shown_all_the_same() {
     );
     assert!(screen.contains("请按原因处理后"), "{screen}");
 }
+
+#[test]
+fn the_review_page_shows_the_photos_as_they_will_go() {
+    use sbk_counter::photo::synthetic::{card_photo_jpeg, id_card_jpeg};
+    let (_dir, mut app) = new_app();
+    let mut application = complete(&app.store);
+    for (field, kind, bytes) in [
+        (Field::CardPhoto, PhotoKind::CardPhoto, card_photo_jpeg(3)),
+        (
+            Field::IdFrontPhoto,
+            PhotoKind::IdFront,
+            id_card_jpeg(3, false),
+        ),
+        (Field::IdBackPhoto, PhotoKind::IdBack, id_card_jpeg(3, true)),
+    ] {
+        let sha = app
+            .store
+            .put_photo(&bytes, kind, "image/jpeg", 0, 0)
+            .unwrap();
+        *application.photos.slot_mut(field).unwrap() = Some(PhotoRef {
+            sha256: sha,
+            source_name: Some(format!("{kind:?}.jpg")),
+        });
+    }
+    show(&mut app, application, Step::Review, false);
+    let narrow = render(&app, 80, 24);
+    assert!(
+        narrow.contains("制卡照片") && narrow.contains("身份证正面") && narrow.contains("▀"),
+        "{narrow}"
+    );
+    assert!(
+        narrow.contains("已导入 IdFront.jpg"),
+        "not yet uploaded: {narrow}"
+    );
+    snapshot("review_photos_narrow", narrow);
+    let wide = render(&app, 120, 30);
+    assert!(wide.contains("▀"), "{wide}");
+    snapshot("review_photos_wide", wide);
+}

@@ -394,6 +394,8 @@ async fn submit(
         key: claim_key,
     };
     let submission: Submission = parse_json(&bytes)?;
+    // The fields first: nothing is decoded or looked up for a submission that is wrong.
+    service::check_fields(&submission, Utc::now())?;
     if state.faults.latency > Duration::ZERO {
         tokio::time::sleep(state.faults.latency).await;
     }

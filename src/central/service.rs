@@ -101,6 +101,29 @@ pub fn check_eligibility(
             "访问授权时间晚于当前时间：请检查本机时钟",
         ));
     }
+    // The name and number by the counter's rules before the registry is asked: a number
+    // that cannot exist is said to be wrong, not "not insured".
+    let mut asked = crate::domain::Application::new(now);
+    asked.applicant.name = req.name.clone();
+    asked.applicant.id_type = req.id_type;
+    asked.applicant.id_number = req.id_number.clone();
+    let errors: Vec<FieldError> =
+        crate::domain::validate_step(&asked, crate::domain::Step::Applicant, beijing_date(now))
+            .into_iter()
+            .filter(|p| p.blocks_submission())
+            .filter_map(|p| {
+                let field = match p.field {
+                    Field::Name => "name",
+                    Field::IdNumber => "id_number",
+                    _ => return None,
+                };
+                Some(FieldError {
+                    field: field.into(),
+                    message: format!("{}：{}", p.field.label(), p.message),
+                })
+            })
+            .collect();
+    refuse_fields(errors)?;
     let id_number = crate::domain::id_number::normalise_id_input(&req.id_number);
     let entry = registry::lookup(conn, req.id_type, &id_number)?;
     let refusal = match &entry {
@@ -327,6 +350,59 @@ pub fn check_photos(photos: &[SubmittedPhoto]) -> Vec<FieldError> {
     errors
 }
 
+/// The counter's rules on a submission's own fields, before anything costs: no registry,
+/// no photo decoded. Every pickup method counts as allowed here (the registry says later
+/// which are). A refusal names every field that is wrong.
+pub fn check_fields(sub: &Submission, now: DateTime<Utc>) -> Result<()> {
+    if sub.pickup.method == PickupMethod::BankMail && sub.pickup.mail.is_none() {
+        return Err(Reject::field(
+            422,
+            "validation_failed",
+            "pickup.mail",
+            "银行邮寄须填写收件人、电话和邮寄地址",
+        ));
+    }
+    let app = sub.to_application(
+        Eligibility::Eligible {
+            checked_at: now,
+            allowed_pickup: vec![PickupMethod::BankMail, PickupMethod::BranchPickup],
+        },
+        now,
+    );
+    refuse_fields(field_errors(&app, now))
+}
+
+/// The blocking problems `validate` finds, each naming its field.
+fn field_errors(app: &crate::domain::Application, now: DateTime<Utc>) -> Vec<FieldError> {
+    validate(app, beijing_date(now))
+        .problems
+        .iter()
+        .filter(|p| p.blocks_submission())
+        .filter(|p| p.field != Field::Eligibility)
+        .map(|p| FieldError {
+            field: p.field.api_path().to_owned(),
+            message: format!("{}：{}", p.field.label(), p.message),
+        })
+        .collect()
+}
+
+/// A 422 naming every field in `errors`, if there are any.
+fn refuse_fields(errors: Vec<FieldError>) -> Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let message = format!(
+        "申领信息有 {} 处不符合要求：{}",
+        errors.len(),
+        errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("；")
+    );
+    Err(Reject::new(422, "validation_failed", message).with_fields(errors))
+}
+
 /// Everything the server checks in a submission beyond JSON shape and the photos (whose
 /// findings are passed in), in the order a clerk would fix them.
 /// `id_number` is the submission's, normalised as the eligibility check normalises it.
@@ -376,14 +452,6 @@ fn check_submission(
             ),
         ));
     }
-    if sub.pickup.method == PickupMethod::BankMail && sub.pickup.mail.is_none() {
-        return Err(Reject::field(
-            422,
-            "validation_failed",
-            "pickup.mail",
-            "银行邮寄须填写收件人、电话和邮寄地址",
-        ));
-    }
     // The counter's rules, with the server's own eligibility finding.
     let app = sub.to_application(
         Eligibility::Eligible {
@@ -392,32 +460,9 @@ fn check_submission(
         },
         now,
     );
-    let report = validate(&app, beijing_date(now));
-    let mut errors: Vec<FieldError> = report
-        .problems
-        .iter()
-        .filter(|p| p.blocks_submission())
-        .filter(|p| p.field != Field::Eligibility)
-        .map(|p| FieldError {
-            field: p.field.api_path().to_owned(),
-            message: format!("{}：{}", p.field.label(), p.message),
-        })
-        .collect();
+    let mut errors = field_errors(&app, now);
     errors.extend(photo_errors);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        let message = format!(
-            "申领信息有 {} 处不符合要求：{}",
-            errors.len(),
-            errors
-                .iter()
-                .map(|e| e.message.as_str())
-                .collect::<Vec<_>>()
-                .join("；")
-        );
-        Err(Reject::new(422, "validation_failed", message).with_fields(errors))
-    }
+    refuse_fields(errors)
 }
 
 /// Accept a submission: in one transaction, check it, create the application with its

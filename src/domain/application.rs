@@ -194,6 +194,35 @@ pub struct Photos {
     pub id_back: Option<PhotoRef>,
 }
 
+impl Photos {
+    /// The photo fields, in the form's order.
+    pub const FIELDS: [super::Field; 3] = [
+        super::Field::IdFrontPhoto,
+        super::Field::IdBackPhoto,
+        super::Field::CardPhoto,
+    ];
+
+    /// The photo a photo field holds (`None` for any other field).
+    pub fn get(&self, field: super::Field) -> Option<&PhotoRef> {
+        match field {
+            super::Field::CardPhoto => self.card_photo.as_ref(),
+            super::Field::IdFrontPhoto => self.id_front.as_ref(),
+            super::Field::IdBackPhoto => self.id_back.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The slot of a photo field, to fill or empty.
+    pub fn slot_mut(&mut self, field: super::Field) -> Option<&mut Option<PhotoRef>> {
+        match field {
+            super::Field::CardPhoto => Some(&mut self.card_photo),
+            super::Field::IdFrontPhoto => Some(&mut self.id_front),
+            super::Field::IdBackPhoto => Some(&mut self.id_back),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhotoRef {
     /// Lower-case hex SHA-256 of the stored bytes.
@@ -481,7 +510,8 @@ impl Application {
     }
 
     /// Fill the recipient from the applicant: the "same as applicant" shortcut of screen 6.
-    /// Only empty fields are filled; nothing the clerk typed is overwritten.
+    /// Only empty fields are filled; nothing the clerk typed is overwritten. The postcode is
+    /// left for the clerk.
     pub fn fill_recipient_from_applicant(&mut self) {
         let mail = &mut self.pickup.mail;
         let fill = |target: &mut String, source: &str| {
@@ -493,11 +523,8 @@ impl Application {
         fill(&mut mail.recipient_mobile, &self.applicant.mobile);
         fill(&mut mail.district, &self.residence.district);
         fill(&mut mail.address, &self.residence.address);
-        if mail.postcode.trim().is_empty()
-            && let Some(d) = super::refdata::refdata().district(&self.residence.district)
-        {
-            mail.postcode = d.head_office_postcode.to_owned();
-        }
+        // Not the postcode: a district has many, and a guess would look like data. The
+        // clerk asks the resident.
     }
 }
 
@@ -566,7 +593,10 @@ mod tests {
         assert_eq!(app.pickup.mail.recipient_name, "李四");
         assert_eq!(app.pickup.mail.recipient_mobile, "13800138000");
         assert_eq!(app.pickup.mail.district, "110105");
-        assert_eq!(app.pickup.mail.postcode, "100020");
+        assert_eq!(
+            app.pickup.mail.postcode, "",
+            "never guessed from the district"
+        );
         assert_eq!(app.pickup.mail.address, "朝阳路 1 号");
     }
 }

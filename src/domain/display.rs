@@ -82,9 +82,22 @@ pub fn review_groups(app: &Application, reveal: bool) -> Vec<Group> {
             or_blank(&mask_mobile(m))
         }
     };
+    // Photos are uploaded as the application is delivered: until then they are only on
+    // this PC.
+    let uploaded = !matches!(
+        app.status,
+        super::Status::Draft
+            | super::Status::Ready
+            | super::Status::Queued
+            | super::Status::Returned
+    );
     let photo = |p: &Option<super::application::PhotoRef>| match p {
-        Some(p) => format!("已上传（{}）", &p.sha256[..p.sha256.len().min(8)]),
-        None => "（未上传）".into(),
+        Some(p) if uploaded => format!("已上传（{}）", &p.sha256[..p.sha256.len().min(8)]),
+        Some(p) => match p.source_name.as_deref().filter(|n| !n.trim().is_empty()) {
+            Some(name) => format!("已导入 {name}"),
+            None => format!("已导入（{}）", &p.sha256[..p.sha256.len().min(8)]),
+        },
+        None => "（未导入）".into(),
     };
     let eligibility = match &app.eligibility {
         Eligibility::NotChecked => "未校验".to_owned(),

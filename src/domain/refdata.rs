@@ -7,12 +7,11 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-/// A Beijing district (GB/T 2260 code, name, head-office postcode).
+/// A Beijing district (GB/T 2260 code and name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct District {
     pub code: &'static str,
     pub name: &'static str,
-    pub head_office_postcode: &'static str,
 }
 
 /// One of the 56 ethnic groups with its GB/T 3304 codes.
@@ -104,12 +103,11 @@ impl RefData {
             "districts.csv",
             include_str!("../../data/districts.csv"),
             ',',
-            3,
+            2,
         )
         .map(|f| District {
             code: f[0],
             name: f[1],
-            head_office_postcode: f[2],
         })
         .collect();
         let ethnic_groups = rows(
@@ -272,8 +270,6 @@ mod tests {
             let region = r.region(d.code).expect("district code in GB/T 2260");
             assert_eq!(region.retired_after, None, "{} is current", d.name);
             assert_eq!(region.name, d.name);
-            assert!(d.head_office_postcode.starts_with("10"));
-            assert_eq!(d.head_office_postcode.len(), 6);
         }
     }
 

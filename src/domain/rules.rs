@@ -165,7 +165,7 @@ pub fn check_mobile(input: &str) -> Result<Verdict, String> {
 }
 
 /// A postcode: 6 digits. `beijing` says whether the address is in Beijing, where every
-/// postcode begins with 10 (a warning otherwise: the clerk may have typed the wrong one).
+/// postcode is 100000–102999 (a warning otherwise: the clerk may have typed the wrong one).
 pub fn check_postcode(input: &str, beijing: bool) -> Result<Verdict, String> {
     let code: String = input.trim().chars().filter(|c| *c != ' ').collect();
     if code.is_empty() {
@@ -175,9 +175,9 @@ pub fn check_postcode(input: &str, beijing: bool) -> Result<Verdict, String> {
         return Err(format!("邮政编码“{code}”不对：应为 6 位数字，如 100020"));
     }
     let mut verdict = Verdict::ok(code.clone());
-    if beijing && !code.starts_with("10") {
+    if beijing && !(code.starts_with("10") && matches!(code.as_bytes()[2], b'0'..=b'2')) {
         verdict.warnings.push(format!(
-            "邮政编码 {code} 不是北京的邮编（北京的邮编以 10 开头）：请核对收件地所在区和邮编"
+            "邮政编码 {code} 不是北京的邮编（北京的邮编在 100000–102999 之间）：请与收件人核对"
         ));
     }
     Ok(verdict)
@@ -274,6 +274,8 @@ mod tests {
     fn postcodes() {
         assert!(check_postcode("100020", true).unwrap().warnings.is_empty());
         assert_eq!(check_postcode("200000", true).unwrap().warnings.len(), 1);
+        assert_eq!(check_postcode("103000", true).unwrap().warnings.len(), 1);
+        assert!(check_postcode("102600", true).unwrap().warnings.is_empty());
         assert!(check_postcode("200000", false).unwrap().warnings.is_empty());
         assert!(
             check_postcode("10002", true)

@@ -216,12 +216,24 @@ pub fn application(rng: &mut Rng, now: chrono::DateTime<Utc>, age_minutes: i64) 
     app.residence.address = r.address.clone();
     app.pickup.method = Some(PickupMethod::BankMail);
     app.fill_recipient_from_applicant();
+    // A made-up Beijing postcode (the shortcut leaves it for the clerk), from the mobile's
+    // last digits so that the generator's sequence of people stays as it was.
+    let tail: u32 = a_mobile_tail(&app.applicant.mobile);
+    app.pickup.mail.postcode = format!("10{:04}", tail % 3000);
     let t = Utc.timestamp_opt(at.timestamp(), 0).single().unwrap_or(at);
     app.consents.disclaimer_agreed_at = Some(t);
     app.consents.access_authorised_at = Some(t);
     app.consents.identity_verified_in_person_at = Some(t);
     app.eligibility = Eligibility::Pending { requested_at: t };
     app
+}
+
+/// The last four digits of a mobile number, as a number.
+fn a_mobile_tail(mobile: &str) -> u32 {
+    mobile
+        .get(mobile.len().saturating_sub(4)..)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

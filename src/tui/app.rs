@@ -165,6 +165,7 @@ impl App {
         self.remember_page(&wizard);
         self.screen = Screen::Wizard(Box::new(wizard));
         self.load_history();
+        self.refresh_thumbnails();
     }
 
     pub fn remember_page(&self, wizard: &Wizard) {

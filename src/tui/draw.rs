@@ -615,7 +615,21 @@ fn draw_review(frame: &mut Frame, app: &App, w: &Wizard, report: &Report, area: 
         title,
     );
     frame.render_widget(Paragraph::new(banner_lines), banner);
-    let mut lines = Vec::new();
+    // The photos as they will go, for the resident to check: beside the groups when the
+    // window is wide, otherwise above them (scrolled away with them).
+    let wide = groups.width >= 110;
+    let (groups, strip_lines) = if w.thumbs.is_empty() {
+        (groups, 0)
+    } else if wide {
+        let [left, right] =
+            Layout::horizontal([Constraint::Min(40), Constraint::Length(THUMB_COLUMN)])
+                .areas(groups);
+        draw_thumbs(frame, w, right, true);
+        (left, 0)
+    } else {
+        (groups, THUMB_STRIP_LINES)
+    };
+    let mut lines: Vec<Line> = vec![Line::from(""); strip_lines];
     for group in review_groups(&w.app, true) {
         if group.step == Step::Review {
             continue;
@@ -642,6 +656,10 @@ fn draw_review(frame: &mut Frame, app: &App, w: &Wizard, report: &Report, area: 
     let overflow = lines.len().saturating_sub(groups.height as usize);
     let scroll = (w.scroll as usize).min(overflow);
     frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), groups);
+    if strip_lines > 0 && scroll == 0 && groups.height as usize > strip_lines {
+        let strip = Rect::new(groups.x, groups.y, groups.width, strip_lines as u16);
+        draw_thumbs(frame, w, strip, false);
+    }
     if overflow > 0 {
         let more = if scroll < overflow {
             "↓ 还有内容（↑↓ 滚动）"
@@ -710,6 +728,43 @@ fn draw_review(frame: &mut Frame, app: &App, w: &Wizard, report: &Report, area: 
         )
     }));
     frame.render_widget(Paragraph::new(action_lines), actions);
+}
+
+/// The review page's column of previews (wide windows) and strip of them (narrow ones).
+const THUMB_COLUMN: u16 = 20;
+const THUMB_STRIP_LINES: usize = 7;
+
+/// Each photo's preview under its label: in a column (`vertical`) or side by side.
+fn draw_thumbs(frame: &mut Frame, w: &Wizard, area: Rect, vertical: bool) {
+    let (mut x, mut y) = (area.x + 1, area.y);
+    // The card photo first: it is the one the resident looks at.
+    let order = [Field::CardPhoto, Field::IdFrontPhoto, Field::IdBackPhoto];
+    for field in order {
+        let size = super::photo_ui::thumbnail_cells(field);
+        let label = match field {
+            Field::CardPhoto => "制卡照片",
+            Field::IdFrontPhoto => "身份证正面",
+            _ => "身份证背面",
+        };
+        let fits = x + size.width <= area.right() && y + size.height < area.bottom();
+        if !fits {
+            break;
+        }
+        frame.render_widget(
+            Paragraph::new(label).style(dim()),
+            Rect::new(x, y, size.width.max(label.width() as u16), 1),
+        );
+        let rect = Rect::new(x, y + 1, size.width, size.height);
+        match w.thumbs.iter().find(|t| t.field == field) {
+            Some(t) => frame.render_widget(ratatui_image::Image::new(&t.protocol), rect),
+            None => frame.render_widget(Paragraph::new("（未导入）").style(dim()), rect),
+        }
+        if vertical {
+            y += size.height + 2;
+        } else {
+            x += size.width + 3;
+        }
+    }
 }
 
 /// Lay `cells` out in lines no wider than `width`, each indented by `indent` spaces; a
@@ -822,10 +877,8 @@ fn draw_progress(frame: &mut Frame, w: &Wizard, area: Rect) {
 }
 
 fn key_hints(app: &App) -> String {
-    match &app.popup {
-        Some(Popup::Crop(_)) => return " ←→↑↓ 移动  +/- 缩放  r 复位  Enter 生成  Esc 取消".into(),
-        Some(_) => return " ↑↓ 选择  Enter 确定  Esc 取消".into(),
-        None => {}
+    if let Some(popup) = &app.popup {
+        return App::popup_hints(popup).into();
     }
     match &app.screen {
         Screen::Home(h) if h.searching => " 输入即搜索  ↑↓ 选择  Enter 结束输入  Esc 清除".into(),
@@ -955,10 +1008,7 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
                 inner.width,
                 1,
             );
-            frame.render_widget(
-                Paragraph::new("最新的在最上面  Tab 补全路径  Enter 导入  Esc 取消").style(dim()),
-                hint,
-            );
+            frame.render_widget(Paragraph::new("最新的在最上面").style(dim()), hint);
         }
         Popup::Registered(diffs) => {
             let rect = centered(area, 72, diffs.len() as u16 * 3 + 6);
@@ -982,7 +1032,7 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
             }
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
-                " Enter 采用登记信息   Esc 保留所填（请与居民核实）",
+                super::wizard::REGISTERED_HINTS,
                 dim(),
             )));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
@@ -1016,10 +1066,7 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
                 )));
             }
             lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                " ↑↓ 选字段  ←→/空格 切换  Enter 按所选保存  Esc 全部保留所填",
-                dim(),
-            )));
+            lines.push(Line::from(Span::styled(App::CONFLICT_HINTS, dim())));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
         Popup::ConfirmSubmit(yes) | Popup::ConfirmWithdraw(_, yes) => {
@@ -1098,9 +1145,7 @@ fn draw_popup(frame: &mut Frame, app: &App, popup: &Popup, area: Rect) {
         Popup::Help => {
             let rect = centered(area, 72, 20);
             frame.render_widget(Clear, rect);
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(" 帮助（按任意键关闭） ");
+            let block = Block::default().borders(Borders::ALL).title(" 帮助 ");
             let inner = block.inner(rect);
             frame.render_widget(block, rect);
             frame.render_widget(

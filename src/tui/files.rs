@@ -171,6 +171,9 @@ impl FilePopup {
             .collect()
     }
 
+    /// The keys `on_key` handles, for the footer.
+    pub const HINTS: &'static str = " 输入筛选或路径  ↑↓ 选择  Tab 补全路径  Enter 导入  Esc 取消";
+
     /// Handle a key; `Some((field, path))` when a file was chosen.
     pub fn on_key(&mut self, key: KeyEvent) -> Option<(Field, PathBuf)> {
         match key.code {

@@ -328,14 +328,8 @@ pub fn choose(app: &mut Application, field: Field, code: &str, today: NaiveDate)
         Field::Nationality => app.applicant.nationality = code.into(),
         Field::Ethnicity => app.applicant.ethnicity = code.into(),
         Field::District => app.residence.district = code.into(),
-        Field::RecipientDistrict => {
-            app.pickup.mail.district = code.into();
-            if app.pickup.mail.postcode.trim().is_empty()
-                && let Some(d) = refdata().district(code)
-            {
-                app.pickup.mail.postcode = d.head_office_postcode.into();
-            }
-        }
+        // The postcode is not guessed from the district (a district has many).
+        Field::RecipientDistrict => app.pickup.mail.district = code.into(),
         Field::Occupation => app.occupation = code.into(),
         Field::PickupMethod => app.pickup.method = PickupMethod::from_key(code),
         _ => {}

@@ -125,6 +125,36 @@ fn kind_label(kind: PhotoKind) -> &'static str {
 }
 
 /// A preview of `image` for the terminal (half-blocks or the terminal's graphics protocol).
+/// The review page's small previews, in cells: the card photo upright, the ID card's
+/// sides in its proportions (a cell is about twice as tall as it is wide).
+pub fn thumbnail_cells(field: crate::domain::Field) -> Size {
+    match field {
+        crate::domain::Field::CardPhoto => Size {
+            width: 10,
+            height: 6,
+        },
+        _ => Size {
+            width: 16,
+            height: 5,
+        },
+    }
+}
+
+/// A small preview of `image` for the review page.
+pub fn thumbnail(
+    picker: &Picker,
+    image: DynamicImage,
+    field: crate::domain::Field,
+) -> Option<Protocol> {
+    picker
+        .new_protocol(
+            image,
+            thumbnail_cells(field),
+            Resize::Fit(Some(FilterType::Triangle)),
+        )
+        .ok()
+}
+
 pub fn preview(picker: &Picker, image: DynamicImage) -> Option<Protocol> {
     picker
         .new_protocol(
@@ -183,6 +213,9 @@ impl CropEditor {
     }
 
     /// Handle a key: `Some(true)` to accept, `Some(false)` to cancel, `None` to go on.
+    /// The keys `on_key` handles, for the footer.
+    pub const HINTS: &'static str = " ←→↑↓ 移动  +/- 缩放  r 复位  Enter 生成  Esc 取消";
+
     pub fn on_key(&mut self, key: KeyEvent, picker: &Picker) -> Option<bool> {
         self.crop = match key.code {
             KeyCode::Enter => return Some(true),

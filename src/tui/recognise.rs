@@ -158,6 +158,10 @@ impl App {
         }
     }
 
+    /// The keys `on_conflict_key` handles, for the footer and the popup.
+    pub const CONFLICT_HINTS: &'static str =
+        " ↑↓ 选字段  ←→/空格 切换  Enter 按所选保存  Esc 全部保留所填";
+
     pub(super) fn on_conflict_key(&mut self, key: KeyEvent) {
         let Some(Popup::Recognised(p)) = &mut self.popup else {
             return;

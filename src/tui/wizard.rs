@@ -38,6 +38,15 @@ pub struct Wizard {
     pub card_preview: Option<(String, ratatui_image::protocol::Protocol)>,
     /// An online eligibility check is under way.
     pub checking: bool,
+    /// The review page's previews of the photos, made on entering it (keyed by SHA-256).
+    pub thumbs: Vec<Thumb>,
+}
+
+/// A photo's small preview on the review page.
+pub struct Thumb {
+    pub field: Field,
+    pub sha256: String,
+    pub protocol: ratatui_image::protocol::Protocol,
 }
 
 /// A field where the registry's data differ from what the clerk typed.
@@ -50,6 +59,9 @@ pub struct Difference {
     /// What taking the registered value writes (a date, a code, a key).
     pub value: String,
 }
+
+/// The keys of the registry's-data popup (handled in `on_popup_key`).
+pub const REGISTERED_HINTS: &str = " Enter 采用登记信息   Esc 保留所填（请与居民核实）";
 
 /// A filterable list for a choice field.
 pub struct ChoicePopup {
@@ -107,6 +119,7 @@ impl Wizard {
             history: Vec::new(),
             card_preview: None,
             checking: false,
+            thumbs: Vec::new(),
         };
         w.touched.extend(returned);
         w.focus_returned_field();
@@ -223,6 +236,7 @@ impl App {
         }
         self.load_history();
         self.refresh_card_preview();
+        self.refresh_thumbnails();
         if let Screen::Wizard(w) = &self.screen {
             self.remember_page(w);
         }
@@ -428,8 +442,20 @@ impl App {
             }
             Input::Button(Button::SameAsApplicant) => {
                 w.app.fill_recipient_from_applicant();
+                // The postcode is the resident's to give: the cursor waits there.
+                let postcode_empty = w.app.pickup.mail.postcode.trim().is_empty();
+                if postcode_empty
+                    && let Some(i) = w.rows().iter().position(|r| r.field == Field::Postcode)
+                {
+                    w.focus = i;
+                    w.sync_editor();
+                }
                 self.save_wizard();
-                self.notify("已按申领人信息填写收件人（只填了空着的项，请核对）");
+                self.notify(if postcode_empty {
+                    "已按申领人信息填写收件人（只填了空着的项）：请向申领人问清邮政编码后填写"
+                } else {
+                    "已按申领人信息填写收件人（只填了空着的项，请核对）"
+                });
             }
             Input::Button(Button::Submit) => self.try_submit(),
             _ => {}
@@ -487,6 +513,46 @@ impl App {
             .map(|p| (sha, p));
     }
 
+    /// Make the review page's previews of the photos that changed (on entering it).
+    pub(super) fn refresh_thumbnails(&mut self) {
+        let Screen::Wizard(w) = &mut self.screen else {
+            return;
+        };
+        if w.page != Page::Step(Step::Review) {
+            return;
+        }
+        let mut thumbs = Vec::new();
+        for field in crate::domain::Photos::FIELDS {
+            let Some(sha) = w.app.photos.get(field).map(|p| p.sha256.clone()) else {
+                continue;
+            };
+            if let Some(i) = w
+                .thumbs
+                .iter()
+                .position(|t| t.field == field && t.sha256 == sha)
+            {
+                thumbs.push(w.thumbs.swap_remove(i));
+                continue;
+            }
+            let image = self
+                .store
+                .photo(&sha)
+                .ok()
+                .flatten()
+                .and_then(|p| crate::photo::decode(&p.bytes).ok());
+            if let Some(protocol) =
+                image.and_then(|d| super::photo_ui::thumbnail(&self.picker, d.image, field))
+            {
+                thumbs.push(Thumb {
+                    field,
+                    sha256: sha,
+                    protocol,
+                });
+            }
+        }
+        w.thumbs = thumbs;
+    }
+
     /// Read the status history for the progress page (once, not per frame).
     pub(super) fn load_history(&mut self) {
         let Screen::Wizard(w) = &mut self.screen else {
@@ -538,6 +604,22 @@ impl App {
                 w.focus_returned_field();
                 w.sync_editor();
             }
+        }
+    }
+
+    /// What the footer says of the keys while `popup` is open: written beside the code
+    /// that handles them (`on_popup_key` and the popups' own `on_key`), so the two agree.
+    pub fn popup_hints(popup: &Popup) -> &'static str {
+        match popup {
+            Popup::Help => " 按任意键关闭帮助",
+            Popup::Recognised(_) => App::CONFLICT_HINTS,
+            Popup::Registered(_) => REGISTERED_HINTS,
+            Popup::ConfirmSubmit(_) | Popup::ConfirmWithdraw(..) => {
+                " ←→/Tab 选择  Enter 确定所选  Esc 取消"
+            }
+            Popup::Choice(_) => " 输入汉字或拼音首字母筛选  ↑↓ 选择  Enter 确定  Esc 取消",
+            Popup::Crop(_) => super::photo_ui::CropEditor::HINTS,
+            Popup::Files(_) => super::files::FilePopup::HINTS,
         }
     }
 
