@@ -13,6 +13,8 @@ pub const ENTER: &str = "\r";
 pub const SPACE: &str = " ";
 pub const PAGE_DOWN: &str = "\x1b[6~";
 pub const CTRL_Q: &str = "\x11";
+pub const F1: &str = "\x1bOP";
+pub const ESC: &str = "\x1b";
 
 pub struct Session {
     _master: Box<dyn MasterPty + Send>,
