@@ -464,7 +464,7 @@ impl Store {
         collect_garbage(&tx)?;
         audit_on(&tx, operator, AuditAction::Delete, Some(id), None)?;
         tx.commit()?;
-        Ok(())
+        self.forget_deleted()
     }
 
     /// The status history of one application, oldest first.

@@ -140,6 +140,12 @@ impl Store {
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Deleted means gone from the file: what is deleted or overwritten is zeroed in
+        // place (not left in free pages), nothing is spilled to temporary files, and the WAL
+        // is cut back after checkpoints (`forget_deleted` empties it after a delete).
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // Several processes write to one store (the wizard, its delivery worker, cron's
@@ -167,6 +173,22 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// After personal data was deleted: copy every page into the database file and cut the
+    /// WAL to nothing, so that no earlier version of a deleted page is left in it. (With
+    /// `secure_delete` the pages themselves were zeroed.) Waits for readers, up to the
+    /// busy timeout.
+    pub fn forget_deleted(&self) -> Result<()> {
+        let (busy, _, _): (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        if busy != 0 {
+            tracing::warn!("the WAL could not be emptied after a delete: a reader held it");
+        }
+        Ok(())
     }
 
     /// `PRAGMA integrity_check` returned "ok".

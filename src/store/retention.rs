@@ -135,6 +135,9 @@ impl Store {
             for p in report.reduced.iter().chain(&report.deleted) {
                 self.derived_cache.remove(&p.id);
             }
+            if !report.reduced.is_empty() || !report.deleted.is_empty() {
+                self.forget_deleted()?;
+            }
         }
         Ok(report)
     }
