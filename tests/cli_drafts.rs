@@ -121,8 +121,10 @@ fn lists_and_exports_are_masked_unless_revealed_and_reveals_are_audited() {
         .into_iter()
         .map(|e| e.action)
         .collect();
-    assert_eq!(actions.iter().filter(|a| *a == "reveal").count(), 1);
-    assert_eq!(actions.iter().filter(|a| *a == "export").count(), 3);
+    // The revealed list named each of its two applications; each of the three exports
+    // was recorded as it started and as it finished.
+    assert_eq!(actions.iter().filter(|a| *a == "reveal").count(), 2);
+    assert_eq!(actions.iter().filter(|a| *a == "export").count(), 6);
 }
 
 #[test]
@@ -382,4 +384,148 @@ fn times_are_beijing_time_whatever_the_pcs_time_zone() {
             "{args:?} should say {beijing}: {text}"
         );
     }
+}
+
+/// The example's person (11010519491231002X), imported with a photo file name carrying the
+/// full number, as a phone or a scanner names files.
+fn import_one_with_a_telling_file_name(env: &Env) -> String {
+    let mut app: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+    let photos = {
+        use sbk_counter::store::{PhotoKind, Store};
+        let store = Store::open_dir(&env.dir.path().join("data")).unwrap();
+        let sha = store
+            .put_photo(b"card", PhotoKind::CardPhoto, "image/jpeg", 358, 441)
+            .unwrap();
+        serde_json::json!({"card_photo": {"sha256": sha, "source_name": "11010519491231002X.jpg"}, "id_front": null, "id_back": null})
+    };
+    app["photos"] = photos;
+    let path = env.dir.path().join("one.jsonl");
+    std::fs::write(&path, app.to_string()).unwrap();
+    env.run(&["drafts", "import", path.to_str().unwrap()]);
+    app["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn masked_views_show_nothing_that_restores_the_hidden_digits() {
+    let env = Env::new();
+    let id = import_one_with_a_telling_file_name(&env);
+    // 110105 ******** 002X: the hidden eight are 19491231, the birth date.
+    let hidden = ["11010519491231002X", "19491231", "1949-12-31", "1949/12/31"];
+    for args in [
+        vec!["drafts", "show", &id],
+        vec!["drafts", "show", &id, "--json"],
+        vec!["drafts", "list", "--json"],
+        vec!["drafts", "search", "002X", "--json"],
+        vec!["drafts", "export"],
+        vec!["drafts", "export", "--format", "csv"],
+    ] {
+        let (code, out, _) = env.run(&args);
+        assert_eq!(code, 0, "{args:?}");
+        for h in hidden {
+            assert!(!out.contains(h), "{args:?} shows {h}:\n{out}");
+        }
+        if args.contains(&"show") || args.contains(&"export") {
+            assert!(out.contains("1949"), "the year may stay: {args:?}\n{out}");
+        }
+    }
+    // Revealed, it is all there (and that is audited).
+    let (_, out, _) = env.run(&["drafts", "show", &id, "--reveal"]);
+    assert!(out.contains("11010519491231002X") && out.contains("1949-12-31"));
+}
+
+#[test]
+fn every_view_of_personal_data_is_audited_and_reveals_name_each_application() {
+    let env = Env::new();
+    let id = import_one_with_a_telling_file_name(&env);
+    env.import_sample();
+    let audit = |env: &Env| -> Vec<serde_json::Value> {
+        let (_, out, _) = env.run(&["audit", "show", "--json"]);
+        out.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let count = |entries: &[serde_json::Value], action: &str, app: Option<&str>| {
+        entries
+            .iter()
+            .filter(|e| e["action"] == action)
+            .filter(|e| app.is_none_or(|a| e["application_id"] == a))
+            .count()
+    };
+    let before = audit(&env);
+    // A draft shown masked: a view, on record with its application.
+    env.run(&["drafts", "show", &id[..8]]);
+    let after = audit(&env);
+    assert_eq!(
+        count(&after, "view", Some(&id)),
+        count(&before, "view", Some(&id)) + 1
+    );
+    // A list shown masked: one entry; revealed: one for each application shown.
+    env.run(&["drafts", "list"]);
+    let listed = audit(&env);
+    assert_eq!(
+        count(&listed, "view", None),
+        count(&after, "view", None) + 1
+    );
+    env.run(&["drafts", "search", "张三", "--reveal"]);
+    let revealed = audit(&env);
+    let new: Vec<&serde_json::Value> = revealed[listed.len()..].iter().collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(new[0]["action"], "reveal");
+    assert_eq!(
+        new[0]["application_id"],
+        "7f1c9a52-3e0b-4d4e-9f57-2b8c0d7e1a45"
+    );
+    let text = serde_json::to_string(&revealed).unwrap();
+    assert!(
+        !text.contains("张三"),
+        "the query is not written down: {text}"
+    );
+}
+
+#[test]
+fn an_export_cut_short_is_on_record_before_its_first_byte() {
+    use std::io::Read;
+    let env = Env::new();
+    // Enough applications that the export cannot finish into the pipe's buffer.
+    let mut lines = String::new();
+    let mut example: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+    for i in 0..400 {
+        example["id"] = uuid::Uuid::new_v4().to_string().into();
+        example["residence"]["address"] = format!("朝阳区建国路{i}号院3号楼2单元501").into();
+        lines.push_str(&example.to_string());
+        lines.push('\n');
+    }
+    let path = env.dir.path().join("many.jsonl");
+    std::fs::write(&path, lines).unwrap();
+    env.run(&["drafts", "import", path.to_str().unwrap()]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sbk"))
+        .args(["drafts", "export", "--reveal"])
+        .env("SBK_DATA_DIR", env.dir.path().join("data"))
+        .env("SBK_CONFIG", env.dir.path().join("config.toml"))
+        .env("SBK_OPERATOR_ID", "C001")
+        .env("SBK_OPERATOR_NAME", "李娜")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The reader has gone (as `| head` does): the export stops where it is.
+    let status = child.wait().unwrap();
+    assert!(String::from_utf8_lossy(&first).starts_with("{\"id\""));
+    let (_, out, _) = env.run(&["audit", "show", "--json"]);
+    let entries: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let exports: Vec<&str> = entries
+        .iter()
+        .filter(|e| e["action"] == "export")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(
+        exports
+            .iter()
+            .any(|d| d.starts_with("started") && d.contains("reveal=true")),
+        "exit {status:?}: {exports:?}"
+    );
 }

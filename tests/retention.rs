@@ -277,7 +277,10 @@ fn purged_and_deleted_personal_data_is_gone_from_the_file_and_its_wal() {
         }
     }
     let before = raw_store(dir.path());
-    assert!(secrets.iter().all(|s| holds(&before, s)), "the test finds what is there");
+    assert!(
+        secrets.iter().all(|s| holds(&before, s)),
+        "the test finds what is there"
+    );
 
     store.delete(draft.id, &operator()).unwrap();
     let report = store

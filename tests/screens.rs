@@ -476,3 +476,35 @@ fn the_review_page_shows_the_photos_as_they_will_go() {
     assert!(wide.contains("▀"), "{wide}");
     snapshot("review_photos_wide", wide);
 }
+
+#[test]
+fn opening_or_resuming_any_application_is_audited() {
+    let (dir, mut app) = new_app();
+    let draft = complete(&app.store);
+    let id = draft.id;
+    let op = app.operator.clone();
+    app.store.create(&draft, &op).unwrap();
+    app.refresh_home();
+    key(&mut app, KeyCode::Enter);
+    let views = |store: &Store| -> Vec<String> {
+        store
+            .audit_entries(Some(id))
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "view")
+            .filter_map(|e| e.detail)
+            .collect()
+    };
+    assert_eq!(
+        views(&app.store),
+        ["wizard"],
+        "a draft opened from the list"
+    );
+    // The wizard stops on it; the next start reopens it.
+    drop(app);
+    let store = Store::open_dir(&dir.path().join("data")).unwrap();
+    let mut again = App::new(store, op, dir.path().join("photos"));
+    again.resume();
+    assert!(matches!(again.screen, Screen::Wizard(_)));
+    assert_eq!(views(&again.store), ["wizard", "wizard resumed"]);
+}

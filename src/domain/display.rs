@@ -3,7 +3,6 @@
 //! Personal numbers are masked unless `reveal` is set.
 
 use super::application::{Application, Eligibility, ValidUntil};
-use super::id_number::mask_id;
 use super::refdata::refdata;
 use super::validate::{Field, Step};
 
@@ -14,32 +13,7 @@ pub struct Group {
     pub rows: Vec<(Field, String)>,
 }
 
-/// Hide the middle of a number: the first `keep_front` and last `keep_back` characters stay,
-/// the rest become `*`; whitespace is dropped. Anything too short to leave some of it hidden
-/// is hidden entirely.
-pub fn mask_middle(text: &str, keep_front: usize, keep_back: usize) -> String {
-    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let n = chars.len();
-    if n < keep_front + keep_back + 2 {
-        return "*".repeat(n);
-    }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < keep_front || i >= n - keep_back {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
-}
-
-/// Mask a mobile number for lists: 138****8000.
-pub fn mask_mobile(mobile: &str) -> String {
-    mask_middle(mobile, 3, 4)
-}
+pub use super::mask::{mask_middle, mask_mobile};
 
 fn or_blank(s: &str) -> String {
     if s.trim().is_empty() {
@@ -68,20 +42,17 @@ fn tick(given: bool) -> String {
 /// The groups of the review page, in step order (the disclaimer and the review's own
 /// declaration are consents, shown with the steps they belong to).
 pub fn review_groups(app: &Application, reveal: bool) -> Vec<Group> {
+    let masked;
+    let app = if reveal {
+        app
+    } else {
+        masked = super::mask::masked(app);
+        &masked
+    };
     let a = &app.applicant;
     let refs = refdata();
-    let id = if reveal {
-        or_blank(&a.id_number)
-    } else {
-        or_blank(&mask_id(a.id_number.trim()))
-    };
-    let mobile = |m: &str| {
-        if reveal {
-            or_blank(m)
-        } else {
-            or_blank(&mask_mobile(m))
-        }
-    };
+    let id = or_blank(&a.id_number);
+    let mobile = or_blank;
     // Photos are uploaded as the application is delivered: until then they are only on
     // this PC.
     let uploaded = !matches!(

@@ -164,11 +164,7 @@ pub fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
     years.max(0) as u32
 }
 
-/// Mask an ID number for lists: the region code and the last 4 characters stay
-/// (`110105********002X`).
-pub fn mask_id(number: &str) -> String {
-    super::display::mask_middle(number, 6, 4)
-}
+pub use super::mask::mask_id;
 
 /// The ISO 7064 MOD 11-2 check character for the first 17 digits.
 /// Panics unless `first17` is 17 ASCII digits (callers check that first).

@@ -8,6 +8,7 @@ pub mod display;
 pub mod id_number;
 pub mod interchange;
 pub mod lifecycle;
+pub mod mask;
 pub mod refdata;
 pub mod rules;
 pub mod synthetic;

@@ -153,8 +153,21 @@ impl App {
                 Some(s) if app.status.is_editable() => Page::Step(s),
                 _ => Page::Progress,
             };
+            self.audit_view(app.id, "wizard resumed");
             self.open(app, page);
             self.notify("已恢复上次未完成的申请，所有已输入的内容都在");
+        }
+    }
+
+    /// Record that this operator looked at an application (`how`: where from).
+    fn audit_view(&mut self, id: Uuid, how: &str) {
+        if let Err(e) = self.store.audit(
+            &self.operator,
+            crate::store::AuditAction::View,
+            Some(id),
+            Some(how),
+        ) {
+            tracing::error!(error = %e, "could not audit a view");
         }
     }
 
@@ -404,14 +417,10 @@ impl App {
                 let page = if app.status.is_editable() {
                     Page::Step(super::wizard::first_unfinished_step(&app, self.today()))
                 } else {
-                    let _ = self.store.audit(
-                        &self.operator,
-                        crate::store::AuditAction::View,
-                        Some(app.id),
-                        Some("wizard progress"),
-                    );
                     Page::Progress
                 };
+                // Every opening of a person's application is on record, whatever its status.
+                self.audit_view(app.id, "wizard");
                 self.open(app, page);
             }
             Err(e) => self.fail(format!("无法打开申请：{e}")),

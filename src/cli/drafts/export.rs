@@ -20,6 +20,19 @@ pub(super) fn export(
     reveal: bool,
 ) -> Result<(), Failure> {
     let op = settings.operator_or_prompt()?;
+    // Written down before the first byte goes out, so that an export cut short (piped into
+    // head, stopped with Ctrl-C) is on record all the same; its end is recorded after.
+    let what = format!(
+        "format={format:?} status={} reveal={reveal}",
+        status.map_or("all", Status::key)
+    )
+    .to_lowercase();
+    store.audit(
+        &op,
+        AuditAction::Export,
+        None,
+        Some(&format!("started {what}")),
+    )?;
     let out: Box<dyn Write> = match &output {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -50,7 +63,7 @@ pub(super) fn export(
             n
         }
     };
-    let detail = format!("format={format:?} count={count} reveal={reveal}").to_lowercase();
+    let detail = format!("finished {what} count={count}");
     store.audit(&op, AuditAction::Export, None, Some(&detail))?;
     if let Some(path) = output {
         eprintln!("已导出 {count} 条到 {}。", path.display());

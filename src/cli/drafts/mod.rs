@@ -22,7 +22,7 @@ macro_rules! say {
 }
 use crate::config::Settings;
 use crate::domain::dates::beijing_minutes;
-use crate::domain::display::{mask_mobile, review_groups};
+use crate::domain::display::review_groups;
 use crate::domain::{Application, Status, mask_id};
 use crate::store::{AuditAction, Store, Summary};
 
@@ -136,16 +136,14 @@ pub fn run(cmd: DraftsCommand, settings: &mut Settings) -> Result<ExitCode, Fail
         DraftsCommand::Show { id, view } => {
             let id = store.resolve(&id)?;
             let app = store.get(id)?;
-            let delivered = !matches!(app.status, Status::Draft | Status::Ready | Status::Queued);
-            if view.reveal || delivered {
-                let op = settings.operator_or_prompt()?;
-                let action = if view.reveal {
-                    AuditAction::Reveal
-                } else {
-                    AuditAction::View
-                };
-                store.audit(&op, action, Some(id), Some("drafts show"))?;
-            }
+            // Every view of a person's data is audited, masked or not, whatever its status.
+            let op = settings.operator_or_prompt()?;
+            let action = if view.reveal {
+                AuditAction::Reveal
+            } else {
+                AuditAction::View
+            };
+            store.audit(&op, action, Some(id), Some("drafts show"))?;
             if view.json {
                 let value = if view.reveal {
                     serde_json::to_value(&app)?
@@ -205,9 +203,16 @@ fn print_summaries(
     view: &View,
     what: &str,
 ) -> Result<(), Failure> {
+    // A list shows names: audited. Unmasked, each application shown is named in the log
+    // (by its id: the query itself may be personal data and is not written down).
+    let op = settings.operator_or_prompt()?;
     if view.reveal {
-        let op = settings.operator_or_prompt()?;
-        store.audit(&op, AuditAction::Reveal, None, Some(what))?;
+        for s in rows {
+            store.audit(&op, AuditAction::Reveal, Some(s.id), Some(what))?;
+        }
+    } else {
+        let detail = format!("{what} count={}", rows.len());
+        store.audit(&op, AuditAction::View, None, Some(&detail))?;
     }
     let id_of = |s: &Summary| {
         if view.reveal {
@@ -294,11 +299,7 @@ fn print_application(store: &Store, app: &Application, reveal: bool) -> Result<(
     Ok(())
 }
 
-/// The application as JSON with ID numbers and mobiles masked.
+/// The application as JSON, masked as every masked view is (`domain::mask::masked`).
 fn masked_json(app: &Application) -> Result<serde_json::Value, serde_json::Error> {
-    let mut masked = app.clone();
-    masked.applicant.id_number = mask_id(masked.applicant.id_number.trim());
-    masked.applicant.mobile = mask_mobile(&masked.applicant.mobile);
-    masked.pickup.mail.recipient_mobile = mask_mobile(&masked.pickup.mail.recipient_mobile);
-    serde_json::to_value(masked)
+    serde_json::to_value(crate::domain::mask::masked(app))
 }
