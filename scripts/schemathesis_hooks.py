@@ -23,6 +23,9 @@ BUSINESS_CODES = {
     "idempotency_key_reused",
     "sha256_mismatch",
     "not_an_image",
+    # An audit chain that went backwards, or was rewritten: what anchors exist to find.
+    "anchor_regressed",
+    "anchor_mismatch",
 }
 
 # Fields whose rules reach beyond one value (see the module's docstring), by request path.

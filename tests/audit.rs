@@ -1,6 +1,10 @@
 //! The audit log is append-only and tamper-evident: a hash chain that `sbk audit verify`
 //! checks, which finds a changed or removed entry even when the triggers were dropped.
 
+mod common;
+
+use common::delivery::{TOKEN, delivery, server_config};
+use sbk_counter::central::{Faults, Running};
 use sbk_counter::domain::Status;
 use sbk_counter::domain::synthetic::{Rng, application};
 use sbk_counter::store::{AuditAction, Operator, Store, schema};
@@ -40,14 +44,26 @@ fn raw(dir: &std::path::Path) -> rusqlite::Connection {
 }
 
 fn sbk_audit(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    assert_cmd::Command::cargo_bin("sbk")
-        .unwrap()
-        .arg("audit")
+    sbk_audit_with(dir, args, None)
+}
+
+/// `sbk audit ARGS`, with the central API at `central` if given.
+fn sbk_audit_with(
+    dir: &std::path::Path,
+    args: &[&str],
+    central: Option<&str>,
+) -> std::process::Output {
+    let mut cmd = assert_cmd::Command::cargo_bin("sbk").unwrap();
+    cmd.arg("audit")
         .args(args)
         .env("SBK_DATA_DIR", dir)
         .env("SBK_CONFIG", dir.join("config.toml"))
-        .output()
-        .unwrap()
+        .env_remove("SBK_CENTRAL_URL");
+    if let Some(url) = central {
+        cmd.env("SBK_CENTRAL_URL", url)
+            .env("SBK_CENTRAL_TOKEN", TOKEN);
+    }
+    cmd.output().unwrap()
 }
 
 #[test]
@@ -172,5 +188,169 @@ fn show_lists_one_applications_entries() {
     assert!(
         text.lines()
             .all(|l| l.contains(&first) && l.contains("李娜（C001）"))
+    );
+}
+
+/// What an attacker with the file does after dropping the triggers: recompute every hash
+/// from the first entry, with the published algorithm (SHA-256 over a JSON array).
+fn rehash_everything(conn: &rusqlite::Connection) {
+    use sha2::{Digest, Sha256};
+    let rows: Vec<(
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    )> = conn
+        .prepare(
+            "SELECT id, at, operator_id, operator_name, action, application_id, detail
+             FROM audit_log ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev = "0".repeat(64);
+    for (id, at, op, name, action, app, detail) in rows {
+        let fields = serde_json::json!([prev, id, at, op, name, action, app, detail]);
+        let hash: String = Sha256::digest(fields.to_string().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        conn.execute(
+            "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+            rusqlite::params![id, prev, hash],
+        )
+        .unwrap();
+        prev = hash;
+    }
+}
+
+/// A store with history whose chain's head the reference server has anchored.
+fn anchored(dir: &std::path::Path) -> (tempfile::TempDir, Running) {
+    let central = tempfile::tempdir().unwrap();
+    let db = central.path().join("central.sqlite3");
+    sbk_counter::central::seed(&db, 20, 3).unwrap();
+    let server = Running::start(server_config(&db, "127.0.0.1:0", Faults::default())).unwrap();
+    store_with_history(dir);
+    delivery(dir, &server.base_url()).anchor_audit().unwrap();
+    (central, server)
+}
+
+#[test]
+fn a_chain_recomputed_after_an_edit_is_found_by_the_central_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_central, server) = anchored(dir.path());
+    let out = sbk_audit_with(dir.path(), &["verify"], Some(&server.base_url()));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("与中心锚点一致：锚定到第 9 条"), "{text}");
+    // Someone with the file rewrites who did something, then recomputes the whole chain.
+    let conn = raw(dir.path());
+    conn.execute_batch("DROP TRIGGER audit_log_no_update")
+        .unwrap();
+    conn.execute("UPDATE audit_log SET operator_id = 'C999' WHERE id = 4", [])
+        .unwrap();
+    rehash_everything(&conn);
+    drop(conn);
+    let local = Store::open_dir(dir.path()).unwrap().verify_audit().unwrap();
+    assert_eq!(local.broken, None, "on this PC alone it looks whole");
+    let out = sbk_audit_with(dir.path(), &["verify"], Some(&server.base_url()));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("被改写：第 9 条"), "{text}");
+}
+
+#[test]
+fn entries_cut_from_the_end_are_found_by_the_central_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_central, server) = anchored(dir.path());
+    let conn = raw(dir.path());
+    conn.execute_batch("DROP TRIGGER audit_log_no_delete")
+        .unwrap();
+    conn.execute("DELETE FROM audit_log WHERE id > 6", [])
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        Store::open_dir(dir.path())
+            .unwrap()
+            .verify_audit()
+            .unwrap()
+            .broken,
+        None,
+        "a shorter chain is still a chain"
+    );
+    let out = sbk_audit_with(dir.path(), &["verify"], Some(&server.base_url()));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("被截短") && text.contains("本机只有 6 条"),
+        "{text}"
+    );
+    // Emptied altogether: the same.
+    let conn = raw(dir.path());
+    conn.execute("DELETE FROM audit_log", []).unwrap();
+    drop(conn);
+    let out = sbk_audit_with(dir.path(), &["verify"], Some(&server.base_url()));
+    assert_eq!(out.status.code(), Some(1));
+    // And the server refuses an anchor from a chain that went backwards.
+    let mut d = delivery(dir.path(), &server.base_url());
+    let conn = raw(dir.path());
+    conn.execute("DELETE FROM sync_state WHERE key = 'audit_anchor'", [])
+        .unwrap();
+    drop(conn);
+    d.store()
+        .audit(&operator(), AuditAction::View, None, Some("x"))
+        .unwrap();
+    match d.anchor_audit() {
+        Err(sbk_counter::sync::CallError::Refused { status, error }) => {
+            assert_eq!((status, error.code.as_str()), (422, "anchor_regressed"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_entry_whose_hash_is_removed_is_never_sealed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_history(dir.path());
+    let conn = raw(dir.path());
+    conn.execute_batch("DROP TRIGGER audit_log_no_update")
+        .unwrap();
+    // An edit, and every hash from it on removed: the next open used to seal them all
+    // afresh, hiding the edit completely.
+    conn.execute("UPDATE audit_log SET operator_id = 'C999' WHERE id = 4", [])
+        .unwrap();
+    conn.execute("UPDATE audit_log SET hash = NULL WHERE id >= 4", [])
+        .unwrap();
+    drop(conn);
+    drop(Store::open_dir(dir.path()).unwrap());
+    let report = Store::open_dir(dir.path()).unwrap().verify_audit().unwrap();
+    assert_eq!(report.broken.map(|b| b.0), Some(4));
+}
+
+#[test]
+fn offline_verify_says_what_it_could_not_check() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_history(dir.path());
+    let out = sbk_audit(dir.path(), &["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("未配置中心接口：未能与中心锚点核对") && text.contains("只有中心锚点能发现"),
+        "{text}"
     );
 }

@@ -851,3 +851,47 @@ fn the_contracts_code_lists_are_the_reference_tables() {
         .collect();
     assert_eq!(contract_enum("IdType"), id_types);
 }
+
+#[test]
+fn audit_anchors_are_kept_per_centre_and_refuse_a_chain_that_went_back_or_changed() {
+    let server = Server::start(|_| {});
+    let chain = uuid::Uuid::new_v4();
+    let anchor = |seq: i64, hash: char| {
+        serde_json::json!({"chain_id": chain, "seq": seq, "hash": hash.to_string().repeat(64)})
+            .to_string()
+    };
+    let first = post(&server, "/v1/audit-anchors", None, &anchor(5, 'a'));
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(
+        post(&server, "/v1/audit-anchors", None, &anchor(5, 'a')).status,
+        200,
+        "the same anchor again"
+    );
+    assert_eq!(
+        post(&server, "/v1/audit-anchors", None, &anchor(9, 'b')).status,
+        201
+    );
+    let back = post(&server, "/v1/audit-anchors", None, &anchor(7, 'c'));
+    assert_eq!(
+        (back.status, back.error().code.as_str()),
+        (422, "anchor_regressed")
+    );
+    let changed = post(&server, "/v1/audit-anchors", None, &anchor(9, 'd'));
+    assert_eq!(
+        (changed.status, changed.error().code.as_str()),
+        (422, "anchor_mismatch")
+    );
+    let bad = post(&server, "/v1/audit-anchors", None, &anchor(0, 'a'));
+    assert_eq!(bad.status, 400);
+    // The latest for this centre; another centre does not find it.
+    let latest = get(&server, &format!("/v1/audit-anchors/{chain}"), Some(TOKEN));
+    assert_eq!(latest.status, 200);
+    let receipt: sbk_counter::api::AnchorReceipt = latest.json();
+    assert_eq!((receipt.seq, receipt.hash), (9, "b".repeat(64)));
+    let foreign = get(
+        &server,
+        &format!("/v1/audit-anchors/{chain}"),
+        Some(OTHER_TOKEN),
+    );
+    assert_eq!(foreign.status, 404);
+}

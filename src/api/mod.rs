@@ -379,6 +379,29 @@ pub struct ProgressPage {
     pub has_more: bool,
 }
 
+/// The head of a counter's audit chain, sent to be kept outside the PC (an anchor, as a
+/// Certificate Transparency log's signed tree head is): with the anchors the server holds,
+/// truncating the chain, deleting entries or re-hashing it is found by `sbk audit verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditAnchor {
+    /// The chain's own id (a store's, made when its chain began).
+    pub chain_id: Uuid,
+    /// The number of the chain's last entry (entries are numbered from 1, without gaps).
+    pub seq: i64,
+    /// That entry's hash: lower-case hex SHA-256.
+    pub hash: String,
+}
+
+/// An anchor as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnchorReceipt {
+    pub chain_id: Uuid,
+    pub seq: i64,
+    pub hash: String,
+    pub received_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

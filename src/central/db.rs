@@ -6,7 +6,8 @@ use std::path::Path;
 use rusqlite::Connection;
 
 /// The schema; `user_version` says which of these have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE residents (
     id_number      TEXT PRIMARY KEY,
     id_type        TEXT NOT NULL,
@@ -96,7 +97,21 @@ CREATE TABLE counters (
     value INTEGER NOT NULL
 ) STRICT;
 INSERT INTO counters VALUES ('seq', 0), ('application', 0);
-"#];
+"#,
+    // 2: the heads of the centres' audit chains, kept so that a counter's log cannot be cut
+    // short or rewritten without `sbk audit verify` finding it. Append-only.
+    r#"
+CREATE TABLE audit_anchors (
+    centre      TEXT NOT NULL,
+    chain_id    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    hash        TEXT NOT NULL,
+    operator    TEXT NOT NULL,
+    received_at TEXT NOT NULL,          -- RFC 3339
+    PRIMARY KEY (centre, chain_id, seq)
+) STRICT;
+"#,
+];
 
 /// Open (creating and migrating) the server's database.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {

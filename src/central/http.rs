@@ -163,6 +163,8 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/v1/photos/{sha256}", get(photo_status).put(put_photo))
         .route("/v1/applications", post(submit).get(changes))
         .route("/v1/applications/{number}", get(progress))
+        .route("/v1/audit-anchors", post(put_anchor))
+        .route("/v1/audit-anchors/{chain_id}", get(get_anchor))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), faults))
@@ -249,6 +251,36 @@ async fn eligibility(
     })
     .await?;
     Ok(Json(answer))
+}
+
+async fn put_anchor(
+    State(state): State<Arc<Shared>>,
+    caller: Caller,
+    body: Body,
+) -> Result<Response, Reject> {
+    let bytes = read_body(body, JSON_BODY_LIMIT).await?;
+    let anchor: crate::api::AuditAnchor = parse_json(&bytes)?;
+    let (status, receipt) = with_db(&state, move |conn| {
+        service::anchor(conn, &caller.centre, &caller.operator, &anchor, Utc::now())
+    })
+    .await?;
+    let body = serde_json::to_string(&receipt).map_err(Reject::internal)?;
+    Ok(json_response(status, body, false))
+}
+
+async fn get_anchor(
+    State(state): State<Arc<Shared>>,
+    caller: Caller,
+    Path(chain_id): Path<String>,
+) -> Result<Json<crate::api::AnchorReceipt>, Reject> {
+    let chain_id: uuid::Uuid = chain_id
+        .parse()
+        .map_err(|_| Reject::new(400, "invalid_request", "审计链编号应为 UUID"))?;
+    let receipt = with_db(&state, move |conn| {
+        service::latest_anchor(conn, &caller.centre, chain_id)
+    })
+    .await?;
+    Ok(Json(receipt))
 }
 
 async fn photo_status(

@@ -797,3 +797,99 @@ pub fn purge_keys(conn: &Connection, now: DateTime<Utc>) -> Result<usize> {
         [cutoff],
     )?)
 }
+
+/// Keep the head of a centre's audit chain. The same anchor again is answered as before
+/// (200); a chain that has become shorter than an anchor already kept, or a different hash
+/// for an anchored entry, is refused (422): the counter's log was cut or rewritten.
+pub fn anchor(
+    conn: &Connection,
+    centre: &str,
+    operator: &str,
+    a: &crate::api::AuditAnchor,
+    now: DateTime<Utc>,
+) -> Result<(u16, crate::api::AnchorReceipt)> {
+    if !is_sha256(&a.hash) || a.seq < 1 {
+        return Err(Reject::new(
+            400,
+            "invalid_request",
+            "锚点须为审计链最后一条记录的编号（从 1 起）和它的 SHA-256（64 位小写十六进制）",
+        ));
+    }
+    let chain = a.chain_id.to_string();
+    let latest = latest_anchor_of(conn, centre, &chain)?;
+    if let Some(l) = &latest {
+        if a.seq < l.seq {
+            return Err(Reject::new(
+                422,
+                "anchor_regressed",
+                format!(
+                    "审计链只到第 {} 条，而中心已记录到第 {} 条：本机审计记录可能被删除",
+                    a.seq, l.seq
+                ),
+            ));
+        }
+        if a.seq == l.seq {
+            if a.hash == l.hash {
+                return Ok((200, l.clone()));
+            }
+            return Err(Reject::new(
+                422,
+                "anchor_mismatch",
+                format!(
+                    "第 {} 条审计记录的哈希与中心记录的不同：本机审计记录可能被改写",
+                    a.seq
+                ),
+            ));
+        }
+    }
+    conn.execute(
+        "INSERT INTO audit_anchors (centre, chain_id, seq, hash, operator, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![centre, chain, a.seq, a.hash, operator, now.to_rfc3339()],
+    )?;
+    Ok((
+        201,
+        crate::api::AnchorReceipt {
+            chain_id: a.chain_id,
+            seq: a.seq,
+            hash: a.hash.clone(),
+            received_at: now,
+        },
+    ))
+}
+
+/// The latest anchor of a chain of this centre (another centre's chains are not found).
+pub fn latest_anchor(
+    conn: &Connection,
+    centre: &str,
+    chain_id: Uuid,
+) -> Result<crate::api::AnchorReceipt> {
+    latest_anchor_of(conn, centre, &chain_id.to_string())?
+        .ok_or_else(|| Reject::new(404, "not_found", "中心没有这条审计链的锚点"))
+}
+
+fn latest_anchor_of(
+    conn: &Connection,
+    centre: &str,
+    chain: &str,
+) -> Result<Option<crate::api::AnchorReceipt>> {
+    Ok(conn
+        .query_row(
+            "SELECT chain_id, seq, hash, received_at FROM audit_anchors
+             WHERE centre = ?1 AND chain_id = ?2 ORDER BY seq DESC LIMIT 1",
+            params![centre, chain],
+            |r| {
+                let id: String = r.get(0)?;
+                let at: String = r.get(3)?;
+                Ok(crate::api::AnchorReceipt {
+                    chain_id: id.parse().unwrap_or_default(),
+                    seq: r.get(1)?,
+                    hash: r.get(2)?,
+                    received_at: DateTime::parse_from_rfc3339(&at)
+                        .map(|t| t.with_timezone(&Utc))
+                        .unwrap_or_default(),
+                })
+            },
+        )
+        .optional()?)
+}

@@ -26,19 +26,7 @@ pub enum AuditCommand {
 pub fn run(cmd: AuditCommand, settings: &mut Settings) -> Result<ExitCode, Failure> {
     let store = settings.open_store()?;
     match cmd {
-        AuditCommand::Verify => {
-            let report = store.verify_audit()?;
-            match report.broken {
-                None => {
-                    println!("✓ 审计记录完整：共 {} 条，哈希链一致", report.entries);
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some((id, why)) => {
-                    println!("✗ 审计记录被改动：第 {id} 条{why}");
-                    Ok(ExitCode::from(EXIT_INVALID))
-                }
-            }
-        }
+        AuditCommand::Verify => verify(&store, settings),
         AuditCommand::Show { application, json } => {
             let id = application.map(|a| store.resolve(&a)).transpose()?;
             for e in store.audit_entries(id)? {
@@ -59,4 +47,93 @@ pub fn run(cmd: AuditCommand, settings: &mut Settings) -> Result<ExitCode, Failu
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The chain on this PC, then against the anchor the central API keeps: only that finds a
+/// chain cut short or recomputed by someone with the file.
+fn verify(store: &crate::store::Store, settings: &Settings) -> Result<ExitCode, Failure> {
+    use crate::store::AnchorCheck;
+    let report = store.verify_audit()?;
+    let mut ok = match report.broken {
+        None => {
+            println!("✓ 本机审计记录完整：共 {} 条，哈希链一致", report.entries);
+            true
+        }
+        Some((id, why)) => {
+            println!("✗ 审计记录被改动：第 {id} 条{why}");
+            false
+        }
+    };
+    let when = |a: &crate::api::AnchorReceipt| {
+        a.received_at
+            .with_timezone(&beijing())
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let say = |check: AnchorCheck, a: &crate::api::AnchorReceipt, whose: &str| match check {
+        AnchorCheck::Holds { unanchored } => {
+            println!(
+                "✓ 与{whose}一致：锚定到第 {} 条（{}），本机这一条的哈希相同；其后 {unanchored} 条尚未锚定",
+                a.seq,
+                when(a)
+            );
+            true
+        }
+        AnchorCheck::Shorter { head } => {
+            println!(
+                "✗ 审计记录被截短：{whose}锚定到第 {} 条（{}），本机只有 {head} 条",
+                a.seq,
+                when(a)
+            );
+            false
+        }
+        AnchorCheck::Differs => {
+            println!(
+                "✗ 审计记录被改写：第 {} 条的哈希与{whose}（{}）不同",
+                a.seq,
+                when(a)
+            );
+            false
+        }
+    };
+    let chain_id = store.audit_chain_id()?;
+    let server = match &settings.central {
+        None => Err("未配置中心接口".to_owned()),
+        Some(central) => {
+            let operator = settings
+                .operator
+                .as_ref()
+                .map_or("sbk-audit".to_owned(), |o| o.id.clone());
+            crate::sync::Client::new(central, &operator)
+                .and_then(|c| c.latest_anchor(chain_id))
+                .map_err(|e| e.to_string())
+        }
+    };
+    match server {
+        Ok(Some(anchor)) => ok &= say(store.check_anchor(&anchor)?, &anchor, "中心锚点"),
+        Ok(None) => {
+            let remembered = store.last_anchor()?;
+            if remembered.is_some() {
+                println!(
+                    "✗ 中心没有这条审计链（{chain_id}）的锚点，而本机记得曾经锚定过：审计链编号可能被改动"
+                );
+                ok = false;
+            } else {
+                println!("· 中心还没有这条审计链的锚点：联网送达申请后会自动锚定");
+            }
+        }
+        Err(why) => {
+            println!(
+                "· {why}：未能与中心锚点核对。本机被整体改写后重算的哈希链，只有中心锚点能发现"
+            );
+            if let Some(anchor) = store.last_anchor()? {
+                ok &= say(store.check_anchor(&anchor)?, &anchor, "本机记住的最近锚点");
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INVALID)
+    })
 }

@@ -7,7 +7,7 @@
 //! there on, which `Store::verify_audit` (`sbk audit verify`) finds.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -94,6 +94,100 @@ impl Store {
     }
 }
 
+const CHAIN_ID_KEY: &str = "audit_chain_id";
+const ANCHOR_KEY: &str = "audit_anchor";
+
+/// How a chain stands against an anchor kept outside the PC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum AnchorCheck {
+    /// The anchored entry is here with the same hash; `unanchored` entries follow it.
+    Holds { unanchored: i64 },
+    /// The chain is shorter than the anchor: entries were removed.
+    Shorter { head: i64 },
+    /// The anchored entry's hash differs: the chain was rewritten.
+    Differs,
+}
+
+impl Store {
+    /// This store's audit chain's id (made the first time it is asked for).
+    pub fn audit_chain_id(&self) -> Result<Uuid> {
+        self.conn.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![CHAIN_ID_KEY, Uuid::new_v4().to_string()],
+        )?;
+        let id: String = self.conn.query_row(
+            "SELECT value FROM sync_state WHERE key = ?1",
+            [CHAIN_ID_KEY],
+            |r| r.get(0),
+        )?;
+        Ok(id.parse().unwrap_or_default())
+    }
+
+    /// The chain's last entry: its number and hash.
+    pub fn audit_head(&self) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    ))
+                },
+            )
+            .optional()?)
+    }
+
+    /// The last anchor the central API acknowledged, as this store remembers it.
+    pub fn last_anchor(&self) -> Result<Option<crate::api::AnchorReceipt>> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM sync_state WHERE key = ?1",
+                [ANCHOR_KEY],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    pub fn set_last_anchor(&self, anchor: &crate::api::AnchorReceipt) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![ANCHOR_KEY, serde_json::to_string(anchor)?],
+        )?;
+        Ok(())
+    }
+
+    /// Whether the chain still holds the anchored entry as it was.
+    pub fn check_anchor(&self, anchor: &crate::api::AnchorReceipt) -> Result<AnchorCheck> {
+        let head = self.audit_head()?.map_or(0, |(seq, _)| seq);
+        if head < anchor.seq {
+            return Ok(AnchorCheck::Shorter { head });
+        }
+        let hash: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT hash FROM audit_log WHERE id = ?1",
+                [anchor.seq],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(if hash.as_deref() == Some(anchor.hash.as_str()) {
+            AnchorCheck::Holds {
+                unanchored: head - anchor.seq,
+            }
+        } else {
+            AnchorCheck::Differs
+        })
+    }
+}
+
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -152,8 +246,10 @@ pub(super) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Resul
 #[doc(hidden)]
 pub const UNCHAINED_ENTRIES: &str = "SELECT count(*) FROM audit_log WHERE hash IS NULL";
 
-/// Give entries written before the chain existed their hashes, in order (once).
-pub(super) fn backfill_chain(conn: &mut rusqlite::Connection) -> Result<()> {
+/// Give the entries written before the chain existed (schema 3 and earlier) their hashes,
+/// in order: called once, by the open that migrates such a store. Nothing else is ever
+/// sealed again: an entry whose hash goes missing later is a break `verify_audit` reports.
+pub(super) fn chain_legacy_entries(conn: &mut rusqlite::Connection) -> Result<()> {
     let missing: i64 = conn.query_row(UNCHAINED_ENTRIES, [], |r| r.get(0))?;
     if missing == 0 {
         return Ok(());

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::domain::{Problem, Status};
 
 pub use applications::{HistoryEntry, Summary};
-pub use audit::{AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
+pub use audit::{AnchorCheck, AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
 pub use outbox::{Claim, OutboxEntry, OutboxState, ProgressStep};
 pub use photos::{Photo, PhotoKind, sha256_hex};
 pub use retention::{DEFAULT_RETENTION_DAYS, PurgeReport};
@@ -162,7 +162,9 @@ impl Store {
         }
         audit::register_functions(&conn)?;
         schema::migrate(&mut conn)?;
-        audit::backfill_chain(&mut conn)?;
+        if found < schema::AUDIT_CHAINED {
+            audit::chain_legacy_entries(&mut conn)?;
+        }
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Store {
             conn,

@@ -185,6 +185,10 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The schema version from which the audit log is a hash chain: a store opened at an
+/// earlier version has its older entries chained, once, by that open.
+pub const AUDIT_CHAINED: usize = 4;
+
 /// The schema version this build writes.
 pub const LATEST: usize = MIGRATIONS.len();
 

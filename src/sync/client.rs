@@ -218,6 +218,26 @@ impl Client {
             .map(|(_, r)| r)
     }
 
+    /// Have the server keep the head of this store's audit chain.
+    pub fn put_anchor(
+        &self,
+        anchor: &crate::api::AuditAnchor,
+    ) -> Result<crate::api::AnchorReceipt, CallError> {
+        self.post("/v1/audit-anchors", None, anchor).map(|(_, r)| r)
+    }
+
+    /// The latest anchor the server keeps of this chain (`None`: it has none).
+    pub fn latest_anchor(
+        &self,
+        chain_id: uuid::Uuid,
+    ) -> Result<Option<crate::api::AnchorReceipt>, CallError> {
+        match self.get(&format!("/v1/audit-anchors/{chain_id}")) {
+            Ok((_, r)) => Ok(Some(r)),
+            Err(CallError::Refused { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn changes(&self, since: &str, limit: usize) -> Result<ProgressPage, CallError> {
         let since: String = since.chars().filter(char::is_ascii_digit).collect();
         self.get(&format!("/v1/applications?since={since}&limit={limit}"))

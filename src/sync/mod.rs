@@ -187,8 +187,48 @@ impl Delivery {
                 }
             }
         }
+        // The head of the audit chain goes out with every pass that reached the server.
+        if report.online && report.needs_attention.is_none() {
+            match self.anchor_audit() {
+                Ok(()) => {}
+                Err(CallError::Refused { error, .. }) if error.code.starts_with("anchor_") => {
+                    tracing::error!(code = %error.code, "the central API refused the audit anchor");
+                    let message = format!(
+                        "审计记录与中心锚点不一致（{}）：请运行 sbk audit verify 并报告负责人",
+                        error.message
+                    );
+                    report.needs_attention = Some(message.clone());
+                    report.last_error = Some(message);
+                }
+                Err(e) => tracing::info!(error = %e, "audit anchor not sent this pass"),
+            }
+        }
         report.waiting = self.store.outbox_state().map(|s| s.pending).unwrap_or(0);
         report
+    }
+
+    /// Send the audit chain's head to the central API if it moved since the last anchor
+    /// it acknowledged, and remember the acknowledgement.
+    pub fn anchor_audit(&mut self) -> Result<(), CallError> {
+        let store_err = |e: StoreError| CallError::Retry {
+            message: e.to_string(),
+            after: None,
+        };
+        let Some((seq, hash)) = self.store.audit_head().map_err(store_err)? else {
+            return Ok(());
+        };
+        let last = self.store.last_anchor().map_err(store_err)?;
+        if last.as_ref().is_some_and(|a| a.seq >= seq) {
+            return Ok(());
+        }
+        let anchor = crate::api::AuditAnchor {
+            chain_id: self.store.audit_chain_id().map_err(store_err)?,
+            seq,
+            hash,
+        };
+        let receipt = self.client.put_anchor(&anchor)?;
+        self.store.set_last_anchor(&receipt).map_err(store_err)?;
+        Ok(())
     }
 
     /// When the next entry is due (for sleeping between passes).
