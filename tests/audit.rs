@@ -191,19 +191,22 @@ fn show_lists_one_applications_entries() {
     );
 }
 
+/// An audit entry's fields as they are hashed.
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
 /// What an attacker with the file does after dropping the triggers: recompute every hash
 /// from the first entry, with the published algorithm (SHA-256 over a JSON array).
 fn rehash_everything(conn: &rusqlite::Connection) {
     use sha2::{Digest, Sha256};
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-    )> = conn
+    let rows: Vec<Row> = conn
         .prepare(
             "SELECT id, at, operator_id, operator_name, action, application_id, detail
              FROM audit_log ORDER BY id",
