@@ -278,16 +278,60 @@ pub fn check_central_url(url: &str) -> Result<(), String> {
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        }),
+        Ok(text) => {
+            let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                path: path.to_owned(),
+                // Where and what, never the line itself: it may be the token's.
+                message: match e.span() {
+                    Some(span) => format!(
+                        "第 {} 行：{}",
+                        text[..span.start.min(text.len())].lines().count().max(1),
+                        e.message()
+                    ),
+                    None => e.message().to_owned(),
+                },
+            })?;
+            if file.central.as_ref().is_some_and(|c| c.token.is_some()) {
+                keep_token_file_private(path);
+            }
+            Ok(file)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
         Err(source) => Err(ConfigError::Read {
             path: path.to_owned(),
             source,
         }),
     }
+}
+
+/// A config file that holds the centre's token must be its owner's alone: one others can
+/// read is tightened to 0600 at once, and the clerk told that the token may have been read
+/// (it should be replaced).
+fn keep_token_file_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            let tightened =
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).is_ok();
+            tracing::warn!(file = %path.display(), mode = format!("{mode:o}"), tightened, "the config file holding the token was open to others");
+            eprintln!(
+                "注意：配置文件 {} 含服务网点令牌，但其他用户可以读取（权限 {mode:o}）{}。令牌可能已被他人看到，请向中心申请更换；令牌最好放在环境变量 SBK_CENTRAL_TOKEN 中",
+                path.display(),
+                if tightened {
+                    "，已改为只有本人可读"
+                } else {
+                    "，且无法更改权限"
+                }
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 fn checked_operator(id: &str, name: &str) -> Result<Operator, ConfigError> {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod domain;
 pub mod idcard;
 pub mod photo;
+pub mod private_files;
 pub mod store;
 pub mod sync;
 pub mod tui;

@@ -78,16 +78,8 @@ impl From<CardSide> for crate::idcard::Side {
     }
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("无法读取 {}：{e}", path.display()))?;
-    if meta.len() > crate::photo::decode::MAX_FILE_BYTES {
-        return Err(format!(
-            "{} 有 {:.1} MB，超过 40 MB 上限：请换一张照片",
-            path.display(),
-            meta.len() as f64 / 1_048_576.0
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("无法读取 {}：{e}", path.display()))
+fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    crate::private_files::read_regular(path, crate::photo::decode::MAX_FILE_BYTES)
 }
 
 pub fn run(cmd: PhotoCommand) -> ExitCode {
@@ -197,12 +189,12 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                     return ExitCode::from(EXIT_INVALID);
                 }
             };
-            if let Err(e) = std::fs::write(&output, &bytes) {
+            // A photo of a person is personal data: created readable by its owner only,
+            // written whole or not at all.
+            if let Err(e) = crate::private_files::write_private(&output, &bytes) {
                 eprintln!("✗ 无法写入 {}：{e}", output.display());
                 return ExitCode::from(EXIT_INVALID);
             }
-            // A photo of a person is personal data: readable by its owner only.
-            let _ = crate::store::restrict_to_owner(&output);
             let _ = writeln!(
                 out,
                 "✓ 已写入 {}（{:.1} KB），符合{}要求",

@@ -15,11 +15,27 @@ pub struct Group {
 
 pub use super::mask::{mask_middle, mask_mobile};
 
+/// Text from the store as it may be printed to a terminal: control characters (an escape
+/// sequence would drive the terminal) and bidirectional overrides (which reorder what is
+/// shown) become �. Input refuses them; this keeps data from elsewhere harmless.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if text.chars().any(bad) {
+        text.chars()
+            .map(|c| if bad(c) { '\u{fffd}' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
 fn or_blank(s: &str) -> String {
     if s.trim().is_empty() {
         "（未填）".into()
     } else {
-        s.trim().to_owned()
+        printable(s.trim()).into_owned()
     }
 }
 

@@ -240,7 +240,7 @@ fn draw_home(frame: &mut Frame, app: &App, home: &Home, area: Rect) {
         let name = if row.name.is_empty() {
             "（未填姓名）".into()
         } else {
-            row.name.clone()
+            crate::domain::display::printable(&row.name).into_owned()
         };
         let id = if row.id_number.is_empty() {
             "—".into()

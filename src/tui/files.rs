@@ -114,15 +114,7 @@ pub fn complete_path(input: &str, base: &Path) -> String {
     out
 }
 
-/// Why a file or folder could not be read, in the clerk's words.
-pub fn io_reason(e: &std::io::Error) -> &'static str {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "不存在",
-        std::io::ErrorKind::PermissionDenied => "没有读取权限",
-        std::io::ErrorKind::NotADirectory => "不是文件夹",
-        _ => "无法读取",
-    }
-}
+pub use crate::private_files::io_reason;
 
 /// Make the photo folder at first run, readable by this user only (ID card images and
 /// face photos go there). A folder that exists already is left as it is.

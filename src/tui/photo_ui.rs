@@ -59,14 +59,7 @@ fn store_jpeg(
 /// photo that passes is stored as it is, one that does not goes to the crop editor.
 pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<Imported, String> {
     let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("无法读取 {shown}：{e}"))?;
-    if meta.len() > crate::photo::decode::MAX_FILE_BYTES {
-        return Err(format!(
-            "{shown} 有 {:.1} MB，超过 40 MB 上限：请换一张",
-            meta.len() as f64 / 1_048_576.0
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("无法读取 {shown}：{e}"))?;
+    let bytes = crate::private_files::read_regular(path, crate::photo::decode::MAX_FILE_BYTES)?;
     let decoded = decode(&bytes).map_err(|e| format!("{shown}：{e}"))?;
     let verdict = check_decoded(&decoded, spec(kind));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());

@@ -172,7 +172,7 @@ pub fn run(cmd: DraftsCommand, settings: &mut Settings) -> Result<ExitCode, Fail
             let app = store.get(id)?;
             let who = format!(
                 "{}（{}）",
-                app.applicant.name.trim(),
+                crate::domain::display::printable(app.applicant.name.trim()),
                 mask_id(app.applicant.id_number.trim())
             );
             if !yes && std::io::stdin().is_terminal() {
@@ -269,7 +269,7 @@ fn print_table(header: &[String; 6], rows: &[[String; 6]]) -> std::io::Result<()
     for cells in std::iter::once(header).chain(rows) {
         let mut line = String::new();
         for (cell, w) in cells.iter().zip(widths) {
-            line.push_str(cell);
+            line.push_str(&crate::domain::display::printable(cell));
             line.push_str(&" ".repeat(w - cell.width() + 2));
         }
         writeln!(out, "{}", line.trim_end())?;

@@ -58,7 +58,7 @@ pub(super) fn submit(
         let who = format!(
             "{} {}（{}）",
             &id.to_string()[..8],
-            app.applicant.name.trim(),
+            crate::domain::display::printable(app.applicant.name.trim()),
             mask_id(app.applicant.id_number.trim())
         );
         match store.submit(id, &op, today) {
