@@ -98,6 +98,7 @@ fn main() {
         pace: Duration::from_secs(24 * 3600),
         faults: Faults::default(),
         seed: 1,
+        limits: Default::default(),
     })
     .unwrap();
     assert!(running.addr().ip().is_loopback());

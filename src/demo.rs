@@ -102,6 +102,7 @@ pub fn prepare(base: &Settings) -> Result<Demo, String> {
         pace: DEMO_PACE,
         faults: Faults::default(),
         seed: 1,
+        limits: Default::default(),
     })
     .map_err(|e| e.to_string())?;
     let central = CentralSettings {

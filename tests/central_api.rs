@@ -29,6 +29,7 @@ fn config(db: &Path) -> Config {
         pace: Duration::from_secs(3600),
         faults: Faults::default(),
         seed: 7,
+        limits: Default::default(),
     }
 }
 
@@ -258,11 +259,13 @@ fn eligibility_answers_for_every_kind_of_resident() {
         assert!(answer.allowed_pickup.is_empty());
     }
     assert!(answers[5].eligible);
-    // Someone the registry does not know, and a name that does not match the number.
+    // Someone the registry does not know, and a name that does not match the number: one
+    // answer, so that it does not tell whether the number is in the registry.
     let unknown = check(&server, "张三", "11010519491231002X");
     assert_eq!(unknown.reason_code, Some(IneligibleReason::NotInsured));
     let wrong_name = check(&server, "李四", &seeded[0].1);
-    assert_eq!(wrong_name.reason_code, Some(IneligibleReason::NameMismatch));
+    assert_eq!(wrong_name.reason_code, Some(IneligibleReason::NotInsured));
+    assert_eq!(wrong_name.reason, unknown.reason);
     // Every check is recorded with its access authorisation.
     let recorded: i64 = conn
         .query_row(
@@ -524,7 +527,7 @@ fn authentication_limits_and_malformed_requests() {
         400
     );
 
-    // Another centre's application: 403.
+    // Another centre's application: answered as one that does not exist.
     let (name, id) = server.residents(true, 1).remove(0);
     let receipt: SubmissionReceipt = submit(
         &server,
@@ -535,8 +538,17 @@ fn authentication_limits_and_malformed_requests() {
     let path = format!("/v1/applications/{}", receipt.application_number);
     assert_eq!(get(&server, &path, Some(TOKEN)).status, 200);
     let foreign = get(&server, &path, Some(OTHER_TOKEN));
-    assert_eq!(foreign.status, 403);
-    assert_eq!(foreign.error().code, "forbidden");
+    let missing = get(
+        &server,
+        "/v1/applications/SQ2099010199999999",
+        Some(OTHER_TOKEN),
+    );
+    assert_eq!(foreign.status, 404);
+    assert_eq!(
+        (foreign.status, foreign.body.clone()),
+        (missing.status, missing.body.clone()),
+        "not yours and not there are one answer"
+    );
     let page: ProgressPage = get(&server, "/v1/applications", Some(OTHER_TOKEN)).json();
     assert!(
         page.items.is_empty(),
@@ -761,16 +773,41 @@ fn the_cli_seeds_and_serves() {
     assert!(text.contains("已有有效第三代社保卡"), "{text}");
 
     use std::io::BufRead;
+    // Tokens come from a file only its owner can read (never the command line: ps shows it).
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, "# centre:token\nc1:cli-token-1\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = assert_cmd::Command::cargo_bin("sbk")
+            .unwrap()
+            .args([
+                "central",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--token-file",
+            ])
+            .arg(&tokens)
+            .arg("--db")
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("其他用户可以读取"));
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sbk"))
         .args([
             "central",
             "serve",
             "--listen",
             "127.0.0.1:0",
-            "--token",
-            "c1:cli-token-1",
-            "--db",
+            "--token-file",
         ])
+        .arg(&tokens)
+        .arg("--db")
         .arg(&db)
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -792,6 +829,20 @@ fn the_cli_seeds_and_serves() {
     assert_eq!(a.status, 200, "{}", a.body);
     #[cfg(unix)]
     {
+        // The server's files hold submitted applications: its WAL as much as the database.
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+            if file.exists() {
+                let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", file.display());
+            }
+        }
+        let ps = std::fs::read_to_string(format!("/proc/{}/cmdline", child.id())).unwrap();
+        assert!(
+            !ps.contains("cli-token-1"),
+            "the token is not on the command line"
+        );
         let _ = std::process::Command::new("kill")
             .arg(child.id().to_string())
             .status();

@@ -48,6 +48,7 @@ fn an_online_eligibility_check_fills_the_form_and_shows_differences() {
         pace: Duration::from_secs(3600),
         faults: Faults::default(),
         seed: 1,
+        limits: Default::default(),
     })
     .unwrap();
     let settings = CentralSettings {

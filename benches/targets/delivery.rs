@@ -36,6 +36,7 @@ fn fresh_server(dir: &Path, n: usize) -> Running {
         pace: Duration::from_secs(24 * 3600),
         faults: Faults::default(),
         seed: 1,
+        limits: Default::default(),
     })
     .unwrap()
 }

@@ -90,10 +90,21 @@ pub enum IneligibleReason {
 }
 
 impl IneligibleReason {
+    /// The reason as the server gives it: a name that does not match the number is answered
+    /// as a number not found, so that the answer does not tell who is in the registry.
+    pub fn as_answered(self) -> IneligibleReason {
+        match self {
+            IneligibleReason::NameMismatch => IneligibleReason::NotInsured,
+            other => other,
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             IneligibleReason::HasValidCard => "已有有效第三代社保卡，无需再次申领",
-            IneligibleReason::NotInsured => "未查询到参保信息，请先到社保经办机构核实参保状态",
+            IneligibleReason::NotInsured => {
+                "未查询到与该姓名、证件号码相符的参保信息：请核对姓名和证件号码，或先到社保经办机构核实参保状态"
+            }
             IneligibleReason::NotRetired => {
                 "未查询到离退休信息：在职人员请通过所在单位或银行网点申领"
             }

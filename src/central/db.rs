@@ -115,6 +115,18 @@ CREATE TABLE audit_anchors (
 
 /// Open (creating and migrating) the server's database.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+    // Created 0600 before SQLite opens it: its WAL and shared-memory files take the
+    // database file's mode when they are made.
+    if !path.exists() {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let _ = options.open(path);
+    }
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -128,10 +140,12 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    // A database made by an older build (or copied in) is tightened, WAL and all.
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.exists() {
+            let _ = crate::private_files::restrict_to_owner(&file);
+        }
     }
     Ok(conn)
 }

@@ -37,6 +37,31 @@ pub struct Faults {
     pub max_concurrent: Option<usize>,
 }
 
+/// What bounds the server's use of memory, connections and storage, whatever clients do.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// How long a request's body may take to arrive.
+    pub body_timeout: Duration,
+    /// How long a connection may take to send a request's headers (and stay idle between
+    /// requests).
+    pub header_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Photo bytes one centre may keep.
+    pub photo_quota: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            body_timeout: Duration::from_secs(120),
+            header_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            photo_quota: service::CENTRE_PHOTO_QUOTA,
+        }
+    }
+}
+
 /// How to run the server.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -49,6 +74,7 @@ pub struct Config {
     pub faults: Faults,
     /// Seed for the fault injector's dice (reproducible runs).
     pub seed: u64,
+    pub limits: Limits,
 }
 
 /// State shared by every request.
@@ -61,7 +87,13 @@ pub struct Shared {
     in_flight: Arc<Mutex<HashSet<(String, String)>>>,
     dice: Mutex<Rng>,
     busy: AtomicUsize,
+    /// Photo checks (decodes) running at once: each may take tens of megabytes.
+    photo_checks: tokio::sync::Semaphore,
+    limits: Limits,
 }
+
+/// Photos decoded at once, whatever the number of requests: bounds the server's memory.
+pub const PHOTO_CHECKS_AT_ONCE: usize = 2;
 
 /// One request's place under the concurrency limit, given back when dropped.
 pub struct Slot<'a>(&'a AtomicUsize);
@@ -248,7 +280,7 @@ async fn wait_for_signal() {
 async fn prepare(config: &Config) -> Result<(Arc<Shared>, tokio::net::TcpListener), ServeError> {
     if config.tokens.is_empty() {
         return Err(ServeError::Other(
-            "至少需要一个服务网点令牌（--token 网点编号:令牌）".into(),
+            "至少需要一个服务网点令牌（--token-file 或 SBK_CENTRAL_TOKENS，网点编号:令牌）".into(),
         ));
     }
     let conn = open_db(&config.db)?;
@@ -270,6 +302,8 @@ async fn prepare(config: &Config) -> Result<(Arc<Shared>, tokio::net::TcpListene
         in_flight: Arc::default(),
         dice: Mutex::new(Rng::new(config.seed)),
         busy: AtomicUsize::new(0),
+        photo_checks: tokio::sync::Semaphore::new(PHOTO_CHECKS_AT_ONCE),
+        limits: config.limits.clone(),
     });
     Ok((shared, listener))
 }
@@ -287,10 +321,29 @@ async fn serve(
     let router = http::router(shared.clone());
     let ticker = tokio::spawn(advance_progress(shared.clone()));
     let mut connections = tokio::task::JoinSet::new();
+    // At most `max_connections` at once: a connection's permit is taken before accepting it.
+    let permits = Arc::new(tokio::sync::Semaphore::new(shared.limits.max_connections));
+    let header_timeout = shared.limits.header_timeout;
+    // Accept errors (file descriptors exhausted, say) back off instead of spinning.
+    let mut backoff = Duration::from_millis(10);
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+            accepted = async {
+                let permit = permits.clone().acquire_owned().await;
+                (permit, listener.accept().await)
+            } => {
+                let (permit, accepted) = accepted;
+                let (stream, permit) = match (accepted, permit) {
+                    (Ok((stream, _)), Ok(permit)) => (stream, permit),
+                    (Err(e), _) => {
+                        tracing::warn!(error = %e, wait_ms = backoff.as_millis() as u64, "accept failed; backing off");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
+                        continue;
+                    }
+                    (Ok(_), Err(_)) => break,
+                };
+                backoff = Duration::from_millis(10);
                 let _ = stream.set_nodelay(true);
                 let router = router.clone();
                 let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
@@ -308,9 +361,10 @@ async fn serve(
                     }
                 });
                 connections.spawn(async move {
+                    let _permit = permit;
                     let _ = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())
-                        .header_read_timeout(Duration::from_secs(30))
+                        .header_read_timeout(header_timeout)
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
@@ -342,6 +396,11 @@ async fn advance_progress(shared: Arc<Shared>) {
             }
             if ticks % 3600 == 1 {
                 let _ = service::purge_keys(&conn, now);
+                match service::expire_unreferenced_photos(&conn, now) {
+                    Ok(n) if n > 0 => tracing::info!(photos = n, "unreferenced photos expired"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("photo expiry failed: {}", e.error.message),
+                }
             }
         })
         .await;

@@ -67,15 +67,23 @@ fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-/// The active (not returned) application of a person, if any.
-fn active_application(conn: &Connection, id_number: &str) -> rusqlite::Result<Option<String>> {
+/// The active (not returned) application of a person, if any: its number and centre.
+fn active_application(
+    conn: &Connection,
+    id_number: &str,
+) -> rusqlite::Result<Option<(String, String)>> {
     conn.query_row(
-        "SELECT number FROM applications WHERE id_number = ?1 AND status <> 'returned' LIMIT 1",
+        "SELECT number, centre FROM applications WHERE id_number = ?1 AND status <> 'returned'
+         LIMIT 1",
         [id_number],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .optional()
 }
+
+/// How long an access authorisation (访问授权) stays good for a check: a helper may draft
+/// offline for days and the check runs before delivery; an older one is asked for again.
+pub const AUTHORISATION_DAYS: i64 = 30;
 
 /// 资格校验: answer from the registry and record the check with its access authorisation.
 pub fn check_eligibility(
@@ -101,6 +109,20 @@ pub fn check_eligibility(
             "访问授权时间晚于当前时间：请检查本机时钟",
         ));
     }
+    if req.access_authorised_at < now - chrono::Duration::days(AUTHORISATION_DAYS) {
+        return Err(Reject::field(
+            422,
+            "validation_failed",
+            "access_authorised_at",
+            format!("访问授权已超过 {AUTHORISATION_DAYS} 天：请重新取得申领人的访问授权"),
+        ));
+    }
+    // The registered data (address, reserved mobile) are read back only to a counter that
+    // has checked the person's ID card in person, recently.
+    let verified = req.identity_verified_in_person_at.is_some_and(|t| {
+        t <= now + chrono::Duration::minutes(5)
+            && t >= now - chrono::Duration::days(AUTHORISATION_DAYS)
+    });
     // The name and number by the counter's rules before the registry is asked: a number
     // that cannot exist is said to be wrong, not "not insured".
     let mut asked = crate::domain::Application::new(now);
@@ -132,7 +154,8 @@ pub fn check_eligibility(
             .refusal(&req.name)
             .or(active_application(conn, &id_number)?
                 .map(|_| IneligibleReason::ApplicationInProgress)),
-    };
+    }
+    .map(IneligibleReason::as_answered);
     let answer = EligibilityAnswer {
         check_id: Uuid::new_v4(),
         checked_at: now,
@@ -141,7 +164,7 @@ pub fn check_eligibility(
         reason: refusal.map(|r| r.message().to_owned()),
         person: entry
             .as_ref()
-            .filter(|_| refusal.is_none())
+            .filter(|_| refusal.is_none() && verified)
             .map(|e| e.person.clone()),
         card_issuer: entry
             .as_ref()
@@ -180,22 +203,36 @@ pub fn is_sha256(s: &str) -> bool {
 
 /// Store a photo under its SHA-256 for this centre. Re-sending one that is there stores
 /// nothing.
-pub fn put_photo(
-    conn: &Connection,
-    centre: &str,
-    sha256: &str,
-    bytes: &[u8],
-    now: DateTime<Utc>,
-) -> Result<PhotoReceipt> {
+/// The longest side of an ID card image the server accepts (the counter sends at most
+/// 2000 px): with the card photo's fixed size, what bounds the memory of a photo check.
+pub const MAX_ID_IMAGE_SIDE: u32 = 4096;
+/// The photo bytes one centre may keep (photos no application refers to expire).
+pub const CENTRE_PHOTO_QUOTA: i64 = 2 * 1024 * 1024 * 1024;
+/// How long a photo no application refers to is kept.
+pub const UNREFERENCED_PHOTO_DAYS: i64 = 7;
+
+/// Whether an image of these declared dimensions can be one of the three photos: the card
+/// photo's exact size, or an ID card image of sensible size. Checked before decoding.
+fn plausible_photo(w: u32, h: u32) -> bool {
+    let card = (w, h)
+        == (
+            crate::photo::check::CARD_WIDTH,
+            crate::photo::check::CARD_HEIGHT,
+        );
+    let id = w.min(h) >= crate::photo::check::ID_MIN_SHORT_SIDE && w.max(h) <= MAX_ID_IMAGE_SIDE;
+    card || id
+}
+
+/// An upload worth keeping: its hash is its path's, it is JPEG or PNG, its declared size is
+/// a photo's (read from the header, before any pixel is decoded), and it decodes. Costly
+/// (a decode): the caller bounds how many run at once, and runs it off the database lock.
+pub fn check_upload(sha256: &str, bytes: &[u8]) -> Result<()> {
     if !is_sha256(sha256) {
         return Err(Reject::new(
             400,
             "invalid_sha256",
             "照片地址中的 SHA-256 应为 64 位小写十六进制",
         ));
-    }
-    if let Some(receipt) = photo_receipt(conn, centre, sha256)? {
-        return Ok(receipt);
     }
     let actual = crate::store::sha256_hex(bytes);
     if actual != sha256 {
@@ -207,15 +244,60 @@ pub fn put_photo(
             ),
         ));
     }
-    let format = image::guess_format(bytes).ok();
+    let not_an_image = || Reject::new(422, "not_an_image", "上传的内容不是 JPEG 或 PNG 图片");
     if !matches!(
-        format,
+        image::guess_format(bytes).ok(),
         Some(image::ImageFormat::Jpeg | image::ImageFormat::Png)
     ) {
+        return Err(not_an_image());
+    }
+    let (w, h) = crate::photo::decode::declared_dimensions(bytes).map_err(|_| not_an_image())?;
+    if !plausible_photo(w, h) {
         return Err(Reject::new(
             422,
             "not_an_image",
-            "上传的内容不是 JPEG 或 PNG 图片",
+            format!(
+                "照片尺寸为 {w}×{h}：制卡照片须为 358×441 像素，身份证照片短边至少 300、长边不超过 {MAX_ID_IMAGE_SIDE} 像素"
+            ),
+        ));
+    }
+    crate::photo::decode(bytes)
+        .map_err(|e| Reject::new(422, "not_an_image", format!("照片无法解码：{e}")))?;
+    Ok(())
+}
+
+/// Keep an upload `check_upload` passed, within the centre's quota.
+pub fn put_photo(
+    conn: &Connection,
+    centre: &str,
+    sha256: &str,
+    bytes: &[u8],
+    quota: i64,
+    now: DateTime<Utc>,
+) -> Result<PhotoReceipt> {
+    if let Some(receipt) = photo_receipt(conn, centre, sha256)? {
+        return Ok(receipt);
+    }
+    let used: i64 = conn.query_row(
+        "SELECT coalesce(sum(length(bytes)), 0) FROM photos WHERE centre = ?1",
+        [centre],
+        |r| r.get(0),
+    )?;
+    if used + bytes.len() as i64 > quota {
+        return Err(Reject::new(
+            507,
+            "insufficient_storage",
+            "本网点在中心存放的照片已达上限：请稍后重试（未被申领引用的照片会按期清理）",
+        ));
+    }
+    let actual = crate::store::sha256_hex(bytes);
+    if actual != sha256 {
+        return Err(Reject::new(
+            422,
+            "sha256_mismatch",
+            format!(
+                "照片内容的 SHA-256 为 {actual}，与地址中的 {sha256} 不符：上传可能不完整，请重新上传"
+            ),
         ));
     }
     conn.execute(
@@ -336,6 +418,32 @@ pub fn check_photos(photos: &[SubmittedPhoto]) -> Vec<FieldError> {
             )));
             continue;
         };
+        // What the header declares, before anything is decoded.
+        match crate::photo::decode::declared_dimensions(bytes) {
+            Ok((w, h))
+                if *kind == PhotoKind::Card
+                    && (w, h)
+                        != (
+                            crate::photo::check::CARD_WIDTH,
+                            crate::photo::check::CARD_HEIGHT,
+                        ) =>
+            {
+                errors.push(field(format!(
+                    "{}：尺寸为 {w}×{h}，须为 358×441 像素",
+                    kind.label()
+                )));
+                continue;
+            }
+            Ok((w, h)) if !plausible_photo(w, h) => {
+                errors.push(field(format!("{}：尺寸 {w}×{h} 不合要求", kind.label())));
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                errors.push(field(format!("{}：{e}", kind.label())));
+                continue;
+            }
+        }
         match check(bytes, *kind) {
             Ok(verdict) => errors.extend(
                 verdict
@@ -408,19 +516,22 @@ fn refuse_fields(errors: Vec<FieldError>) -> Result<()> {
 /// `id_number` is the submission's, normalised as the eligibility check normalises it.
 fn check_submission(
     conn: &Connection,
+    centre: &str,
     sub: &Submission,
     id_number: &str,
     photo_errors: Vec<FieldError>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let a = &sub.applicant;
+    // One field and one message for "not in the registry" and "not this name": a
+    // submission must not tell who is in the registry either.
     let ineligible = |r: IneligibleReason| {
-        let field = if r == IneligibleReason::NameMismatch {
-            "applicant.name"
-        } else {
-            "applicant.id_number"
-        };
-        Reject::field(422, "ineligible", field, r.message())
+        Reject::field(
+            422,
+            "ineligible",
+            "applicant.id_number",
+            r.as_answered().message(),
+        )
     };
     let Some(entry) = registry::lookup(conn, a.id_type, id_number)? else {
         return Err(ineligible(IneligibleReason::NotInsured));
@@ -428,15 +539,21 @@ fn check_submission(
     if let Some(r) = entry.refusal(&a.name) {
         return Err(ineligible(r));
     }
-    if let Some(number) = active_application(conn, id_number)? {
+    if let Some((number, owner)) = active_application(conn, id_number)? {
+        // Another centre's application is not named: its number is that centre's business.
+        let message = if owner == centre {
+            format!(
+                "{}（申领编号 {number}）",
+                IneligibleReason::ApplicationInProgress.message()
+            )
+        } else {
+            IneligibleReason::ApplicationInProgress.message().to_owned()
+        };
         return Err(Reject::field(
             422,
             "application_in_progress",
             "applicant.id_number",
-            format!(
-                "{}（申领编号 {number}）",
-                IneligibleReason::ApplicationInProgress.message()
-            ),
+            message,
         ));
     }
     if sub.card_issuer.bank_code != entry.issuer.bank_code
@@ -486,7 +603,7 @@ pub fn submit(
         return replay_or_conflict(stored, body_sha256);
     }
     let id_number = crate::domain::id_number::normalise_id_input(&sub.applicant.id_number);
-    check_submission(&tx, sub, &id_number, photo_errors, now)?;
+    check_submission(&tx, centre, sub, &id_number, photo_errors, now)?;
     let serial = db::next(&tx, "application")?;
     let number = format!("SQ{}{serial:08}", beijing_date(now).format("%Y%m%d"));
     let seq = db::next(&tx, "seq")?;
@@ -607,7 +724,8 @@ fn load_progress(conn: &Connection, number: &str) -> rusqlite::Result<Progress> 
     })
 }
 
-/// One application's progress: 404 if there is none, 403 if it is another centre's.
+/// One application's progress. Another centre's is answered exactly as one that does not
+/// exist (404): the answer must not tell which numbers exist.
 pub fn progress(conn: &Connection, centre: &str, number: &str) -> Result<Progress> {
     let owner: Option<String> = conn
         .query_row(
@@ -617,17 +735,12 @@ pub fn progress(conn: &Connection, centre: &str, number: &str) -> Result<Progres
         )
         .optional()?;
     match owner {
-        None => Err(Reject::new(
+        Some(owner) if owner == centre => Ok(load_progress(conn, number)?),
+        _ => Err(Reject::new(
             404,
             "not_found",
-            format!("没有申领编号为 {number} 的申领"),
+            "本服务网点没有这个申领编号的申领：请核对申领编号",
         )),
-        Some(owner) if owner != centre => Err(Reject::new(
-            403,
-            "forbidden",
-            "这份申领不是本服务网点提交的，无权查询",
-        )),
-        Some(_) => Ok(load_progress(conn, number)?),
     }
 }
 
@@ -892,4 +1005,18 @@ fn latest_anchor_of(
             },
         )
         .optional()?)
+}
+
+/// Forget photos no application of their centre refers to, uploaded more than
+/// `UNREFERENCED_PHOTO_DAYS` ago (an upload that never became a submission).
+pub fn expire_unreferenced_photos(conn: &Connection, now: DateTime<Utc>) -> Result<usize> {
+    let cutoff = (now - chrono::Duration::days(UNREFERENCED_PHOTO_DAYS)).to_rfc3339();
+    Ok(conn.execute(
+        "DELETE FROM photos WHERE uploaded_at < ?1 AND NOT EXISTS (
+             SELECT 1 FROM applications a WHERE a.centre = photos.centre AND photos.sha256 IN (
+                 json_extract(a.body, '$.photos.card_photo'),
+                 json_extract(a.body, '$.photos.id_front'),
+                 json_extract(a.body, '$.photos.id_back')))",
+        [cutoff],
+    )?)
 }

@@ -19,11 +19,12 @@ pub enum CentralCommand {
         /// The server's database (created and seeded with a synthetic registry if new).
         #[arg(long, default_value = "central.sqlite3", value_name = "FILE")]
         db: PathBuf,
-        /// A service centre's bearer token, as CENTRE:TOKEN; repeat for more centres.
-        /// Also from SBK_CENTRAL_TOKENS (comma-separated). Without any, a one-off token
-        /// for centre "dev" is made up and printed.
-        #[arg(long = "token", value_name = "CENTRE:TOKEN", value_parser = parse_token)]
-        tokens: Vec<(String, String)>,
+        /// A file of service centres' bearer tokens, one CENTRE:TOKEN a line (# comments),
+        /// readable by its owner only. Also SBK_CENTRAL_TOKENS (comma-separated). Tokens are
+        /// never taken on the command line, where `ps` shows them to every user. Without
+        /// any, a one-off token for centre "dev" is made up and printed.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
         /// Time from one progress step to the next (500ms, 30s, 10m, 1h...).
         #[arg(long, default_value = "1h", value_parser = parse_duration)]
         pace: std::time::Duration,
@@ -60,6 +61,40 @@ pub enum CentralCommand {
     },
 }
 
+/// The tokens of a token file: CENTRE:TOKEN a line. A file others can read is refused:
+/// whoever reads it can act as those centres.
+fn read_token_file(path: &std::path::Path) -> Result<Vec<(String, String)>, Failure> {
+    let fail = |why: String| Failure::Message(format!("令牌文件 {}：{why}", path.display()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| fail(e.to_string()))?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(fail(format!(
+                "其他用户可以读取（权限 {mode:o}）：请改为只有本人可读（chmod 600）"
+            )));
+        }
+    }
+    let text = crate::private_files::read_regular(path, 1024 * 1024).map_err(fail)?;
+    let text = String::from_utf8(text).map_err(|_| fail("不是 UTF-8 文本".into()))?;
+    let mut tokens = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // The line is not echoed: it holds a token.
+        tokens.push(
+            parse_token(line).map_err(|_| fail(format!("第 {} 行应为 网点编号:令牌", i + 1)))?,
+        );
+    }
+    Ok(tokens)
+}
+
 fn probability(text: &str) -> Result<f64, String> {
     text.parse::<f64>()
         .ok()
@@ -72,7 +107,7 @@ pub fn run(cmd: CentralCommand) -> Result<ExitCode, Failure> {
         CentralCommand::Serve {
             listen,
             db,
-            mut tokens,
+            token_file,
             pace,
             fail_rate,
             latency_ms,
@@ -81,6 +116,10 @@ pub fn run(cmd: CentralCommand) -> Result<ExitCode, Failure> {
             max_concurrent,
             seed,
         } => {
+            let mut tokens = match &token_file {
+                Some(path) => read_token_file(path)?,
+                None => Vec::new(),
+            };
             if let Ok(env) = std::env::var("SBK_CENTRAL_TOKENS") {
                 for item in env.split(',').filter(|s| !s.trim().is_empty()) {
                     tokens.push(parse_token(item.trim()).map_err(Failure::Message)?);
@@ -88,7 +127,7 @@ pub fn run(cmd: CentralCommand) -> Result<ExitCode, Failure> {
             }
             if tokens.is_empty() {
                 let token = uuid::Uuid::new_v4().simple().to_string();
-                eprintln!("未指定 --token：本次临时令牌（服务网点 dev）为 {token}");
+                eprintln!("未指定 --token-file：本次临时令牌（服务网点 dev）为 {token}");
                 tokens.push((token, "dev".into()));
             }
             // Warnings and internal errors to stderr (never request bodies: they hold
@@ -113,6 +152,7 @@ pub fn run(cmd: CentralCommand) -> Result<ExitCode, Failure> {
                     max_concurrent,
                 },
                 seed,
+                limits: Default::default(),
             };
             central::serve_forever(config, |addr| {
                 eprintln!("参考中心接口已启动：http://{addr}/v1（Ctrl-C 停止）");

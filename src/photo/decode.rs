@@ -123,6 +123,21 @@ fn jpeg_reduced(bytes: &[u8], (w, h): (u32, u32), min_short: u32) -> Option<Dyna
     }
 }
 
+/// The width and height an image's header declares, read without decoding a pixel: what a
+/// server checks before it spends memory on a photo (a 255 KB PNG may declare 16384×4000).
+pub fn declared_dimensions(bytes: &[u8]) -> Result<(u32, u32), DecodeError> {
+    let format = image::guess_format(bytes).map_err(|_| DecodeError::NotAnImage)?;
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
+    ) {
+        return Err(DecodeError::NotAnImage);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits());
+    reader.into_dimensions().map_err(decode_error)
+}
+
 fn decode_at_least(bytes: &[u8], min_short_side: Option<u32>) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);

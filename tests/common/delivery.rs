@@ -35,6 +35,7 @@ pub fn server_config(db: &Path, listen: &str, faults: Faults) -> Config {
         pace: Duration::from_secs(3600),
         faults,
         seed: 99,
+        limits: Default::default(),
     }
 }
 
