@@ -78,10 +78,24 @@ fn the_demo_takes_a_new_application_from_typing_to_accepted() {
     s.keys(&[ENTER, TAB]);
     s.wait_for("本步已填完整");
 
-    // The card photo: a phone portrait, fixed to the spec in the crop editor.
+    // The card photo: a phone portrait, fixed to the spec in the crop editor. The phone
+    // named it by the resident's ID number and name, and a broken copy is beside it.
+    let photos = dir.path().join("data/demo/photos");
+    std::fs::copy(
+        photos.join("phone-portrait.jpg"),
+        photos.join(format!("{ID}-{NAME}.jpg")),
+    )
+    .unwrap();
+    std::fs::write(photos.join(format!("{ID}-{NAME}-2.jpg")), b"\xff\xd8broken").unwrap();
     s.keys(&[PAGE_DOWN, ENTER]);
     s.wait_for("导入制卡照片");
-    s.send("portrait");
+    s.send(&format!("{ID}-{NAME}-2"));
+    s.send(ENTER);
+    // The error names the file on screen (the clerk needs to know which); not in the log.
+    s.wait_for("-2.jpg");
+    s.send(ENTER);
+    s.wait_for("导入制卡照片");
+    s.send(&format!("{ID}-{NAME}.jpg"));
     s.send(ENTER);
     s.wait_for("调整制卡照片");
     s.send(ENTER);

@@ -71,6 +71,33 @@ pub enum StoreError {
     NoEncryption,
 }
 
+impl StoreError {
+    /// What kind of error this is, for the log: never the message, which may quote what
+    /// was typed (a validation problem names the character it found).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreError::Sqlite(_) => "sqlite",
+            StoreError::Json(_) => "json",
+            StoreError::Io(_) => "io",
+            StoreError::NotFound(_) => "not_found",
+            StoreError::NoMatch(_) => "no_match",
+            StoreError::Ambiguous { .. } => "ambiguous",
+            StoreError::IllegalTransition { .. } => "illegal_transition",
+            StoreError::NotEditable(_) => "not_editable",
+            StoreError::NotDeletable(_) => "not_deletable",
+            StoreError::StatusChanged { .. } => "status_changed",
+            StoreError::ClaimLost => "claim_lost",
+            StoreError::BeingDelivered => "being_delivered",
+            StoreError::MissingPhoto => "missing_photo",
+            StoreError::Incomplete(_) => "incomplete",
+            StoreError::TooNew { .. } => "too_new",
+            StoreError::Encrypted => "encrypted",
+            StoreError::WrongKey => "wrong_key",
+            StoreError::NoEncryption => "no_encryption",
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// An open store.

@@ -32,6 +32,16 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// What kind of failure this is, for the log: never the message (the server's words
+    /// about a refused field may quote it).
+    pub fn kind(&self) -> String {
+        match self {
+            CallError::Retry { .. } => "retry".into(),
+            CallError::Refused { status, error } => format!("refused {status} {}", error.code),
+            CallError::Config(_) => "config".into(),
+        }
+    }
+
     pub fn is_retryable(&self) -> bool {
         matches!(self, CallError::Retry { .. })
     }

@@ -149,7 +149,7 @@ impl Delivery {
                 }
                 Outcome::Skipped => {
                     if let Err(e) = self.store.release_claim(&claim) {
-                        tracing::warn!(error = %e, "could not release a claim");
+                        tracing::warn!(error = e.kind(), "could not release a claim");
                     }
                 }
                 Outcome::Lost => {
@@ -200,7 +200,7 @@ impl Delivery {
                     report.needs_attention = Some(message.clone());
                     report.last_error = Some(message);
                 }
-                Err(e) => tracing::info!(error = %e, "audit anchor not sent this pass"),
+                Err(e) => tracing::info!(error = e.kind(), "audit anchor not sent this pass"),
             }
         }
         report.waiting = self.store.outbox_state().map(|s| s.pending).unwrap_or(0);
@@ -247,7 +247,7 @@ impl Delivery {
             Err(StoreError::ClaimLost) => {
                 tracing::info!(application = %claim.entry.application_id, "claim lost before a retry was recorded")
             }
-            Err(e) => tracing::error!("could not record a retry: {e}"),
+            Err(e) => tracing::error!(error = e.kind(), "could not record a retry"),
         }
     }
 

@@ -130,7 +130,13 @@ impl App {
 
     pub fn fail(&mut self, text: impl Into<String>) {
         let text = text.into();
-        tracing::warn!(message = %text, "shown to the clerk");
+        // Which application, never the words: a message may quote what was typed (a photo's
+        // file name, a character of a name, the digits of a number).
+        let application = match &self.screen {
+            Screen::Wizard(w) => Some(w.app.id),
+            Screen::Home(_) => None,
+        };
+        tracing::warn!(?application, "an error was shown to the clerk");
         self.notice = Some(Notice { text, error: true });
     }
 
@@ -167,7 +173,7 @@ impl App {
             Some(id),
             Some(how),
         ) {
-            tracing::error!(error = %e, "could not audit a view");
+            tracing::error!(error = e.kind(), "could not audit a view");
         }
     }
 

@@ -8,12 +8,12 @@ pub mod background;
 pub mod draw;
 pub mod files;
 pub mod form;
+pub mod logging;
 pub mod photo_ui;
 pub mod recognise;
 pub mod wizard;
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::time::Duration;
 
 use crossterm::event::{
@@ -27,47 +27,7 @@ use ratatui::backend::CrosstermBackend;
 
 use crate::config::Settings;
 
-/// The log file in the data directory.
-pub const LOG_FILE: &str = "sbk.log";
-
-/// Send `tracing` output to `data_dir/sbk.log` (no colours; level from `SBK_LOG`, default info).
-/// Personal data is never logged: only ids, field names, counts and states.
-pub fn init_logging(data_dir: &Path) -> std::io::Result<()> {
-    crate::store::create_private_dir(data_dir)?;
-    let path = data_dir.join(LOG_FILE);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)?;
-    crate::store::restrict_to_owner(&path)?;
-    let mut filter = tracing_subscriber::EnvFilter::try_from_env("SBK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // The HTTP and TLS crates' own debug and trace output can carry request bodies and
-    // headers (personal data, the token): whatever SBK_LOG says, they log warnings only.
-    for quiet in [
-        "hyper=warn",
-        "hyper_util=warn",
-        "h2=warn",
-        "ureq=warn",
-        "ureq_proto=warn",
-        "rustls=warn",
-        "axum=warn",
-        "tower=warn",
-        "tokio=warn",
-        "mio=warn",
-        "rusqlite=warn",
-    ] {
-        if let Ok(d) = quiet.parse() {
-            filter = filter.add_directive(d);
-        }
-    }
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
-        .with_ansi(false)
-        .with_env_filter(filter)
-        .try_init();
-    Ok(())
-}
+pub use logging::{LOG_FILE, init_logging};
 
 fn restore_terminal() {
     let _ = disable_raw_mode();
@@ -91,7 +51,7 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
         return Err("sbk 向导需要在终端中运行（脚本请用 sbk drafts …、sbk check …）".into());
     }
     let started = std::time::Instant::now();
-    init_logging(&settings.data_dir).map_err(|e| {
+    init_logging(&settings.data_dir, settings.retention_days).map_err(|e| {
         format!(
             "无法在数据目录 {} 中写日志：{e}",
             settings.data_dir.display()
@@ -121,14 +81,19 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
             "retention applied"
         ),
         Ok(_) => {}
-        Err(e) => tracing::error!("retention failed: {e}"),
+        Err(e) => tracing::error!(error = e.kind(), "retention failed"),
     }
     let purged = started.elapsed();
 
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
-        tracing::error!(%info, "panic");
+        // Where, not what: a panic's message may hold whatever value it was about.
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(at, "panic");
         default_hook(info);
     }));
 
@@ -174,8 +139,8 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
         });
     restore_terminal();
     let _ = std::io::stdout().flush();
-    if let Err(e) = &result {
-        tracing::error!(error = %e, "wizard stopped");
+    if result.is_err() {
+        tracing::error!("wizard stopped on an error");
     } else {
         tracing::info!("wizard closed");
     }
