@@ -28,6 +28,10 @@ pub struct FileConfig {
     pub central: Option<CentralFile>,
     /// Days after acceptance before photos and personal fields are removed (default 30).
     pub retention_days: Option<u32>,
+    /// Days an untouched draft, or a returned application nobody corrects, is kept (60).
+    pub draft_days: Option<u32>,
+    /// Keep the photo folder's originals after import (default: removed a day after).
+    pub keep_photo_originals: Option<bool>,
     /// A file holding the store's passphrase (encryption at rest; owner-only).
     pub key_file: Option<PathBuf>,
 }
@@ -85,6 +89,10 @@ pub struct Settings {
     pub central: Option<CentralSettings>,
     /// Days after acceptance before photos and personal fields are removed.
     pub retention_days: u32,
+    /// Days an untouched draft, or a returned application nobody corrects, is kept.
+    pub draft_days: u32,
+    /// Keep the photo folder's originals after import.
+    pub keep_photo_originals: bool,
     /// The store's passphrase (SBK_DB_KEY, or the key file): encryption at rest.
     pub db_key: Option<Secret>,
 }
@@ -185,6 +193,21 @@ pub fn load(
             .retention_days
             .unwrap_or(crate::store::DEFAULT_RETENTION_DAYS),
     };
+    let draft_days = match std::env::var("SBK_DRAFT_DAYS") {
+        Ok(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|d| *d >= 1)
+            .ok_or_else(|| ConfigError::Parse {
+                path: config_file.clone(),
+                message: format!("SBK_DRAFT_DAYS=“{v}”不是天数（至少 1）"),
+            })?,
+        Err(_) => file
+            .draft_days
+            .unwrap_or(crate::store::DEFAULT_DRAFT_DAYS)
+            .max(1),
+    };
     let db_key = match std::env::var("SBK_DB_KEY").ok().filter(|k| !k.is_empty()) {
         Some(k) => Some(Secret::new(k)),
         None => match &file.key_file {
@@ -201,6 +224,8 @@ pub fn load(
     Ok(Settings {
         db_key,
         retention_days,
+        draft_days,
+        keep_photo_originals: file.keep_photo_originals.unwrap_or(false),
         config_file,
         data_dir,
         photo_dir,
@@ -365,6 +390,12 @@ const CONFIG_HEADER: &str = "\
 # 个人信息只保留姓名、打码的证件号码、申领编号和状态（用于查询进度）。默认 30。
 # retention_days = 30
 
+# 草稿（从未提交）多少天未修改即删除；已退回的申请多少天未修改即精简。默认 60。
+# draft_days = 60
+
+# 照片文件夹中已导入本机的原始照片（身份证、人像），导入一天后删除。要保留请设为 true。
+# keep_photo_originals = false
+
 # 数据库加密（需用 --features encryption 编译的 sbk）：口令文件（只有本人可读），
 # 或用环境变量 SBK_DB_KEY 提供口令。
 # key_file = \"/home/clerk/.sbk-key\"
@@ -397,6 +428,14 @@ fn write_template(config_file: &Path) -> std::io::Result<()> {
 
 impl Settings {
     /// Open the store in the data directory, with the passphrase if one is configured.
+    /// The retention periods these settings give.
+    pub fn retention(&self) -> crate::store::Retention {
+        crate::store::Retention {
+            days: self.retention_days,
+            draft_days: self.draft_days,
+        }
+    }
+
     pub fn open_store(&self) -> Result<crate::store::Store, crate::store::StoreError> {
         crate::store::Store::open_dir_keyed(
             &self.data_dir,
@@ -451,7 +490,16 @@ impl Settings {
         );
         line(
             "保留期限",
-            format!("受理后 {} 天删除照片并精简个人信息", self.retention_days),
+            format!(
+                "受理后 {} 天删除照片并精简个人信息；草稿 {} 天未修改即删除；已导入的原始照片{}",
+                self.retention_days,
+                self.draft_days,
+                if self.keep_photo_originals {
+                    "保留"
+                } else {
+                    "一天后删除"
+                }
+            ),
         );
         match &self.central {
             None => line("中心接口", "未配置：离线模式".into()),
@@ -474,6 +522,7 @@ impl Settings {
             "SBK_CENTRAL_TOKEN",
             "SBK_CENTRAL_CA_FILE",
             "SBK_RETENTION_DAYS",
+            "SBK_DRAFT_DAYS",
             "SBK_DB_KEY",
         ]
         .into_iter()

@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use sbk_counter::domain::synthetic::{Rng, application};
 use sbk_counter::domain::{Application, PhotoRef, Status};
 use sbk_counter::photo::synthetic::{card_photo_jpeg, id_card_jpeg};
-use sbk_counter::store::{AuditAction, Operator, PhotoKind, Store};
+use sbk_counter::store::{AuditAction, Operator, PhotoKind, Retention, Store};
 
 fn operator() -> Operator {
     Operator {
@@ -26,8 +26,8 @@ fn with_photos(store: &Store, app: &mut Application, seed: u64) {
     app.photos.id_back = put(id_card_jpeg(seed, true), PhotoKind::IdBack);
 }
 
-/// An application delivered and accepted now.
-fn accepted(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
+/// An application delivered now (已提交), with the number `SQ<seed>`.
+fn delivered(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
     let mut app = application(rng, Utc::now(), 0);
     app.status = Status::Draft;
     with_photos(store, &mut app, seed);
@@ -51,10 +51,15 @@ fn accepted(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
         )
         .unwrap()
         .unwrap();
-    let number = format!("SQ{seed:016}");
     store
-        .outbox_delivered(&claim, &number, &operator())
+        .outbox_delivered(&claim, &format!("SQ{seed:016}"), &operator())
         .unwrap();
+    store.get(app.id).unwrap()
+}
+
+/// An application delivered and accepted now.
+fn accepted(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
+    let app = delivered(store, rng, seed);
     let step = sbk_counter::store::ProgressStep {
         to: Status::Accepted,
         at: Utc::now(),
@@ -62,7 +67,7 @@ fn accepted(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
         returned: None,
     };
     store
-        .apply_progress(app.id, &number, step, &operator())
+        .apply_progress(app.id, &format!("SQ{seed:016}"), step, &operator())
         .unwrap();
     store.get(app.id).unwrap()
 }
@@ -78,12 +83,22 @@ fn thirty_days_after_acceptance_only_what_finds_the_card_remains() {
 
     // Day 29: nothing goes.
     let early = store
-        .purge(now + Duration::days(29), 30, false, &operator())
+        .purge(
+            now + Duration::days(29),
+            Retention::new(30),
+            false,
+            &operator(),
+        )
         .unwrap();
     assert!(early.reduced.is_empty());
     // Day 31, dry run: listed, nothing changed.
     let dry = store
-        .purge(now + Duration::days(31), 30, true, &operator())
+        .purge(
+            now + Duration::days(31),
+            Retention::new(30),
+            true,
+            &operator(),
+        )
         .unwrap();
     assert_eq!(dry.reduced.len(), 1);
     assert_eq!(dry.reduced[0].id, app.id);
@@ -96,7 +111,12 @@ fn thirty_days_after_acceptance_only_what_finds_the_card_remains() {
     assert!(store.photo(&card_sha).unwrap().is_some());
     // Day 31: reduced.
     let done = store
-        .purge(now + Duration::days(31), 30, false, &operator())
+        .purge(
+            now + Duration::days(31),
+            Retention::new(30),
+            false,
+            &operator(),
+        )
         .unwrap();
     assert_eq!(done.reduced.len(), 1);
     assert_eq!(done.photos_removed, 3);
@@ -146,7 +166,12 @@ fn thirty_days_after_acceptance_only_what_finds_the_card_remains() {
     );
     // Done once; audited.
     let again = store
-        .purge(now + Duration::days(40), 30, false, &operator())
+        .purge(
+            now + Duration::days(40),
+            Retention::new(30),
+            false,
+            &operator(),
+        )
         .unwrap();
     assert!(again.reduced.is_empty());
     let purges = store
@@ -179,11 +204,21 @@ fn old_withdrawn_drafts_go_and_everything_else_stays() {
     store.create(&plain, &operator()).unwrap();
     let now = Utc::now();
     let recent = store
-        .purge(now + Duration::days(10), 30, false, &operator())
+        .purge(
+            now + Duration::days(10),
+            Retention::new(30),
+            false,
+            &operator(),
+        )
         .unwrap();
     assert!(recent.deleted.is_empty());
     let old = store
-        .purge(now + Duration::days(31), 30, false, &operator())
+        .purge(
+            now + Duration::days(31),
+            Retention::new(30),
+            false,
+            &operator(),
+        )
         .unwrap();
     assert_eq!(old.deleted.len(), 1);
     assert_eq!(old.deleted[0].id, withdrawn.id);
@@ -284,7 +319,12 @@ fn purged_and_deleted_personal_data_is_gone_from_the_file_and_its_wal() {
 
     store.delete(draft.id, &operator()).unwrap();
     let report = store
-        .purge(Utc::now() + Duration::days(31), 30, false, &operator())
+        .purge(
+            Utc::now() + Duration::days(31),
+            Retention::new(30),
+            false,
+            &operator(),
+        )
         .unwrap();
     assert_eq!(report.reduced.len(), 1);
     let after = raw_store(dir.path());
@@ -300,4 +340,113 @@ fn purged_and_deleted_personal_data_is_gone_from_the_file_and_its_wal() {
     let kept = store.get(accepted_app.id).unwrap();
     assert_eq!(kept.applicant.name, accepted_app.applicant.name);
     assert!(store.integrity_ok().unwrap());
+}
+
+#[test]
+fn every_status_has_a_rule_and_queued_applications_wait_for_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_dir(dir.path()).unwrap();
+    let mut rng = Rng::new(91);
+    let op = operator();
+    let today = sbk_counter::domain::dates::beijing_date(Utc::now());
+    let mut make = |store: &mut Store, status: Status| {
+        let mut app = application(&mut rng, Utc::now(), 0);
+        app.status = status;
+        with_photos(store, &mut app, rng.below(1000));
+        store.create(&app, &op).unwrap();
+        app.id
+    };
+    let untouched = make(&mut store, Status::Draft);
+    let returned = make(&mut store, Status::Returned);
+    let delivered = delivered(&mut store, &mut Rng::new(92), 8).id;
+    let queued = {
+        let mut app = application(&mut Rng::new(93), Utc::now(), 0);
+        app.status = Status::Draft;
+        with_photos(&store, &mut app, 9);
+        app.card_issuer = Some(sbk_counter::domain::CardIssuer {
+            bank_code: "102".into(),
+            bank_name: "中国工商银行".into(),
+            branch_code: "102110105001".into(),
+            branch_name: "中国工商银行北京朝阳区支行".into(),
+        });
+        app.consents.declaration_agreed_at = Some(Utc::now());
+        store.create(&app, &op).unwrap();
+        store.submit(app.id, &op, today).unwrap();
+        app.id
+    };
+    let policy = Retention {
+        days: 30,
+        draft_days: 60,
+    };
+    let at = |d: i64| Utc::now() + Duration::days(d);
+    // Within every period: nothing goes.
+    let early = store.purge(at(59), policy, false, &op).unwrap();
+    assert!(
+        early.reduced.is_empty() && early.deleted.is_empty(),
+        "{early:?}"
+    );
+    // Past the draft period: the untouched draft is deleted, the returned one reduced.
+    let later = store.purge(at(61), policy, false, &op).unwrap();
+    assert_eq!(
+        later.deleted.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [untouched]
+    );
+    assert_eq!(
+        later.reduced.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [returned]
+    );
+    assert_eq!(
+        later.reduced[0].rule,
+        sbk_counter::store::Rule::ReturnedNotCorrected
+    );
+    let kept = store.get(returned).unwrap();
+    assert!(kept.purged_at.is_some() && kept.applicant.mobile.is_empty());
+    // Delivered and never accepted: 30 + 60 days after delivery.
+    let last = store.purge(at(91), policy, false, &op).unwrap();
+    assert_eq!(
+        last.reduced.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [delivered]
+    );
+    // Queued: the resident's request, kept until delivered however long it waits.
+    let much_later = store.purge(at(1000), policy, false, &op).unwrap();
+    assert!(much_later.reduced.is_empty() && much_later.deleted.is_empty());
+    assert_eq!(much_later.queued_kept, 1);
+    assert!(store.get(queued).unwrap().purged_at.is_none());
+}
+
+#[test]
+fn imported_originals_leave_the_photo_folder_a_day_later_if_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_dir(&dir.path().join("data")).unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    let scan = photos.join("110105194912310021-front.jpg");
+    let bytes = id_card_jpeg(3, false);
+    std::fs::write(&scan, &bytes).unwrap();
+    store
+        .note_original(&scan, &sbk_counter::store::sha256_hex(&bytes))
+        .unwrap();
+    let changed = photos.join("edited.jpg");
+    std::fs::write(&changed, b"before").unwrap();
+    store
+        .note_original(&changed, &sbk_counter::store::sha256_hex(b"before"))
+        .unwrap();
+    std::fs::write(&changed, b"edited since").unwrap();
+    let untouched = photos.join("holiday.jpg");
+    std::fs::write(&untouched, b"not imported").unwrap();
+    // The same day: kept (it may be imported again).
+    assert!(store.purge_originals(Utc::now(), false).unwrap().is_empty());
+    let tomorrow = Utc::now() + Duration::days(2);
+    assert_eq!(
+        store.purge_originals(tomorrow, true).unwrap(),
+        [scan.clone()]
+    );
+    assert!(scan.exists(), "a dry run removes nothing");
+    assert_eq!(
+        store.purge_originals(tomorrow, false).unwrap(),
+        [scan.clone()]
+    );
+    assert!(!scan.exists());
+    assert!(changed.exists(), "changed since: not sbk's to delete");
+    assert!(untouched.exists(), "never imported");
 }

@@ -21,37 +21,59 @@ pub struct PurgeArgs {
 pub fn run(args: PurgeArgs, settings: &mut Settings) -> Result<ExitCode, Failure> {
     let operator = settings.operator_or_prompt()?;
     let mut store = settings.open_store()?;
-    let days = settings.retention_days;
-    let report = store.purge(chrono::Utc::now(), days, args.dry_run, &operator)?;
+    let retention = settings.retention();
+    let now = chrono::Utc::now();
+    let report = store.purge(now, retention, args.dry_run, &operator)?;
+    let originals = if settings.keep_photo_originals {
+        Vec::new()
+    } else {
+        store.purge_originals(now, args.dry_run)?
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let value = serde_json::json!({
+            "retention": retention,
+            "report": report,
+            "originals": originals,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
     let verb = if args.dry_run { "将" } else { "已" };
     println!(
-        "保留期限：受理后 {days} 天。{verb}精简 {} 件（删除照片和身份证图像，只留姓名、打码证件号、申领编号和状态），{verb}删除撤回的草稿 {} 件。",
-        report.reduced.len(),
-        report.deleted.len()
+        "保留期限：受理后 {} 天（提交后未受理再加 60 天）；草稿和已退回未修改的 {} 天。",
+        retention.days, retention.draft_days
     );
-    for p in &report.reduced {
+    println!(
+        "{verb}精简 {} 件（删除照片和身份证图像，只留姓名、打码证件号、申领编号和状态），{verb}删除草稿 {} 件；待同步的 {} 件保留到送达。",
+        report.reduced.len(),
+        report.deleted.len(),
+        report.queued_kept
+    );
+    for p in report.reduced.iter().chain(&report.deleted) {
+        let action = if report.deleted.contains(p) {
+            "删除"
+        } else {
+            "精简"
+        };
         println!(
-            "  精简  {}  {}  {}  受理于 {}",
+            "  {action}  {}  {}  {}  {}  自 {}",
             &p.id.to_string()[..8],
             p.status.label(),
             p.masked_id_number,
-            p.since.with_timezone(&beijing()).format("%Y-%m-%d")
-        );
-    }
-    for p in &report.deleted {
-        println!(
-            "  删除  {}  草稿  {}  最后修改 {}",
-            &p.id.to_string()[..8],
-            p.masked_id_number,
+            p.rule.label(),
             p.since.with_timezone(&beijing()).format("%Y-%m-%d")
         );
     }
     if !args.dry_run && report.photos_removed > 0 {
         println!("共删除照片 {} 张。", report.photos_removed);
+    }
+    if settings.keep_photo_originals {
+        println!("照片文件夹中已导入的原始照片按配置保留（keep_photo_originals = true）。");
+    } else {
+        println!(
+            "照片文件夹中导入已满一天的原始照片：{verb}删除 {} 张。",
+            originals.len()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

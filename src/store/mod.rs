@@ -24,7 +24,7 @@ pub use applications::{HistoryEntry, Summary};
 pub use audit::{AnchorCheck, AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
 pub use outbox::{Claim, OutboxEntry, OutboxState, ProgressStep};
 pub use photos::{Photo, PhotoKind, sha256_hex};
-pub use retention::{DEFAULT_RETENTION_DAYS, PurgeReport};
+pub use retention::{DEFAULT_DRAFT_DAYS, DEFAULT_RETENTION_DAYS, PurgeReport, Retention, Rule};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "sbk.sqlite3";

@@ -1,8 +1,18 @@
-//! Retention: personal data kept no longer than the purpose needs. A set number of days
-//! after the central API accepted an application, its photos and ID images are deleted
-//! and its personal fields reduced to what the clerk needs to answer "where is my card"
-//! (name, masked ID number, application number, status, history). Withdrawn drafts
-//! older than the same period are deleted.
+//! Retention: personal data kept no longer than the purpose needs, with a rule for every
+//! status, each counted from its own event:
+//!
+//! | status | kept | then |
+//! |---|---|---|
+//! | accepted and after (已受理 … 已领卡) | `days` after acceptance | reduced |
+//! | delivered, not yet accepted (已提交) | `days` + 60 after delivery | reduced |
+//! | returned and not corrected (已退回) | `draft_days` after the return | reduced |
+//! | withdrawn draft | `days` after its last change | deleted |
+//! | draft or ready never submitted | `draft_days` after its last change | deleted |
+//! | queued (待同步) | until delivered: it is the resident's request | — |
+//!
+//! Reduced: photos and ID images deleted, personal fields cut to what answers "where is my
+//! card" (name, masked ID number, application number, status, history). The photo
+//! folder's originals that sbk imported are removed a day after their import (`originals`).
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
@@ -17,26 +27,76 @@ use crate::domain::{Application, Photos, Status, ValidUntil, mask_id};
 
 /// The default retention period (days after acceptance).
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// The default time an untouched draft, or a returned application nobody corrects, is kept.
+pub const DEFAULT_DRAFT_DAYS: u32 = 60;
+/// How long past the retention period a delivered application waits for its acceptance
+/// before it is reduced all the same.
+const DELIVERED_GRACE_DAYS: i64 = 60;
+
+/// The periods, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Retention {
+    /// After acceptance (and, plus 60, after a delivery never accepted).
+    pub days: u32,
+    /// After the last change of a draft never submitted, or after a return not corrected.
+    pub draft_days: u32,
+}
+
+impl Retention {
+    /// `days` after acceptance, drafts by the default.
+    pub fn new(days: u32) -> Retention {
+        Retention {
+            days,
+            draft_days: DEFAULT_DRAFT_DAYS,
+        }
+    }
+}
+
+/// Why an application was purged, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Accepted,
+    DeliveredNotAccepted,
+    ReturnedNotCorrected,
+    WithdrawnDraft,
+    UntouchedDraft,
+}
+
+impl Rule {
+    pub fn label(self) -> &'static str {
+        match self {
+            Rule::Accepted => "受理后到期",
+            Rule::DeliveredNotAccepted => "提交后长期未受理",
+            Rule::ReturnedNotCorrected => "退回后未修改",
+            Rule::WithdrawnDraft => "撤回的草稿",
+            Rule::UntouchedDraft => "长期未动的草稿",
+        }
+    }
+}
 
 /// One application purge reduced or deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Purged {
     pub id: Uuid,
     pub status: Status,
+    pub rule: Rule,
     /// Masked: the list says which application, not the person's number.
     pub masked_id_number: String,
-    /// When the period started (acceptance, or the draft's last change).
+    /// When the period started (its rule's event).
     pub since: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PurgeReport {
-    /// Accepted long enough ago: photos deleted, personal fields reduced.
+    /// Photos deleted, personal fields reduced.
     pub reduced: Vec<Purged>,
-    /// Withdrawn drafts untouched long enough: deleted.
+    /// Deleted whole (drafts never submitted).
     pub deleted: Vec<Purged>,
     /// Photos removed from the store.
     pub photos_removed: usize,
+    /// Applications waiting for delivery: kept whatever their age.
+    pub queued_kept: usize,
 }
 
 /// What stays of an application once its retention period is over.
@@ -52,83 +112,113 @@ pub fn reduce(app: &mut Application, now: DateTime<Utc>) {
     app.residence.address.clear();
     app.pickup.mail = Default::default();
     app.photos = Photos::default();
+    app.recognised.clear();
     app.purged_at = Some(now);
 }
+
+/// The candidates of each rule: (id, when its period started), given the cutoff.
+const RULES: [(Rule, &str); 5] = [
+    (
+        Rule::Accepted,
+        "SELECT a.id, min(h.at) FROM applications a
+         JOIN status_history h ON h.application_id = a.id AND h.status = 'accepted'
+         WHERE a.status IN ('accepted', 'in_production', 'shipped', 'ready_for_collection',
+                            'collected')
+         GROUP BY a.id HAVING min(h.at) <= ?1",
+    ),
+    (
+        Rule::DeliveredNotAccepted,
+        "SELECT a.id, max(h.at) FROM applications a
+         JOIN status_history h ON h.application_id = a.id AND h.status = 'delivered'
+         WHERE a.status = 'delivered' GROUP BY a.id HAVING max(h.at) <= ?1",
+    ),
+    (
+        Rule::ReturnedNotCorrected,
+        "SELECT a.id, max(h.at) FROM applications a
+         JOIN status_history h ON h.application_id = a.id AND h.status = 'returned'
+         WHERE a.status = 'returned' AND a.updated_at <= ?1
+         GROUP BY a.id HAVING max(h.at) <= ?1",
+    ),
+    (
+        Rule::WithdrawnDraft,
+        "SELECT a.id, a.updated_at FROM applications a
+         WHERE a.status IN ('draft', 'ready') AND a.updated_at <= ?1
+           AND EXISTS (SELECT 1 FROM status_history h
+                       WHERE h.application_id = a.id AND h.note = '撤回')",
+    ),
+    (
+        Rule::UntouchedDraft,
+        "SELECT a.id, a.updated_at FROM applications a
+         WHERE a.status IN ('draft', 'ready') AND a.updated_at <= ?1
+           AND NOT EXISTS (SELECT 1 FROM status_history h
+                           WHERE h.application_id = a.id AND h.note = '撤回')",
+    ),
+];
 
 impl Store {
     /// Apply retention as of `now` (`dry_run`: only say what would go).
     pub fn purge(
         &mut self,
         now: DateTime<Utc>,
-        days: u32,
+        retention: Retention,
         dry_run: bool,
         operator: &Operator,
     ) -> Result<PurgeReport> {
-        let cutoff = (now - Duration::days(days as i64)).timestamp_millis();
+        let days = |d: i64| (now - Duration::days(d)).timestamp_millis();
+        let cutoff = |rule: Rule| match rule {
+            Rule::Accepted | Rule::WithdrawnDraft => days(i64::from(retention.days)),
+            Rule::DeliveredNotAccepted => days(i64::from(retention.days) + DELIVERED_GRACE_DAYS),
+            Rule::ReturnedNotCorrected | Rule::UntouchedDraft => {
+                days(i64::from(retention.draft_days))
+            }
+        };
         let tx = self.conn.transaction()?;
-        let accepted: Vec<(String, i64)> = {
-            let mut stmt = tx.prepare(
-                "SELECT a.id, min(h.at) FROM applications a
-                 JOIN status_history h ON h.application_id = a.id AND h.status = 'accepted'
-                 WHERE a.status IN ('accepted', 'in_production', 'shipped',
-                                    'ready_for_collection', 'collected')
-                 GROUP BY a.id HAVING min(h.at) <= ?1",
-            )?;
-            stmt.query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?
-        };
-        let withdrawn: Vec<(String, i64)> = {
-            let mut stmt = tx.prepare(
-                "SELECT a.id, a.updated_at FROM applications a
-                 WHERE a.status = 'draft' AND a.updated_at <= ?1
-                   AND EXISTS (SELECT 1 FROM status_history h
-                               WHERE h.application_id = a.id AND h.note = '撤回')",
-            )?;
-            stmt.query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?
-        };
         let mut report = PurgeReport::default();
-        for (id, since) in accepted {
-            let id: Uuid = id.parse().unwrap_or_default();
-            let mut app = load_in(&tx, id)?;
-            if app.purged_at.is_some() {
-                continue;
-            }
-            report.reduced.push(Purged {
-                id,
-                status: app.status,
-                masked_id_number: mask_id(app.applicant.id_number.trim()),
-                since: from_ms(since),
-            });
-            if !dry_run {
-                reduce(&mut app, now);
-                rewrite(&tx, &app)?;
-                audit_on(&tx, operator, AuditAction::Purge, Some(id), Some("reduced"))?;
+        for (rule, sql) in RULES {
+            let candidates: Vec<(String, i64)> = tx
+                .prepare(sql)?
+                .query_map([cutoff(rule)], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let delete = matches!(rule, Rule::WithdrawnDraft | Rule::UntouchedDraft);
+            for (id, since) in candidates {
+                let id: Uuid = id.parse().unwrap_or_default();
+                let mut app = load_in(&tx, id)?;
+                if !delete && app.purged_at.is_some() {
+                    continue;
+                }
+                let purged = Purged {
+                    id,
+                    status: app.status,
+                    rule,
+                    masked_id_number: mask_id(app.applicant.id_number.trim()),
+                    since: from_ms(since),
+                };
+                if delete {
+                    report.deleted.push(purged);
+                } else {
+                    report.reduced.push(purged);
+                }
+                if dry_run {
+                    continue;
+                }
+                if delete {
+                    tx.execute(
+                        "DELETE FROM applications WHERE id = ?1",
+                        params![id.to_string()],
+                    )?;
+                } else {
+                    reduce(&mut app, now);
+                    rewrite(&tx, &app)?;
+                }
+                let detail = format!("{:?}", rule).to_lowercase();
+                audit_on(&tx, operator, AuditAction::Purge, Some(id), Some(&detail))?;
             }
         }
-        for (id, since) in withdrawn {
-            let id: Uuid = id.parse().unwrap_or_default();
-            let app = load_in(&tx, id)?;
-            report.deleted.push(Purged {
-                id,
-                status: app.status,
-                masked_id_number: mask_id(app.applicant.id_number.trim()),
-                since: from_ms(since),
-            });
-            if !dry_run {
-                tx.execute(
-                    "DELETE FROM applications WHERE id = ?1",
-                    params![id.to_string()],
-                )?;
-                audit_on(
-                    &tx,
-                    operator,
-                    AuditAction::Purge,
-                    Some(id),
-                    Some("withdrawn draft deleted"),
-                )?;
-            }
-        }
+        report.queued_kept = tx.query_row(
+            "SELECT count(*) FROM applications WHERE status = 'queued'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as usize;
         if !dry_run {
             report.photos_removed = collect_garbage(&tx)?;
             tx.commit()?;
@@ -140,5 +230,59 @@ impl Store {
             }
         }
         Ok(report)
+    }
+}
+
+/// How long an imported original stays in the photo folder: the day's work can still
+/// import it again.
+pub const ORIGINALS_KEPT: Duration = Duration::days(1);
+
+impl Store {
+    /// Remember a file of the photo folder that was imported (its bytes' SHA-256).
+    pub fn note_original(&self, path: &std::path::Path, sha256: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO imported_originals (path, sha256, imported_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256,
+                                              imported_at = excluded.imported_at",
+            params![path.to_string_lossy(), sha256, super::now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Remove from the photo folder the originals imported more than `ORIGINALS_KEPT` ago,
+    /// where the file is still exactly what was imported (anything else is left alone and
+    /// forgotten). Returns the files removed (or, `dry_run`, that would be).
+    pub fn purge_originals(
+        &self,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<Vec<std::path::PathBuf>> {
+        let cutoff = (now - ORIGINALS_KEPT).timestamp_millis();
+        let rows: Vec<(String, String)> = self
+            .conn
+            .prepare("SELECT path, sha256 FROM imported_originals WHERE imported_at <= ?1")?
+            .query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut removed = Vec::new();
+        for (path, sha256) in rows {
+            let file = std::path::PathBuf::from(&path);
+            let same =
+                crate::private_files::read_regular(&file, crate::photo::decode::MAX_FILE_BYTES)
+                    .is_ok_and(|bytes| super::sha256_hex(&bytes) == sha256);
+            if same {
+                removed.push(file.clone());
+            }
+            if dry_run {
+                continue;
+            }
+            if same && let Err(e) = std::fs::remove_file(&file) {
+                tracing::warn!(error = %e.kind(), "an imported original could not be removed");
+                removed.pop();
+                continue;
+            }
+            self.conn
+                .execute("DELETE FROM imported_originals WHERE path = ?1", [&path])?;
+        }
+        Ok(removed)
     }
 }

@@ -183,6 +183,16 @@ pub const MIGRATIONS: &[&str] = &[
             WHERE rowid = NEW.rowid;
     END;
     "#,
+    // 8: the photo folder's originals sbk imported (ID card scans, face photos), so that
+    // retention can remove them from the folder once they are in the store: each by its
+    // path and the SHA-256 of its bytes (a file changed since is not sbk's to delete).
+    r#"
+    CREATE TABLE imported_originals (
+        path         TEXT PRIMARY KEY,
+        sha256       TEXT NOT NULL,
+        imported_at  INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version from which the audit log is a hash chain: a store opened at an

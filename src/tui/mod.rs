@@ -68,12 +68,7 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
     let opened = started.elapsed();
     tracing::info!(data_dir = %settings.data_dir.display(), "wizard starting");
     // Retention runs at every start: nothing personal outlives its period on this PC.
-    match store.purge(
-        chrono::Utc::now(),
-        settings.retention_days,
-        false,
-        &operator,
-    ) {
+    match store.purge(chrono::Utc::now(), settings.retention(), false, &operator) {
         Ok(r) if !r.reduced.is_empty() || !r.deleted.is_empty() => tracing::info!(
             reduced = r.reduced.len(),
             deleted = r.deleted.len(),
@@ -82,6 +77,15 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
         ),
         Ok(_) => {}
         Err(e) => tracing::error!(error = e.kind(), "retention failed"),
+    }
+    if !settings.keep_photo_originals {
+        match store.purge_originals(chrono::Utc::now(), false) {
+            Ok(removed) if !removed.is_empty() => {
+                tracing::info!(files = removed.len(), "imported originals removed")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = e.kind(), "removing imported originals failed"),
+        }
     }
     let purged = started.elapsed();
 

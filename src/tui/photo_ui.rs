@@ -60,6 +60,10 @@ fn store_jpeg(
 pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<Imported, String> {
     let shown = path.display();
     let bytes = crate::private_files::read_regular(path, crate::photo::decode::MAX_FILE_BYTES)?;
+    let original = Original {
+        path: path.to_owned(),
+        sha256: crate::store::sha256_hex(&bytes),
+    };
     let decoded = decode(&bytes).map_err(|e| format!("{shown}：{e}"))?;
     let verdict = check_decoded(&decoded, spec(kind));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -81,6 +85,7 @@ pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<
             let sha256 = store
                 .put_photo(&bytes, kind, "image/jpeg", verdict.width, verdict.height)
                 .map_err(|e| format!("保存照片失败：{e}"))?;
+            original.imported(store);
             Ok(Imported::Stored(
                 PhotoRef {
                     sha256,
@@ -96,19 +101,35 @@ pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<
                 .filter(|f| f.fails)
                 .map(|f| f.message.clone())
                 .collect();
-            Ok(Imported::NeedsFix(Box::new(CropEditor::new(
-                decoded, name, reasons,
-            ))))
+            let mut editor = CropEditor::new(decoded, name, reasons);
+            editor.original = Some(original);
+            Ok(Imported::NeedsFix(Box::new(editor)))
         }
         PhotoKind::IdFront | PhotoKind::IdBack => {
             if let Some(f) = verdict.findings.iter().find(|f| f.fails) {
                 return Err(format!("{}：{}", kind_label(kind), f.message));
             }
             let normal = normalise_id(&decoded).map_err(|e| e.to_string())?;
-            Ok(Imported::Stored(
-                store_jpeg(store, &normal, kind, name)?,
-                warnings,
-            ))
+            let stored = store_jpeg(store, &normal, kind, name)?;
+            original.imported(store);
+            Ok(Imported::Stored(stored, warnings))
+        }
+    }
+}
+
+/// A file of the photo folder being imported.
+pub struct Original {
+    path: std::path::PathBuf,
+    sha256: String,
+}
+
+impl Original {
+    /// It is in the store now: it stays in the photo folder a day (it may be imported
+    /// again), then retention removes it — an ID card scan is not to lie about
+    /// unencrypted (unless the config keeps originals).
+    fn imported(&self, store: &Store) {
+        if let Err(e) = store.note_original(&self.path, &self.sha256) {
+            tracing::warn!(error = e.kind(), "an imported original was not recorded");
         }
     }
 }
@@ -117,7 +138,6 @@ fn kind_label(kind: PhotoKind) -> &'static str {
     spec(kind).label()
 }
 
-/// A preview of `image` for the terminal (half-blocks or the terminal's graphics protocol).
 /// The review page's small previews, in cells: the card photo upright, the ID card's
 /// sides in its proportions (a cell is about twice as tall as it is wide).
 pub fn thumbnail_cells(field: crate::domain::Field) -> Size {
@@ -148,6 +168,7 @@ pub fn thumbnail(
         .ok()
 }
 
+/// A preview of `image` for the terminal (half-blocks or the terminal's graphics protocol).
 pub fn preview(picker: &Picker, image: DynamicImage) -> Option<Protocol> {
     picker
         .new_protocol(
@@ -170,6 +191,8 @@ pub struct CropEditor {
     pub preview: Option<Protocol>,
     /// What the crop would give: size and whether it fits.
     pub status: String,
+    /// The file it came from, recorded once the fixed photo is stored.
+    pub original: Option<Original>,
 }
 
 impl CropEditor {
@@ -187,6 +210,7 @@ impl CropEditor {
             reasons,
             preview: None,
             status: String::new(),
+            original: None,
         }
     }
 
@@ -230,11 +254,15 @@ impl CropEditor {
     pub fn accept(&self, store: &Store) -> Result<PhotoRef, String> {
         let bytes = fix_card(&self.source, self.crop).map_err(|e| e.to_string())?;
         debug_assert!((CARD_MIN_BYTES..=CARD_MAX_BYTES).contains(&(bytes.len() as u64)));
-        store_jpeg(
+        let stored = store_jpeg(
             store,
             &bytes,
             PhotoKind::CardPhoto,
             self.source_name.clone(),
-        )
+        )?;
+        if let Some(original) = &self.original {
+            original.imported(store);
+        }
+        Ok(stored)
     }
 }
