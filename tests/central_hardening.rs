@@ -313,3 +313,72 @@ fn one_centre_learns_nothing_of_another_centres_residents_or_applications() {
     let (_, body) = post(&server, TOKEN, "/v1/applications", &sub);
     assert!(body.contains(&receipt.application_number), "{body}");
 }
+
+/// Send raw bytes, read what comes back within a few seconds.
+fn raw(server: &Running, request: &[u8]) -> String {
+    let mut tcp = std::net::TcpStream::connect(server.addr()).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = tcp.write_all(request);
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = tcp.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn what_held_up_still_holds_headers_nesting_bad_utf8_and_slow_headers() {
+    let (_dir, db) = seeded();
+    let server = start(
+        &db,
+        Limits {
+            header_timeout: Duration::from_secs(1),
+            ..Limits::default()
+        },
+    );
+    // Oversized headers: 431 before anything is read.
+    let big = format!(
+        "GET /v1/applications HTTP/1.1\r\nhost: x\r\nx-filler: {}\r\n\r\n",
+        "a".repeat(512 * 1024)
+    );
+    assert!(raw(&server, big.as_bytes()).starts_with("HTTP/1.1 431"));
+    // Deeply nested JSON and invalid UTF-8: 400, no crash.
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let request = |body: &[u8]| {
+        let mut r = format!(
+            "POST /v1/eligibility-checks HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {TOKEN}\r\nx-operator-id: op-1\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(body);
+        r
+    };
+    assert!(raw(&server, &request(nested.as_bytes())).starts_with("HTTP/1.1 4"));
+    assert!(raw(&server, &request(b"{\"name\": \"\xff\xfe\"}")).starts_with("HTTP/1.1 400"));
+    // Headers that trickle in are cut off.
+    let mut tcp = std::net::TcpStream::connect(server.addr()).unwrap();
+    tcp.write_all(b"GET /v1/health HTTP/1.1\r\nhost: x\r\n")
+        .unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let _ = tcp.read(&mut buf);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "closed after the header timeout"
+    );
+    // And the server still answers.
+    let (status, _) = call(
+        agent()
+            .get(format!("{}/v1/health", server.base_url()))
+            .call(),
+    );
+    assert_eq!(status, 200);
+}
