@@ -521,12 +521,13 @@ fn counted(store: &Store) -> Vec<(Status, usize)> {
     out
 }
 
-/// Undo migrations 5 to 7 on a store written by this build: what a version-4 file holds.
+/// Undo migrations 5 to 8 on a store written by this build: what a version-4 file holds.
 fn back_to_version_4(store: &Store) {
     store
         .connection()
         .execute_batch(
-            "DROP TRIGGER return_reason_insert; DROP TRIGGER return_reason_update;
+            "DROP TABLE imported_originals;
+             DROP TRIGGER return_reason_insert; DROP TRIGGER return_reason_update;
              ALTER TABLE applications DROP COLUMN return_reason;
              ALTER TABLE outbox DROP COLUMN claim_token; ALTER TABLE outbox DROP COLUMN claimed_by;
              ALTER TABLE outbox DROP COLUMN lease_until; ALTER TABLE outbox DROP COLUMN posted_at;

@@ -151,10 +151,7 @@ pub fn seed(conn: &mut Connection, count: usize, seed: u64) -> rusqlite::Result<
 }
 
 fn gender_key(g: Gender) -> &'static str {
-    match g {
-        Gender::Male => "male",
-        Gender::Female => "female",
-    }
+    g.key()
 }
 
 /// A registry entry as the server's rules need it.
@@ -217,11 +214,7 @@ pub fn lookup(
             Ok(Entry {
                 person: RegisteredPerson {
                     name: r.get(0)?,
-                    gender: if gender == "male" {
-                        Gender::Male
-                    } else {
-                        Gender::Female
-                    },
+                    gender: Gender::from_key(&gender).unwrap_or(Gender::Female),
                     birth_date: date(2)?,
                     nationality: r.get(3)?,
                     residence_address: r.get(4)?,

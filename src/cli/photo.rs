@@ -215,7 +215,7 @@ fn read_card(_: &std::path::Path, _: crate::idcard::Side, _: bool) -> ExitCode {
 
 #[cfg(feature = "ocr")]
 fn read_card(file: &std::path::Path, side: crate::idcard::Side, json: bool) -> ExitCode {
-    let bytes = match read(&file.to_path_buf()) {
+    let bytes = match read(file) {
         Ok(b) => b,
         Err(message) => {
             eprintln!("✗ {message}");

@@ -373,39 +373,6 @@ impl Status {
 }
 
 impl Application {
-    /// Write a value that came in the model's terms (from the registry or read from the ID
-    /// card, not typed): `male`/`female`, an ethnic group's or nationality's code, a date
-    /// as YYYY-MM-DD, `long_term` for 长期. Fields not fed that way are left alone.
-    pub fn set_value(&mut self, field: super::Field, value: &str) {
-        use super::Field;
-        let a = &mut self.applicant;
-        match field {
-            Field::Name => a.name = value.into(),
-            Field::IdNumber => a.id_number = value.into(),
-            Field::IdValidFrom => a.id_valid_from = value.into(),
-            Field::IdValidUntil => {
-                a.id_valid_until = if value == "long_term" {
-                    ValidUntil::LongTerm
-                } else {
-                    ValidUntil::Date(value.into())
-                }
-            }
-            Field::Gender => {
-                a.gender = Some(if value == "male" {
-                    Gender::Male
-                } else {
-                    Gender::Female
-                })
-            }
-            Field::BirthDate => a.birth_date = value.into(),
-            Field::Nationality => a.nationality = value.into(),
-            Field::Ethnicity => a.ethnicity = value.into(),
-            Field::Address => self.residence.address = value.into(),
-            Field::Mobile => a.mobile = value.into(),
-            _ => {}
-        }
-    }
-
     /// The clerk changed `field`: a value read from the card is no longer awaiting a
     /// check, and a return reason that named the field no longer marks it. Every way the
     /// wizard writes a field goes through here.

@@ -3,8 +3,8 @@
 //! Personal numbers are masked unless `reveal` is set.
 
 use super::application::{Application, Eligibility, ValidUntil};
+use super::field::{Field, Step};
 use super::refdata::refdata;
-use super::validate::{Field, Step};
 
 /// One step's fields as (field, shown value).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,11 +30,25 @@ pub enum Gender {
 }
 
 impl Gender {
+    pub const ALL: [Gender; 2] = [Gender::Male, Gender::Female];
+
     pub fn label(self) -> &'static str {
         match self {
             Gender::Male => "男",
             Gender::Female => "女",
         }
+    }
+
+    /// The key used in JSON and the model's values: `male`, `female`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Gender> {
+        Gender::ALL.into_iter().find(|g| g.key() == key)
     }
 }
 
@@ -255,6 +269,14 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    }
+
+    #[test]
+    fn gender_keys_match_serde() {
+        for g in Gender::ALL {
+            assert_eq!(serde_json::to_value(g).unwrap(), g.key());
+            assert_eq!(Gender::from_key(g.key()), Some(g));
+        }
     }
 
     #[test]

@@ -5,10 +5,13 @@
 pub mod application;
 pub mod dates;
 pub mod display;
+pub mod field;
+pub mod form;
 pub mod id_number;
 pub mod interchange;
 pub mod lifecycle;
 pub mod mask;
+pub mod pinyin;
 pub mod refdata;
 pub mod rules;
 pub mod synthetic;
@@ -18,5 +21,6 @@ pub use application::{
     Applicant, Application, CardIssuer, Consents, Eligibility, IdType, MailAddress, PhotoRef,
     Photos, Pickup, PickupMethod, Residence, ReturnNote, ReturnedField, Status, ValidUntil,
 };
+pub use field::{Field, Step};
 pub use id_number::{Gender, IdError, IdNumber, mask_id};
-pub use validate::{Field, Problem, ProblemKind, Report, Step, StepState, validate, validate_step};
+pub use validate::{Problem, ProblemKind, Report, StepState, validate, validate_step};

@@ -2,6 +2,7 @@
 //! core rules applied: an ID number that fails its check character is unreliable, a date
 //! must be a date, an ethnic group must be one of the 56. Pure: tested without an engine.
 
+use crate::domain::Gender;
 use chrono::NaiveDate;
 
 use super::{CardField, Reading};
@@ -35,8 +36,8 @@ pub fn interpret(field: CardField, text: &str, confidence: u8) -> Reading {
             }
         }
         CardField::Gender => match (raw.contains('男'), raw.contains('女')) {
-            (true, false) => set(&mut r, "male", "男"),
-            (false, true) => set(&mut r, "female", "女"),
+            (true, false) => set(&mut r, Gender::Male.key(), Gender::Male.label()),
+            (false, true) => set(&mut r, Gender::Female.key(), Gender::Female.label()),
             _ => r.problem = Some(format!("“{raw}”不是男或女")),
         },
         CardField::Ethnicity => ethnicity(&mut r),
@@ -148,14 +149,14 @@ pub fn cross_check(readings: &mut [Reading]) {
     };
     let birth = NaiveDate::parse_from_str(&number[6..14], "%Y%m%d").ok();
     let gender = if number.as_bytes()[16] % 2 == 1 {
-        "male"
+        Gender::Male
     } else {
-        "female"
+        Gender::Female
     };
     for r in readings.iter_mut() {
         let expected = match r.field {
             CardField::BirthDate => birth.map(|d| d.to_string()),
-            CardField::Gender => Some(gender.to_owned()),
+            CardField::Gender => Some(gender.key().to_owned()),
             _ => None,
         };
         let Some(expected) = expected else { continue };
@@ -170,8 +171,7 @@ pub fn cross_check(readings: &mut [Reading]) {
             r.problem = None;
             r.value = Some(expected.clone());
             r.shown = match r.field {
-                CardField::Gender if expected == "male" => "男".into(),
-                CardField::Gender => "女".into(),
+                CardField::Gender => gender.label().into(),
                 _ => birth
                     .map(|d| d.format("%Y年%-m月%-d日").to_string())
                     .unwrap_or_default(),

@@ -4,7 +4,7 @@
 //! the rules or the engine's confidence do not vouch for is only reported.
 
 use super::{CardField, Recognised};
-use crate::domain::{Application, Field, Gender, IdType, ValidUntil};
+use crate::domain::{Application, Field, IdType, ValidUntil};
 
 /// The form field a card field fills (the issuing authority is shown, not kept).
 pub fn form_field(field: CardField) -> Option<Field> {
@@ -67,7 +67,7 @@ pub fn prefill(app: &mut Application, recognised: &Recognised) -> Outcome {
         };
         let held = held_value(app, field);
         if held.trim().is_empty() {
-            app.set_value(field, value);
+            crate::domain::form::set_value(app, field, value);
             app.recognised.insert(field);
             out.filled.push(field);
         } else if held.trim() == value {
@@ -86,7 +86,7 @@ pub fn prefill(app: &mut Application, recognised: &Recognised) -> Outcome {
 
 /// Take the card's value for a conflicting field; it is marked 识别 until confirmed.
 pub fn take(app: &mut Application, conflict: &Conflict) {
-    app.set_value(conflict.field, &conflict.value);
+    crate::domain::form::set_value(app, conflict.field, &conflict.value);
     app.recognised.insert(conflict.field);
 }
 
@@ -95,11 +95,7 @@ fn held_value(app: &Application, field: Field) -> String {
     let a = &app.applicant;
     match field {
         Field::Name => a.name.clone(),
-        Field::Gender => match a.gender {
-            Some(Gender::Male) => "male".into(),
-            Some(Gender::Female) => "female".into(),
-            None => String::new(),
-        },
+        Field::Gender => a.gender.map(|g| g.key().to_owned()).unwrap_or_default(),
         Field::Ethnicity => a.ethnicity.clone(),
         Field::BirthDate => a.birth_date.clone(),
         Field::Address => app.residence.address.clone(),

@@ -12,6 +12,7 @@ use super::app::{App, Home, Popup, Screen, beijing};
 use super::form::{self, Input};
 use super::wizard::{Page, Wizard};
 use crate::domain::display::review_groups;
+use crate::domain::form as fields;
 use crate::domain::{Field, ProblemKind, Report, Status, Step, StepState, mask_id, validate};
 
 pub const MIN_WIDTH: u16 = 80;
@@ -444,7 +445,7 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
         let mut spans = vec![Span::styled(marker, Style::default().fg(Color::Cyan))];
         match row.input {
             Input::Check => {
-                let ticked = form::consent(&w.app, row.field).is_some();
+                let ticked = fields::consent(&w.app, row.field).is_some();
                 let style = if focused {
                     Style::default().add_modifier(Modifier::REVERSED)
                 } else {
@@ -454,7 +455,7 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
                     format!(
                         "[{}] {}",
                         if ticked { "✓" } else { " " },
-                        form::check_label(row.field)
+                        fields::check_label(row.field)
                     ),
                     style,
                 ));
@@ -469,7 +470,7 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
                 if row.field == Field::Eligibility {
                     spans.push(Span::raw(format!(
                         "  {}",
-                        form::text_of(&w.app, Field::Eligibility)
+                        fields::text(&w.app, Field::Eligibility)
                     )));
                 }
             }
@@ -478,7 +479,7 @@ fn draw_step(frame: &mut Frame, app: &App, w: &Wizard, step: Step, report: &Repo
                 if focused && w.editor.is_some() {
                     spans.push(Span::raw("")); // the editor is drawn over this line below
                 } else {
-                    let value = form::text_of(&w.app, row.field);
+                    let value = fields::text(&w.app, row.field);
                     let shown = match row.input {
                         Input::Choice if value.is_empty() => "（Enter 选择）".to_owned(),
                         Input::Photo(_) if value.is_empty() => {
@@ -691,12 +692,12 @@ fn draw_review(frame: &mut Frame, app: &App, w: &Wizard, report: &Report, area: 
         let text = match row.input {
             Input::Check => format!(
                 "[{}] {}",
-                if form::consent(&w.app, row.field).is_some() {
+                if fields::consent(&w.app, row.field).is_some() {
                     "✓"
                 } else {
                     " "
                 },
-                form::check_label(row.field)
+                fields::check_label(row.field)
             ),
             Input::Button(b) => format!("〔 {} 〕", b.label()),
             _ => String::new(),

@@ -9,6 +9,7 @@ use ratatui_textarea::{CursorMove, TextArea};
 
 use super::app::{App, Popup, Screen};
 use super::form::{self, Button, Input, Row};
+use crate::domain::form as fields;
 use crate::domain::{Application, Eligibility, Field, Step, StepState, validate};
 
 /// Which page of the wizard is shown.
@@ -75,7 +76,7 @@ impl ChoicePopup {
     pub fn visible(&self) -> Vec<&(String, String)> {
         self.options
             .iter()
-            .filter(|(c, l)| form::option_matches(c, l, &self.filter))
+            .filter(|(c, l)| fields::option_matches(c, l, &self.filter))
             .collect()
     }
 }
@@ -159,7 +160,7 @@ impl Wizard {
                 field,
                 input: Input::Text | Input::Date,
             }) if self.app.status.is_editable() => {
-                let mut ta = TextArea::new(vec![form::text_of(&self.app, field)]);
+                let mut ta = TextArea::new(vec![fields::text(&self.app, field)]);
                 ta.move_cursor(CursorMove::End);
                 ta.set_cursor_line_style(ratatui::style::Style::default());
                 Some(ta)
@@ -198,7 +199,7 @@ impl App {
             && let Some(row) = w.focused()
         {
             if matches!(row.input, Input::Text | Input::Date) {
-                form::on_leave(&mut w.app, row.field, today);
+                w.app.tidy(row.field, today);
             }
             w.touched.insert(row.field);
         }
@@ -351,7 +352,7 @@ impl App {
             };
         if changed {
             let text = editor.lines().first().cloned().unwrap_or_default();
-            form::set_text(&mut w.app, row.field, &text);
+            fields::type_text(&mut w.app, row.field, &text);
             // Corrected by the clerk: no longer a recognised value awaiting a check, nor
             // the field a return named.
             w.app.mark_edited(row.field);
@@ -367,7 +368,7 @@ impl App {
         };
         if editor.insert_str(text) {
             let text = editor.lines().first().cloned().unwrap_or_default();
-            form::set_text(&mut w.app, row.field, &text);
+            fields::type_text(&mut w.app, row.field, &text);
             w.app.mark_edited(row.field);
             self.save_wizard();
         }
@@ -384,14 +385,14 @@ impl App {
         }
         match row.input {
             Input::Check => {
-                form::toggle(&mut w.app, row.field, now);
+                fields::toggle(&mut w.app, row.field, now);
                 w.app.mark_edited(row.field);
                 w.touched.insert(row.field);
                 self.save_wizard();
             }
             Input::Choice if enter || row.field == Field::Gender => {
-                let options = form::options(&w.app, row.field);
-                let current = form::current_code(&w.app, row.field);
+                let options = fields::options(&w.app, row.field);
+                let current = fields::value(&w.app, row.field);
                 let selected = options.iter().position(|(c, _)| *c == current).unwrap_or(0);
                 self.popup = Some(Popup::Choice(ChoicePopup {
                     field: row.field,
@@ -637,7 +638,7 @@ impl App {
                     self.popup = None;
                     if let Screen::Wizard(w) = &mut self.screen {
                         for d in &diffs {
-                            w.app.set_value(d.field, &d.value);
+                            crate::domain::form::set_value(&mut w.app, d.field, &d.value);
                             w.app.mark_edited(d.field);
                             w.touched.insert(d.field);
                         }
@@ -691,7 +692,11 @@ impl App {
                     if let Some(code) = picked
                         && let Screen::Wizard(w) = &mut self.screen
                     {
-                        form::choose(&mut w.app, field, &code, today);
+                        fields::set_value(&mut w.app, field, &code);
+                        if field == Field::IdType {
+                            // Another document type: gender and birth date follow anew.
+                            w.app.fill_from_id(today);
+                        }
                         w.app.mark_edited(field);
                         w.touched.insert(field);
                         self.save_wizard();
@@ -918,10 +923,7 @@ impl App {
         let mut diffs = Vec::new();
         if let Some(p) = &answer.person {
             let a = &w.app.applicant;
-            let gender_key = match p.gender {
-                crate::domain::Gender::Male => "male",
-                crate::domain::Gender::Female => "female",
-            };
+            let gender_key = p.gender.key();
             // (field, what the form holds, the registered value to write)
             let fields = [
                 (
@@ -965,11 +967,11 @@ impl App {
                 let held = held.trim();
                 let same = held == value || (field == Field::Gender && held == shown);
                 if held.is_empty() {
-                    w.app.set_value(field, &value);
+                    crate::domain::form::set_value(&mut w.app, field, &value);
                 } else if !same {
                     diffs.push(Difference {
                         field,
-                        typed: form::text_of(&w.app, field),
+                        typed: fields::text(&w.app, field),
                         registered: shown,
                         value,
                     });
