@@ -41,6 +41,25 @@ pub fn generate_sample_photos() -> [(&'static str, Vec<u8>); 3] {
     ]
 }
 
+/// Why the demo could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{} 已存在且不是演示目录，为免误删，演示不会使用它", .0.display())]
+    NotADemoDir(PathBuf),
+    #[error("无法准备演示目录：{0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Central(#[from] central::ServeError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("演示无法连接参考中心接口：{0}")]
+    Call(#[from] crate::sync::CallError),
+    #[error("演示数据出错：{0}")]
+    Data(String),
+    #[error("演示的参考中心数据库出错：{0}")]
+    Registry(#[from] rusqlite::Error),
+}
+
 /// Time from one progress step to the next in the demo.
 pub const DEMO_PACE: Duration = Duration::from_secs(20);
 
@@ -60,40 +79,36 @@ pub fn demo_dir(settings: &Settings) -> PathBuf {
     settings.data_dir.join("demo")
 }
 
-fn reset_dir(dir: &Path) -> Result<(), String> {
+fn reset_dir(dir: &Path) -> Result<(), DemoError> {
     if dir.exists() {
         if !dir.join(MARKER).exists() {
-            return Err(format!(
-                "{} 已存在且不是演示目录，为免误删，演示不会使用它",
-                dir.display()
-            ));
+            return Err(DemoError::NotADemoDir(dir.to_owned()));
         }
-        std::fs::remove_dir_all(dir).map_err(|e| format!("无法清理演示目录：{e}"))?;
+        std::fs::remove_dir_all(dir)?;
     }
-    crate::store::create_private_dir(dir).map_err(|e| format!("无法创建演示目录：{e}"))?;
+    crate::store::create_private_dir(dir)?;
     std::fs::write(
         dir.join(MARKER),
         "sbk demo data: recreated at every `sbk demo`\n",
-    )
-    .map_err(|e| format!("无法创建演示目录：{e}"))
+    )?;
+    Ok(())
 }
 
 /// Set everything up. `base` gives where the demo directory goes.
-pub fn prepare(base: &Settings) -> Result<Demo, String> {
+pub fn prepare(base: &Settings) -> Result<Demo, DemoError> {
     let dir = demo_dir(base);
     reset_dir(&dir)?;
     let photos_dir = dir.join("photos");
-    std::fs::create_dir_all(&photos_dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&photos_dir)?;
     for (name, bytes) in SAMPLE_PHOTOS {
-        std::fs::write(photos_dir.join(name), bytes).map_err(|e| e.to_string())?;
+        std::fs::write(photos_dir.join(name), bytes)?;
     }
     let central_db = dir.join("central.sqlite3");
     let seeded = central::seed(
         &central_db,
         central::DEFAULT_REGISTRY_SIZE,
         central::DEFAULT_SEED,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let token = uuid::Uuid::new_v4().simple().to_string();
     let server = Running::start(Config {
         listen: "127.0.0.1:0".parse().expect("a loopback address"),
@@ -103,8 +118,7 @@ pub fn prepare(base: &Settings) -> Result<Demo, String> {
         faults: Faults::default(),
         seed: 1,
         limits: Default::default(),
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     let central = CentralSettings {
         url: server.base_url(),
         token: Secret::new(token),
@@ -127,40 +141,33 @@ pub fn prepare(base: &Settings) -> Result<Demo, String> {
         .take(6)
         .map(|s| s.id_number.as_str())
         .collect();
-    let conn = central::open_db(&central_db).map_err(|e| e.to_string())?;
-    let mut eligible: Vec<(String, String)> = registry::sample(&conn, true, 20)
-        .map_err(|e| e.to_string())?
+    let conn = central::open_db(&central_db)?;
+    let mut eligible: Vec<(String, String)> = registry::sample(&conn, true, 20)?
         .into_iter()
         .filter(|(_, id)| !named.contains(&id.as_str()))
         .collect();
-    let reviewed: (String, String) = conn
-        .query_row(
-            "SELECT name, id_number FROM residents WHERE review_field IS NOT NULL
+    let reviewed: (String, String) = conn.query_row(
+        "SELECT name, id_number FROM residents WHERE review_field IS NOT NULL
              ORDER BY rowid LIMIT 1 OFFSET 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(|e| e.to_string())?;
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     drop(conn);
 
-    let checker = Client::new(&central, &operator.id).map_err(|e| e.to_string())?;
-    let mut store = Store::open_dir(&data_dir).map_err(|e| e.to_string())?;
+    let checker = Client::new(&central, &operator.id)?;
+    let mut store = Store::open_dir(&data_dir)?;
     let today = crate::domain::dates::beijing_date(Utc::now());
     let make = |store: &mut Store, (name, id): &(String, String), seed: u64| {
-        let answer = checker
-            .check_eligibility(&EligibilityRequest {
-                name: name.clone(),
-                id_type: IdType::ResidentId,
-                id_number: id.clone(),
-                access_authorised_at: Utc::now(),
-                identity_verified_in_person_at: Some(Utc::now()),
-            })
-            .map_err(|e| e.to_string())?;
-        let photo = |store: &Store, bytes: Vec<u8>, kind| -> Result<Option<PhotoRef>, String> {
+        let answer = checker.check_eligibility(&EligibilityRequest {
+            name: name.clone(),
+            id_type: IdType::ResidentId,
+            id_number: id.clone(),
+            access_authorised_at: Utc::now(),
+            identity_verified_in_person_at: Some(Utc::now()),
+        })?;
+        let photo = |store: &Store, bytes: Vec<u8>, kind| -> Result<Option<PhotoRef>, DemoError> {
             Ok(Some(PhotoRef {
-                sha256: store
-                    .put_photo(&bytes, kind, "image/jpeg", 0, 0)
-                    .map_err(|e| e.to_string())?,
+                sha256: store.put_photo(&bytes, kind, "image/jpeg", 0, 0)?,
                 source_name: None,
             }))
         };
@@ -171,61 +178,55 @@ pub fn prepare(base: &Settings) -> Result<Demo, String> {
             id_back: photo(store, id_card_jpeg(seed, true), PhotoKind::IdBack)?,
         };
         let app = registry::complete_application(&answer, id, photos, Utc::now())
-            .ok_or("演示居民不符合申领条件")?;
-        store.create(&app, &operator).map_err(|e| e.to_string())?;
-        Ok::<Application, String>(app)
+            .ok_or_else(|| DemoError::Data("演示居民不符合申领条件".into()))?;
+        store.create(&app, &operator)?;
+        Ok::<Application, DemoError>(app)
     };
-    let take = |list: &mut Vec<(String, String)>| list.pop().ok_or("演示居民不足".to_owned());
+    let take = |list: &mut Vec<(String, String)>| {
+        list.pop()
+            .ok_or_else(|| DemoError::Data("演示居民不足".into()))
+    };
 
     // 已提交, 已受理, 已寄出 and 已退回: submitted and delivered now, then moved along.
     let mut delivered = Vec::new();
     for (i, steps) in [0usize, 1, 3].into_iter().enumerate() {
         let app = make(&mut store, &take(&mut eligible)?, 10 + i as u64)?;
-        store
-            .submit(app.id, &operator, today)
-            .map_err(|e| e.to_string())?;
+        store.submit(app.id, &operator, today)?;
         delivered.push((app.id, steps));
     }
     let returned = make(&mut store, &reviewed, 20)?;
-    store
-        .submit(returned.id, &operator, today)
-        .map_err(|e| e.to_string())?;
+    store.submit(returned.id, &operator, today)?;
     delivered.push((returned.id, 1));
-    let client = Client::new(&central, &operator.id).map_err(|e| e.to_string())?;
+    let client = Client::new(&central, &operator.id)?;
     let mut delivery = Delivery::new(store, client, operator.clone(), Backoff::default());
     delivery.pass(true);
-    let mut conn = central::open_db(&central_db).map_err(|e| e.to_string())?;
+    let mut conn = central::open_db(&central_db)?;
     for (id, steps) in &delivered {
         let number = delivery
             .store()
-            .get(*id)
-            .map_err(|e| e.to_string())?
+            .get(*id)?
             .application_number
-            .ok_or("演示申请未能送达参考中心接口")?;
+            .ok_or_else(|| DemoError::Data("演示申请未能送达参考中心接口".into()))?;
         for _ in 0..*steps {
             central::service::advance_one(&mut conn, &number, Utc::now(), DEMO_PACE)
-                .map_err(|e| e.error.message)?;
+                .map_err(|e| DemoError::Data(e.error.message))?;
         }
     }
-    delivery.poll_progress().map_err(|e| e.to_string())?;
+    delivery.poll_progress()?;
     drop(delivery);
 
     // 草稿, 待提交 and 待同步 (delivered by the wizard's worker once it starts).
-    let mut store = Store::open_dir(&data_dir).map_err(|e| e.to_string())?;
+    let mut store = Store::open_dir(&data_dir)?;
     let queued = make(&mut store, &take(&mut eligible)?, 30)?;
-    store
-        .submit(queued.id, &operator, today)
-        .map_err(|e| e.to_string())?;
+    store.submit(queued.id, &operator, today)?;
     let ready = make(&mut store, &take(&mut eligible)?, 31)?;
-    store
-        .transition(ready.id, Status::Ready, &operator, None)
-        .map_err(|e| e.to_string())?;
+    store.transition(ready.id, Status::Ready, &operator, None)?;
     let (name, id) = take(&mut eligible)?;
     let mut draft = Application::new(Utc::now());
     draft.applicant.name = name;
     draft.applicant.id_number = id;
     draft.consents.disclaimer_agreed_at = Some(Utc::now());
-    store.create(&draft, &operator).map_err(|e| e.to_string())?;
+    store.create(&draft, &operator)?;
     Ok(Demo {
         server,
         settings,

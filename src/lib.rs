@@ -6,6 +6,7 @@ pub mod central;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod digest;
 pub mod domain;
 pub mod idcard;
 pub mod photo;

@@ -415,8 +415,8 @@ fn json_response(status: u16, body: String, replayed: bool) -> Response {
 /// whitespace do not make a faithful retry look like a different request.
 fn body_hash(bytes: &[u8]) -> String {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(value) => crate::store::sha256_hex(value.to_string().as_bytes()),
-        Err(_) => crate::store::sha256_hex(bytes),
+        Ok(value) => crate::digest::sha256_hex(value.to_string().as_bytes()),
+        Err(_) => crate::digest::sha256_hex(bytes),
     }
 }
 

@@ -107,7 +107,7 @@ impl Drop for Slot<'_> {
 impl Shared {
     fn centre_of(&self, token: &str) -> Option<String> {
         self.tokens
-            .get(&crate::store::sha256_hex(token.as_bytes()))
+            .get(&crate::digest::sha256_hex(token.as_bytes()))
             .cloned()
     }
 
@@ -295,7 +295,7 @@ async fn prepare(config: &Config) -> Result<(Arc<Shared>, tokio::net::TcpListene
         tokens: config
             .tokens
             .iter()
-            .map(|(token, centre)| (crate::store::sha256_hex(token.as_bytes()), centre.clone()))
+            .map(|(token, centre)| (crate::digest::sha256_hex(token.as_bytes()), centre.clone()))
             .collect(),
         faults: config.faults.clone(),
         pace: config.pace,

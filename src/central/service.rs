@@ -234,7 +234,7 @@ pub fn check_upload(sha256: &str, bytes: &[u8]) -> Result<()> {
             "照片地址中的 SHA-256 应为 64 位小写十六进制",
         ));
     }
-    let actual = crate::store::sha256_hex(bytes);
+    let actual = crate::digest::sha256_hex(bytes);
     if actual != sha256 {
         return Err(Reject::new(
             422,
@@ -290,7 +290,7 @@ pub fn put_photo(
             "本网点在中心存放的照片已达上限：请稍后重试（未被申领引用的照片会按期清理）",
         ));
     }
-    let actual = crate::store::sha256_hex(bytes);
+    let actual = crate::digest::sha256_hex(bytes);
     if actual != sha256 {
         return Err(Reject::new(
             422,

@@ -8,11 +8,12 @@ mod photo;
 mod purge;
 mod sync;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::config::Settings;
 
 /// 第三代社会保障卡 counter wizard: apply for a resident's card at a service centre.
 #[derive(Debug, Parser)]
@@ -85,6 +86,10 @@ pub enum Failure {
     Io(#[from] std::io::Error),
     #[error("JSON 处理失败：{0}")]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Wizard(#[from] crate::tui::TuiError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 fn report(result: Result<ExitCode, Failure>) -> ExitCode {
@@ -98,75 +103,55 @@ fn report(result: Result<ExitCode, Failure>) -> ExitCode {
     }
 }
 
-/// Parse the command line and run it.
+/// Parse the command line and run it: the commands that need no settings first, then the
+/// settings loaded once for the rest, and every error reported in one place (`report`).
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        None => {
-            let result = crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
-                .map_err(|e| e.to_string())
-                .and_then(|mut settings| crate::tui::run(&mut settings));
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(message) => {
-                    let _ = writeln!(std::io::stderr(), "sbk：{message}");
-                    ExitCode::from(EXIT_INVALID)
-                }
-            }
-        }
-        Some(Command::Check(cmd)) => check::run(cmd),
-        Some(Command::Photo(cmd)) => photo::run(cmd),
-        Some(Command::Central(cmd)) => report(central::run(cmd)),
-        Some(Command::Audit(cmd)) => report(
-            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
-                .map_err(Failure::from)
-                .and_then(|mut settings| audit::run(cmd, &mut settings)),
-        ),
-        Some(Command::Config(ConfigCommand::Show)) => report(
-            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
-                .map_err(Failure::from)
-                .map(|settings| {
-                    print!("{}", settings.describe());
-                    ExitCode::SUCCESS
-                }),
-        ),
-        Some(Command::Demo) => {
-            let result = crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
-                .map_err(|e| e.to_string())
-                .and_then(|settings| {
-                    eprintln!("正在准备演示（参考中心接口、演示数据）……");
-                    let demo = crate::demo::prepare(&settings)?;
-                    let mut settings = demo.settings.clone();
-                    let outcome = crate::tui::run_with(&mut settings, true);
-                    demo.server.stop();
-                    outcome
-                });
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(message) => {
-                    let _ = writeln!(std::io::stderr(), "sbk：{message}");
-                    ExitCode::from(EXIT_INVALID)
-                }
-            }
-        }
-        Some(Command::Purge(args)) => report(
-            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
-                .map_err(Failure::from)
-                .and_then(|mut settings| purge::run(args, &mut settings)),
-        ),
-        Some(Command::Sync(args)) => report(
-            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
-                .map_err(Failure::from)
-                .and_then(|mut settings| sync::run(args, &mut settings)),
-        ),
-        Some(Command::Drafts(cmd)) => report(
-            crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
-                .map_err(Failure::from)
-                .and_then(|mut settings| drafts::run(cmd, &mut settings)),
-        ),
+    let command = match cli.command {
+        Some(Command::Check(cmd)) => return check::run(cmd),
+        Some(Command::Photo(cmd)) => return photo::run(cmd),
+        Some(Command::Central(cmd)) => return report(central::run(cmd)),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "sbk", &mut std::io::stdout());
-            ExitCode::SUCCESS
+            return ExitCode::SUCCESS;
         }
+        other => other,
+    };
+    report(
+        crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
+            .map_err(Failure::from)
+            .and_then(|mut settings| with_settings(command, &mut settings)),
+    )
+}
+
+fn with_settings(command: Option<Command>, settings: &mut Settings) -> Result<ExitCode, Failure> {
+    match command {
+        None => {
+            crate::tui::run(settings)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Demo) => {
+            eprintln!("正在准备演示（参考中心接口、演示数据）……");
+            let demo = crate::demo::prepare(settings)?;
+            let mut demo_settings = demo.settings.clone();
+            let outcome = crate::tui::run_with(&mut demo_settings, true);
+            demo.server.stop();
+            outcome?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Audit(cmd)) => audit::run(cmd, settings),
+        Some(Command::Config(ConfigCommand::Show)) => {
+            print!("{}", settings.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Purge(args)) => purge::run(args, settings),
+        Some(Command::Sync(args)) => sync::run(args, settings),
+        Some(Command::Drafts(cmd)) => drafts::run(cmd, settings),
+        Some(
+            Command::Check(_)
+            | Command::Photo(_)
+            | Command::Central(_)
+            | Command::Completions { .. },
+        ) => unreachable!("run() handles the commands that need no settings"),
     }
 }

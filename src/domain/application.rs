@@ -425,9 +425,21 @@ impl Application {
         }
     }
 
+    /// The ID number parsed by the rules of its type, when it encodes birth date and gender.
+    pub fn parsed_id(&self, today: NaiveDate) -> Option<super::IdNumber> {
+        let number = &self.applicant.id_number;
+        match self.applicant.id_type {
+            IdType::ResidentId => super::IdNumber::parse(number, today).ok(),
+            IdType::HmtResidencePermit => {
+                super::IdNumber::parse_residence_permit(number, today).ok()
+            }
+            _ => None,
+        }
+    }
+
     /// Gender and birth date follow from a valid 18-digit number.
     pub fn fill_from_id(&mut self, today: NaiveDate) {
-        if let Some(id) = super::validate::parsed_id(self, today) {
+        if let Some(id) = self.parsed_id(today) {
             self.applicant.gender = Some(id.gender);
             self.applicant.birth_date = id.birth_date.to_string();
         }

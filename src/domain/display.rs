@@ -6,6 +6,25 @@ use super::application::{Application, Eligibility, ValidUntil};
 use super::field::{Field, Step};
 use super::refdata::refdata;
 
+/// The application as a masked view shows it: ID number and mobiles masked, the birth date
+/// cut to its year (the eight digits a masked number hides are the birth date), the
+/// photos' file names gone (a scanner names files by the ID number). Everything masked
+/// lists, `drafts show` and exports print without `--reveal` comes from this copy.
+pub fn masked(app: &Application) -> Application {
+    let mut m = app.clone();
+    let a = &mut m.applicant;
+    a.id_number = mask_id(a.id_number.trim());
+    a.mobile = mask_mobile(&a.mobile);
+    a.birth_date = mask_birth_date(&a.birth_date);
+    m.pickup.mail.recipient_mobile = mask_mobile(&m.pickup.mail.recipient_mobile);
+    for field in super::Photos::FIELDS {
+        if let Some(Some(p)) = m.photos.slot_mut(field) {
+            p.source_name = None;
+        }
+    }
+    m
+}
+
 /// One step's fields as (field, shown value).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -13,6 +32,7 @@ pub struct Group {
     pub rows: Vec<(Field, String)>,
 }
 
+use super::mask::{mask_birth_date, mask_id};
 pub use super::mask::{mask_middle, mask_mobile};
 
 /// Text from the store as it may be printed to a terminal: control characters (an escape
@@ -62,7 +82,7 @@ pub fn review_groups(app: &Application, reveal: bool) -> Vec<Group> {
     let app = if reveal {
         app
     } else {
-        masked = super::mask::masked(app);
+        masked = self::masked(app);
         &masked
     };
     let a = &app.applicant;
@@ -209,6 +229,27 @@ pub fn review_groups(app: &Application, reveal: bool) -> Vec<Group> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_masked_digits_are_not_given_back_beside_them() {
+        let mut app = crate::domain::synthetic::application(
+            &mut crate::domain::synthetic::Rng::new(5),
+            chrono::Utc::now(),
+            0,
+        );
+        app.photos.card_photo = Some(crate::domain::PhotoRef {
+            sha256: "a".repeat(64),
+            source_name: Some(format!("{}.jpg", app.applicant.id_number)),
+        });
+        let id = app.applicant.id_number.clone();
+        let json = serde_json::to_string(&masked(&app)).unwrap();
+        assert!(!json.contains(&id), "{json}");
+        // The eight hidden digits are the birth date: not in any form.
+        let hidden = &id[6..14];
+        let dashed = format!("{}-{}-{}", &id[6..10], &id[10..12], &id[12..14]);
+        assert!(!json.contains(hidden) && !json.contains(&dashed), "{json}");
+        assert!(json.contains(&format!("{}-**-**", &id[6..10])));
+    }
 
     fn example() -> Application {
         serde_json::from_str(include_str!("../../docs/application-example.json")).unwrap()

@@ -22,5 +22,6 @@ pub use application::{
     Photos, Pickup, PickupMethod, Residence, ReturnNote, ReturnedField, Status, ValidUntil,
 };
 pub use field::{Field, Step};
-pub use id_number::{Gender, IdError, IdNumber, mask_id};
+pub use id_number::{Gender, IdError, IdNumber};
+pub use mask::mask_id;
 pub use validate::{Problem, ProblemKind, Report, StepState, validate, validate_step};

@@ -181,16 +181,6 @@ impl Problems {
     }
 }
 
-/// The ID number parsed by the rules of its type, when it encodes birth date and gender.
-pub fn parsed_id(app: &Application, today: NaiveDate) -> Option<IdNumber> {
-    let number = &app.applicant.id_number;
-    match app.applicant.id_type {
-        IdType::ResidentId => IdNumber::parse(number, today).ok(),
-        IdType::HmtResidencePermit => IdNumber::parse_residence_permit(number, today).ok(),
-        _ => None,
-    }
-}
-
 fn applicant(app: &Application, today: NaiveDate, out: &mut Problems) {
     let a = &app.applicant;
     let latin = !a.id_type.is_gb11643();
@@ -274,7 +264,7 @@ fn date_field(field: Field, value: &str, out: &mut Problems) -> Option<NaiveDate
 
 fn basic_info(app: &Application, today: NaiveDate, out: &mut Problems) {
     let a = &app.applicant;
-    let id = parsed_id(app, today);
+    let id = app.parsed_id(today);
     let refs = refdata();
 
     // Birth date and gender: follow from a GB 11643 number and must agree with it.

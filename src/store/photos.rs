@@ -2,7 +2,6 @@
 //! applications use it. Checking and fixing photos is `crate::photo`'s job; this stores them.
 
 use rusqlite::{OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
 use super::{Result, Store, now_ms};
 
@@ -33,11 +32,7 @@ pub struct Photo {
     pub bytes: Vec<u8>,
 }
 
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::digest::sha256_hex;
 
 impl Store {
     /// Store a photo (a no-op if the same bytes are already there); returns its SHA-256.

@@ -40,31 +40,47 @@ fn restore_terminal() {
     );
 }
 
-/// Open the wizard. Returns an error message for the clerk if it cannot start.
-pub fn run(settings: &mut Settings) -> Result<(), String> {
+/// Why the wizard could not start or had to stop; said to the clerk in Chinese.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("sbk 向导需要在终端中运行（脚本请用 sbk drafts …、sbk check …）")]
+    NotATerminal,
+    #[error("无法在数据目录 {} 中写日志：{source}", dir.display())]
+    Log {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("终端出错：{0}")]
+    Terminal(#[from] std::io::Error),
+}
+
+/// Open the wizard.
+pub fn run(settings: &mut Settings) -> Result<(), TuiError> {
     run_with(settings, false)
 }
 
 /// Open the wizard; `demo` marks every screen 演示模式.
-pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
+pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), TuiError> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err("sbk 向导需要在终端中运行（脚本请用 sbk drafts …、sbk check …）".into());
+        return Err(TuiError::NotATerminal);
     }
     let started = std::time::Instant::now();
-    init_logging(&settings.data_dir, settings.retention_days).map_err(|e| {
-        format!(
-            "无法在数据目录 {} 中写日志：{e}",
-            settings.data_dir.display()
-        )
+    init_logging(&settings.data_dir, settings.retention_days).map_err(|source| TuiError::Log {
+        dir: settings.data_dir.clone(),
+        source,
     })?;
-    let operator = settings.operator_or_prompt().map_err(|e| e.to_string())?;
+    let operator = settings.operator_or_prompt()?;
     // The photo folder exists from the first run, so that the clerk is told where photos
     // go rather than that a folder is missing.
     if let Err(e) = files::ensure_photo_dir(&settings.photo_dir) {
         tracing::warn!(error = %e, "could not create the photo folder");
     }
     let logged = started.elapsed();
-    let mut store = settings.open_store().map_err(|e| e.to_string())?;
+    let mut store = settings.open_store()?;
     let opened = started.elapsed();
     tracing::info!(data_dir = %settings.data_dir.display(), "wizard starting");
     // Retention runs at every start: nothing personal outlives its period on this PC.
@@ -101,46 +117,44 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), String> {
         default_hook(info);
     }));
 
-    enable_raw_mode().map_err(|e| format!("无法设置终端：{e}"))?;
+    enable_raw_mode()?;
     let setup = crossterm::execute!(
         std::io::stdout(),
         EnterAlternateScreen,
         EnableBracketedPaste,
         EnableMouseCapture
     );
-    let result = setup
-        .map_err(|e| format!("无法设置终端：{e}"))
-        .and_then(|()| {
-            let terminal_ready = started.elapsed();
-            let mut app = app::App::new(store, operator.clone(), settings.photo_dir.clone());
-            let home_loaded = started.elapsed();
-            app.picker = picker(settings.preview.as_deref());
-            app.demo = demo;
-            if let Some(central) = &settings.central {
-                app.sync.configured = true;
-                // The demo polls often so that progress is seen moving within a minute.
-                let poll = if demo {
-                    Duration::from_secs(2)
-                } else {
-                    crate::sync::worker::POLL_EVERY
-                };
-                match background::Background::start(central, settings, &operator, poll) {
-                    Ok(bg) => app.background = Some(bg),
-                    Err(e) => app.sync.needs_attention = Some(e),
-                }
+    let result = setup.map_err(TuiError::from).and_then(|()| {
+        let terminal_ready = started.elapsed();
+        let mut app = app::App::new(store, operator.clone(), settings.photo_dir.clone());
+        let home_loaded = started.elapsed();
+        app.picker = picker(settings.preview.as_deref());
+        app.demo = demo;
+        if let Some(central) = &settings.central {
+            app.sync.configured = true;
+            // The demo polls often so that progress is seen moving within a minute.
+            let poll = if demo {
+                Duration::from_secs(2)
+            } else {
+                crate::sync::worker::POLL_EVERY
+            };
+            match background::Background::start(central, settings, &operator, poll) {
+                Ok(bg) => app.background = Some(bg),
+                Err(e) => app.sync.needs_attention = Some(e),
             }
-            app.resume();
-            tracing::debug!(
-                ?logged,
-                ?opened,
-                ?purged,
-                ?terminal_ready,
-                ?home_loaded,
-                resumed = ?started.elapsed(),
-                "start-up phases (time since start)"
-            );
-            event_loop(&mut app)
-        });
+        }
+        app.resume();
+        tracing::debug!(
+            ?logged,
+            ?opened,
+            ?purged,
+            ?terminal_ready,
+            ?home_loaded,
+            resumed = ?started.elapsed(),
+            "start-up phases (time since start)"
+        );
+        event_loop(&mut app)
+    });
     restore_terminal();
     let _ = std::io::stdout().flush();
     if result.is_err() {
@@ -191,39 +205,36 @@ fn picker(setting: Option<&str>) -> ratatui_image::picker::Picker {
     })
 }
 
-fn event_loop(app: &mut app::App) -> Result<(), String> {
+fn event_loop(app: &mut app::App) -> Result<(), TuiError> {
     let backend = CrosstermBackend::new(std::io::stdout());
-    let mut terminal = Terminal::new(backend).map_err(|e| format!("无法打开终端：{e}"))?;
+    let mut terminal = Terminal::new(backend)?;
     // Not `terminal.clear()`: it asks the terminal for the cursor position, and a terminal
     // that never answers (some serial consoles and SSH clients) would stop sbk starting.
     crossterm::execute!(
         std::io::stdout(),
         crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     while !app.quit {
-        terminal
-            .draw(|frame| draw::draw(frame, app))
-            .map_err(|e| format!("绘制失败：{e}"))?;
+        terminal.draw(|frame| draw::draw(frame, app))?;
         // Wake up now and then even without input, so that what the delivery worker and
         // eligibility checks report is shown; a resize arrives as an event and is redrawn.
-        if crossterm::event::poll(Duration::from_millis(250)).map_err(|e| e.to_string())? {
-            let event = crossterm::event::read().map_err(|e| e.to_string())?;
+        if crossterm::event::poll(Duration::from_millis(250))? {
+            let event = crossterm::event::read()?;
             app.on_event(event);
         }
         app.poll_background();
         app.poll_recognition();
         if let Some(bytes) = app.view_photo.take() {
-            view_full_screen(
+            if let Err(e) = view_full_screen(
                 &bytes,
                 app.picker.protocol_type() != ratatui_image::picker::ProtocolType::Halfblocks,
-            )
-            .map_err(|e| format!("显示照片失败：{e}"))?;
+            ) {
+                tracing::warn!(error = %e.kind(), "a photo could not be shown full screen");
+                app.fail("无法全屏显示这张照片");
+            }
             // The wizard's screen is gone: make ratatui draw every cell again.
-            let size = terminal.size().map_err(|e| e.to_string())?;
-            terminal
-                .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
-                .map_err(|e| e.to_string())?;
+            let size = terminal.size()?;
+            terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
         }
     }
     Ok(())

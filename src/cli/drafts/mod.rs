@@ -301,5 +301,5 @@ fn print_application(store: &Store, app: &Application, reveal: bool) -> Result<(
 
 /// The application as JSON, masked as every masked view is (`domain::mask::masked`).
 fn masked_json(app: &Application) -> Result<serde_json::Value, serde_json::Error> {
-    serde_json::to_value(crate::domain::mask::masked(app))
+    serde_json::to_value(crate::domain::display::masked(app))
 }
