@@ -83,7 +83,7 @@ impl App {
     }
 
     /// Take in a finished reading (between frames; never blocks).
-    pub(super) fn poll_recognition(&mut self) {
+    pub fn poll_recognition(&mut self) {
         let Some(pending) = &self.recognising else {
             return;
         };

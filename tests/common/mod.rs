@@ -2,7 +2,9 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod delivery;
+pub mod fixtures;
 pub mod id_card;
+pub mod ui;
 
 use image::{DynamicImage, ImageFormat};
 pub use sbk_counter::photo::synthetic::portrait;

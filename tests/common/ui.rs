@@ -1,0 +1,247 @@
+//! The wizard as a clerk meets it, without a terminal: keys and mouse events in, the screen
+//! (as text) out. Data are put in place and read back through the store, as another
+//! program would; nothing reaches into the wizard's state.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sbk_counter::domain::{Application, Step};
+use sbk_counter::store::{Operator, Store};
+use sbk_counter::tui::app::App;
+use tempfile::TempDir;
+
+/// The fixed moment every screen test runs at (Beijing 2026-11-24 10:00).
+pub fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap()
+}
+
+pub fn clerk() -> Operator {
+    Operator {
+        id: "C001".into(),
+        name: "李娜".into(),
+    }
+}
+
+pub struct Ui {
+    pub dir: TempDir,
+    app: Option<App>,
+}
+
+impl Ui {
+    /// A clerk's wizard on an empty store, with an empty photo folder.
+    pub fn new() -> Ui {
+        let dir = TempDir::new().unwrap();
+        std::fs::create_dir_all(dir.path().join("photos")).unwrap();
+        let mut ui = Ui { dir, app: None };
+        ui.restart();
+        ui
+    }
+
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn photo_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("photos")
+    }
+
+    /// Another connection to the wizard's store, for putting data in place and reading
+    /// back what the wizard saved.
+    pub fn store(&self) -> Store {
+        Store::open_dir(&self.data_dir()).unwrap()
+    }
+
+    /// Stop the wizard and start it again on the same store (it reopens what was open).
+    pub fn restart(&mut self) {
+        self.app = None;
+        let store = Store::open_dir(&self.data_dir()).unwrap();
+        let mut app = App::new(store, clerk(), self.photo_dir());
+        app.fixed_now = Some(now());
+        app.resume();
+        self.app = Some(app);
+    }
+
+    fn app(&mut self) -> &mut App {
+        self.app.as_mut().unwrap()
+    }
+
+    /// Connect the running wizard to a central API, as a configured one starts: the
+    /// delivery worker beside it and online checks.
+    pub fn connect(&mut self, central: &sbk_counter::config::CentralSettings) {
+        let settings = sbk_counter::config::load(
+            Some(&self.dir.path().join("config.toml")),
+            Some(&self.data_dir()),
+        )
+        .unwrap();
+        let background = sbk_counter::tui::background::Background::start(
+            central,
+            &settings,
+            &clerk(),
+            std::time::Duration::from_secs(30),
+        )
+        .unwrap();
+        let app = self.app();
+        app.sync.configured = true;
+        app.background = Some(background);
+    }
+
+    /// Wait (taking in background reports) until `text` is on screen.
+    pub fn wait_for(&mut self, text: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            self.settle();
+            let screen = self.screen();
+            if screen.contains(text) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "“{text}” never appeared:\n{screen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Put `application` in the store and open it on `step`, as the wizard reopens the
+    /// application and step it was on when it last stopped. The "resumed" notice is cleared.
+    pub fn open_on(&mut self, application: &Application, step: Step) {
+        let store = self.store();
+        let op = clerk();
+        if !store.contains(application.id).unwrap() {
+            let mut store = store;
+            store.create(application, &op).unwrap();
+            self.put_open(&store, application, step);
+        } else {
+            self.put_open(&store, application, step);
+        }
+        self.restart();
+        self.key(KeyCode::F(12));
+    }
+
+    fn put_open(&self, store: &Store, application: &Application, step: Step) {
+        store
+            .set_ui_state("open_application", Some(&application.id.to_string()))
+            .unwrap();
+        store
+            .set_ui_state("open_step", Some(&step.number().to_string()))
+            .unwrap();
+    }
+
+    /// Leave every row of the step once (Tab round and back), as a clerk does who goes
+    /// through it: each field's problem shows. The cursor ends where it began.
+    pub fn visit_every_row(&mut self) {
+        for _ in 0..12 {
+            self.key(KeyCode::Tab);
+        }
+        for _ in 0..12 {
+            self.key(KeyCode::BackTab);
+        }
+    }
+
+    /// The home list shows what the store holds now (as after a change elsewhere).
+    pub fn refresh_home(&mut self) {
+        self.app().refresh_home();
+    }
+
+    pub fn event(&mut self, event: Event) {
+        self.app().on_event(event);
+    }
+
+    pub fn key(&mut self, code: KeyCode) {
+        self.event(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    pub fn keys(&mut self, codes: &[KeyCode]) {
+        for c in codes {
+            self.key(*c);
+        }
+    }
+
+    pub fn ctrl(&mut self, c: char) {
+        self.event(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )));
+    }
+
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        self.event(Event::Paste(text.into()));
+    }
+
+    pub fn click(&mut self, column: u16, row: u16) {
+        self.event(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }));
+    }
+
+    pub fn scroll_down(&mut self) {
+        self.event(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: 10,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        }));
+    }
+
+    /// Take in what background work reported (between frames, as the event loop does).
+    pub fn settle(&mut self) {
+        let app = self.app();
+        app.poll_background();
+        app.poll_recognition();
+    }
+
+    /// Whether the wizard asked to quit.
+    pub fn quit(&self) -> bool {
+        self.app.as_ref().unwrap().quit
+    }
+
+    /// The screen as plain text: each wide (CJK) character once, trailing spaces trimmed.
+    pub fn render(&mut self, width: u16, height: u16) -> String {
+        use unicode_width::UnicodeWidthStr;
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        let app = self.app.as_mut().unwrap();
+        terminal
+            .draw(|f| sbk_counter::tui::draw::draw(f, app))
+            .unwrap();
+        let buf = terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..height {
+            let mut line = String::new();
+            let mut x = 0;
+            while x < width {
+                let symbol = buf[(x, y)].symbol();
+                line.push_str(symbol);
+                x += symbol.width().max(1) as u16;
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The screen at 80×24, the smallest the wizard draws.
+    pub fn screen(&mut self) -> String {
+        self.render(80, 24)
+    }
+
+    /// The row of the first line showing `text`, on an 80×24 screen.
+    pub fn row_of(&mut self, text: &str) -> u16 {
+        let screen = self.screen();
+        screen
+            .lines()
+            .position(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("“{text}” is not on screen:\n{screen}")) as u16
+    }
+}
