@@ -14,7 +14,6 @@ use sbk_counter::domain::synthetic::{Rng, application};
 use sbk_counter::domain::{Application, PhotoRef, Step};
 use sbk_counter::store::{Operator, PhotoKind, Store};
 use sbk_counter::tui::app::App;
-use sbk_counter::tui::draw::draw;
 use sbk_counter::tui::wizard::Page;
 
 fn operator() -> Operator {
@@ -43,8 +42,8 @@ fn complete(store: &Store) -> Application {
     app
 }
 
-fn frame(term: &mut Terminal<TestBackend>, app: &App) {
-    term.draw(|f| draw(f, app)).unwrap();
+fn frame(term: &mut Terminal<TestBackend>, app: &mut App) {
+    term.draw(|f| app.draw(f)).unwrap();
 }
 
 fn main() {
@@ -82,22 +81,22 @@ fn main() {
 
     let store = Store::open_dir(&data).unwrap();
     let mut app = App::new(store, operator(), dir.path().join("photos"));
-    app.fixed_now = Some(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
+    app.set_now(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
     c.bench_function("draw: home, 100k applications, 200x60", |b| {
-        b.iter(|| frame(&mut term, black_box(&app)))
+        b.iter(|| frame(&mut term, black_box(&mut app)))
     });
-    let full = complete(&app.store);
-    app.store.create(&full, &operator()).unwrap();
+    let full = complete(&app.ctx.store);
+    app.ctx.store.create(&full, &operator()).unwrap();
     for step in Step::ALL {
         app.open(full.clone(), Page::Step(step));
         c.bench_function(
             &format!("draw: step {} {:?} 200x60", step.number(), step),
-            |b| b.iter(|| frame(&mut term, black_box(&app))),
+            |b| b.iter(|| frame(&mut term, black_box(&mut app))),
         );
     }
     app.open(full.clone(), Page::Progress);
     c.bench_function("draw: progress 200x60", |b| {
-        b.iter(|| frame(&mut term, black_box(&app)))
+        b.iter(|| frame(&mut term, black_box(&mut app)))
     });
     drop(app);
 
@@ -105,9 +104,9 @@ fn main() {
     c.bench_function(&format!("start to first frame, {n} applications"), |b| {
         b.iter(|| {
             let store = Store::open_dir(&data).unwrap();
-            let app = App::new(store, operator(), dir.path().join("photos"));
+            let mut app = App::new(store, operator(), dir.path().join("photos"));
             let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
-            term.draw(|f| draw(f, &app)).unwrap();
+            term.draw(|f| app.draw(f)).unwrap();
         })
     });
     c.bench_function(
@@ -127,9 +126,9 @@ fn main() {
         .map(|_| {
             let t = Instant::now();
             let store = Store::open_dir(&data).unwrap();
-            let app = App::new(store, operator(), dir.path().join("photos"));
+            let mut app = App::new(store, operator(), dir.path().join("photos"));
             let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
-            term.draw(|f| draw(f, &app)).unwrap();
+            term.draw(|f| app.draw(f)).unwrap();
             t.elapsed()
         })
         .collect();

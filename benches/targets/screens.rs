@@ -11,7 +11,6 @@ use ratatui::widgets::Paragraph;
 use sbk_counter::domain::{Application, PhotoRef, Step};
 use sbk_counter::store::{PhotoKind, Store};
 use sbk_counter::tui::app::App;
-use sbk_counter::tui::draw::draw;
 use sbk_counter::tui::wizard::Page;
 
 use crate::common::operator;
@@ -40,8 +39,8 @@ fn complete(store: &Store) -> Application {
 pub fn draws(data: &Path, photos: &Path, apps: usize, rounds: usize) -> Vec<Row> {
     let store = Store::open_dir(data).unwrap();
     let mut app = App::new(store, operator(), photos.to_owned());
-    app.fixed_now = Some(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
-    let full = complete(&app.store);
+    app.set_now(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
+    let full = complete(&app.ctx.store);
     let mut pages: Vec<(String, Option<Page>)> = vec![(format!("home, {apps} applications"), None)];
     for step in Step::ALL {
         pages.push((
@@ -62,7 +61,7 @@ pub fn draws(data: &Path, photos: &Path, apps: usize, rounds: usize) -> Vec<Row>
             20,
             rounds,
             |_| {
-                term.draw(|f| draw(f, black_box(&app))).unwrap();
+                term.draw(|f| black_box(&mut app).draw(f)).unwrap();
             },
             |_| {
                 floor

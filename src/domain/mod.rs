@@ -12,6 +12,7 @@ pub mod interchange;
 pub mod lifecycle;
 pub mod mask;
 pub mod pinyin;
+pub mod prefill;
 pub mod refdata;
 pub mod rules;
 pub mod synthetic;

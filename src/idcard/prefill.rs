@@ -4,7 +4,8 @@
 //! the rules or the engine's confidence do not vouch for is only reported.
 
 use super::{CardField, Recognised};
-use crate::domain::{Application, Field, IdType, ValidUntil};
+use crate::domain::prefill::{Offer, Offered, Source, offer};
+use crate::domain::{Application, Field, IdType};
 
 /// The form field a card field fills (the issuing authority is shown, not kept).
 pub fn form_field(field: CardField) -> Option<Field> {
@@ -21,34 +22,20 @@ pub fn form_field(field: CardField) -> Option<Field> {
     })
 }
 
-/// A field where the card says something else than the form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
-    pub field: Field,
-    /// What the form holds, as shown.
-    pub held: String,
-    /// What the card says, as shown.
-    pub read: String,
-    /// What taking the card's value writes.
-    pub value: String,
-}
-
-/// What a prefill did.
+/// What reading one side of the card did to the form.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
-    /// Filled (they were empty) and marked 识别.
-    pub filled: Vec<Field>,
-    /// The form already said the same.
-    pub agreed: Vec<Field>,
-    /// Left for the clerk to pick.
-    pub conflicts: Vec<Conflict>,
+    /// Filled, agreed, and left for the clerk to pick (`domain::prefill`).
+    pub offered: Offered,
     /// Read but not used: the field's label and why.
     pub unreliable: Vec<(CardField, String)>,
 }
 
-/// Apply what was read from one side of the card to `app`.
+/// Offer what was read from one side of the card to `app` (`domain::prefill`: nothing
+/// typed is overwritten; what fills an empty field is marked 识别).
 pub fn prefill(app: &mut Application, recognised: &Recognised) -> Outcome {
-    let mut out = Outcome::default();
+    let mut offers = Vec::new();
+    let mut unreliable = Vec::new();
     for reading in &recognised.readings {
         let Some(field) = form_field(reading.field) else {
             continue;
@@ -62,67 +49,18 @@ pub fn prefill(app: &mut Application, recognised: &Recognised) -> Outcome {
                 .problem
                 .clone()
                 .unwrap_or_else(|| format!("把握不足（{}%）", reading.confidence));
-            out.unreliable.push((reading.field, why));
+            unreliable.push((reading.field, why));
             continue;
         };
-        let held = held_value(app, field);
-        if held.trim().is_empty() {
-            crate::domain::form::set_value(app, field, value);
-            app.recognised.insert(field);
-            out.filled.push(field);
-        } else if held.trim() == value {
-            out.agreed.push(field);
-        } else {
-            out.conflicts.push(Conflict {
-                field,
-                held: shown(app, field),
-                read: reading.shown.clone(),
-                value: value.to_owned(),
-            });
-        }
+        offers.push(Offer {
+            field,
+            value: value.to_owned(),
+            shown: reading.shown.clone(),
+        });
     }
-    out
-}
-
-/// Take the card's value for a conflicting field; it is marked 识别 until confirmed.
-pub fn take(app: &mut Application, conflict: &Conflict) {
-    crate::domain::form::set_value(app, conflict.field, &conflict.value);
-    app.recognised.insert(conflict.field);
-}
-
-/// The field's value in the terms a reading's value is in.
-fn held_value(app: &Application, field: Field) -> String {
-    let a = &app.applicant;
-    match field {
-        Field::Name => a.name.clone(),
-        Field::Gender => a.gender.map(|g| g.key().to_owned()).unwrap_or_default(),
-        Field::Ethnicity => a.ethnicity.clone(),
-        Field::BirthDate => a.birth_date.clone(),
-        Field::Address => app.residence.address.clone(),
-        Field::IdNumber => a.id_number.clone(),
-        Field::IdValidFrom => a.id_valid_from.clone(),
-        Field::IdValidUntil => match &a.id_valid_until {
-            ValidUntil::LongTerm => "long_term".into(),
-            ValidUntil::Date(d) => d.clone(),
-        },
-        _ => String::new(),
-    }
-}
-
-/// The field's value as the form shows it.
-fn shown(app: &Application, field: Field) -> String {
-    let held = held_value(app, field);
-    match field {
-        Field::Gender => app
-            .applicant
-            .gender
-            .map(|g| g.label().to_owned())
-            .unwrap_or_default(),
-        Field::Ethnicity => crate::domain::refdata::refdata()
-            .ethnic_group(&held)
-            .map_or(held, |g| g.name.to_owned()),
-        Field::IdValidUntil if held == "long_term" => "长期".into(),
-        _ => held,
+    Outcome {
+        offered: offer(app, &offers, Source::Card),
+        unreliable,
     }
 }
 
@@ -148,15 +86,16 @@ mod tests {
             interpret(CardField::Ethnicity, "汉", 95),
             interpret(CardField::IdNumber, "11010519491231002X", 95),
         ]);
-        let out = prefill(&mut app, &rec);
+        let out = prefill(&mut app, &rec).offered;
         assert_eq!(app.applicant.name, "王小明", "typed value kept");
-        assert_eq!(out.conflicts.len(), 1);
-        assert_eq!(out.conflicts[0].read, "王晓明");
+        assert_eq!(out.differences.len(), 1);
+        assert_eq!(out.differences[0].offered, "王晓明");
         assert_eq!(out.filled, vec![Field::Ethnicity, Field::IdNumber]);
         assert_eq!(app.applicant.ethnicity, "01");
         assert!(app.recognised.contains(&Field::IdNumber));
         assert!(!app.recognised.contains(&Field::Name));
-        take(&mut app, &out.conflicts[0]);
+        let d = &out.differences[0];
+        crate::domain::prefill::take(&mut app, d.field, &d.value, Source::Card);
         assert_eq!(app.applicant.name, "王晓明");
         assert!(app.recognised.contains(&Field::Name));
     }

@@ -1,9 +1,9 @@
 //! Delivery in the background: a thread that runs passes whenever something is due (or
 //! when woken, e.g. right after 提交), and reports each pass to whoever listens (the
-//! wizard's status bar). It has its own connection to the store; SQLite's WAL lets the
-//! wizard keep saving meanwhile.
+//! wizard, whose event loop it wakes). It has its own connection to the store; SQLite's
+//! WAL lets the wizard keep saving meanwhile.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -17,20 +17,24 @@ pub const POLL_EVERY: Duration = Duration::from_secs(30);
 /// The running worker. Dropping it stops the thread after its current call.
 pub struct Worker {
     wake: Option<Sender<()>>,
-    pub reports: Receiver<PassReport>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Worker {
-    pub fn spawn(mut delivery: Delivery, poll_every: Duration) -> Worker {
+    /// Run passes on a thread; `report` is given each pass and says whether anyone still
+    /// listens (when not, the thread ends).
+    pub fn spawn(
+        mut delivery: Delivery,
+        poll_every: Duration,
+        report: impl Fn(PassReport) -> bool + Send + 'static,
+    ) -> Worker {
         let (wake, woken) = mpsc::channel::<()>();
-        let (report, reports) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("sbk-delivery".into())
             .spawn(move || {
                 loop {
                     let pass = delivery.pass(false);
-                    if report.send(pass).is_err() {
+                    if !report(pass) {
                         return;
                     }
                     let until_due = delivery
@@ -49,7 +53,6 @@ impl Worker {
             .ok();
         Worker {
             wake: Some(wake),
-            reports,
             thread,
         }
     }

@@ -1,302 +1,191 @@
-//! The application state and the home screen (工作台). Input becomes changes here and in
-//! `wizard.rs`; `draw.rs` draws whatever the state is.
+//! The app: which screen is shown, the popup over it, and what every input comes to. Input
+//! goes to the popup if one is open, else to the screen; what they decide (an `Outcome`) is
+//! carried out here. Drawing draws the header, the screen, the status line, the footer
+//! (the hints of whatever takes the keys) and the popup, and keeps where the screen's rows
+//! went, for the mouse.
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use chrono::{DateTime, Utc};
+use crossterm::event::{
+    Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent,
+    MouseEventKind,
+};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
 use uuid::Uuid;
 
-use super::wizard::{Page, Wizard};
-use crate::domain::{Application, Status, Step};
-use crate::store::{Operator, Store, Summary};
-
-pub use crate::domain::dates::beijing;
+use super::ctx::Ctx;
+use super::events::{Event, Events};
+use super::home::{Hits, Home};
+use super::outcome::Outcome;
+use super::popups::Popup;
+use super::theme::{MIN_HEIGHT, MIN_WIDTH, dim, pack};
+use super::wizard::{Page, Wizard, first_unfinished_step};
+use crate::domain::{Application, Step};
+use crate::store::{Operator, Store};
 
 pub enum Screen {
     Home(Home),
     Wizard(Box<Wizard>),
 }
 
-/// The home screen: the list, the live search, the counts.
-#[derive(Default)]
-pub struct Home {
-    pub query: String,
-    pub searching: bool,
-    pub rows: Vec<Summary>,
-    pub selected: usize,
-    pub counts: Vec<(Status, usize)>,
-}
-
-/// A transient message on the status line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub text: String,
-    pub error: bool,
-}
-
-/// Dialogs over the current screen.
-pub enum Popup {
-    Choice(super::wizard::ChoicePopup),
-    Files(super::files::FilePopup),
-    /// 是否确认提交个人申领: which button is selected (true = 确定).
-    ConfirmSubmit(bool),
-    /// 确认撤回 a queued application.
-    ConfirmWithdraw(Uuid, bool),
-    Help,
-    /// Moving and zooming the crop of a card photo that did not pass.
-    Crop(Box<super::photo_ui::CropEditor>),
-    /// The registry's data beside what the clerk typed, where they differ: Enter takes
-    /// the registered values, Esc keeps what was typed.
-    Registered(Vec<super::wizard::Difference>),
-    /// What the ID card says beside what the form holds, where they differ: per field,
-    /// the clerk picks which to keep.
-    Recognised(super::recognise::ConflictPopup),
-}
-
 pub struct App {
-    pub store: Store,
-    pub operator: Operator,
-    pub photo_dir: PathBuf,
-    pub screen: Screen,
-    pub popup: Option<Popup>,
-    pub notice: Option<Notice>,
+    pub ctx: Ctx,
+    screen: Screen,
+    popup: Option<Popup>,
+    /// Where the last frame drew the screen's rows.
+    hits: Hits,
     pub quit: bool,
-    /// A fixed clock for tests and snapshots; the system clock otherwise.
-    pub fixed_now: Option<DateTime<Utc>>,
-    /// Applications waiting for delivery, for the status bar; refreshed when statuses change,
-    /// never per frame.
-    pub queued: usize,
-    /// A photo to show full screen outside the wizard (the event loop does it, then redraws).
-    pub view_photo: Option<Vec<u8>>,
-    /// How photo previews are drawn (detected once at start).
-    pub picker: ratatui_image::picker::Picker,
-    /// Where the last frame drew each clickable row (rect, row index), for the mouse.
-    pub hits: std::cell::RefCell<Vec<(ratatui::layout::Rect, usize)>>,
-    /// Delivery and online checks, when a central API is configured.
-    pub background: Option<super::background::Background>,
-    /// What the status bar says about delivery.
-    pub sync: super::background::SyncView,
-    /// `sbk demo`: every screen says 演示模式.
-    pub demo: bool,
-    /// An ID card photo being read.
-    pub recognising: Option<super::recognise::Pending>,
+    pub events: Events,
 }
-
-/// Rows shown on the home screen.
-pub const HOME_ROWS: usize = 200;
-
-const UI_OPEN: &str = "open_application";
-const UI_STEP: &str = "open_step";
 
 impl App {
     pub fn new(store: Store, operator: Operator, photo_dir: PathBuf) -> App {
-        let mut app = App {
+        let events = Events::default();
+        let mut ctx = Ctx {
             store,
             operator,
             photo_dir,
-            screen: Screen::Home(Home::default()),
-            popup: None,
-            notice: None,
-            quit: false,
             fixed_now: None,
-            queued: 0,
-            view_photo: None,
             picker: ratatui_image::picker::Picker::halfblocks(),
-            hits: Default::default(),
             background: None,
-            recognising: None,
             sync: Default::default(),
+            queued: 0,
             demo: false,
+            notice: None,
+            view_photo: None,
+            open_application: None,
+            events: events.sender(),
         };
-        app.refresh_home();
-        app
+        let home = Home::new(&mut ctx);
+        App {
+            ctx,
+            screen: Screen::Home(home),
+            popup: None,
+            hits: Hits::new(),
+            quit: false,
+            events,
+        }
     }
 
-    pub fn now(&self) -> DateTime<Utc> {
-        self.fixed_now.unwrap_or_else(Utc::now)
-    }
-
-    pub fn today(&self) -> NaiveDate {
-        crate::domain::dates::beijing_date(self.now())
-    }
-
-    pub fn notify(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice {
-            text: text.into(),
-            error: false,
-        });
-    }
-
-    pub fn fail(&mut self, text: impl Into<String>) {
-        let text = text.into();
-        // Which application, never the words: a message may quote what was typed (a photo's
-        // file name, a character of a name, the digits of a number).
-        let application = match &self.screen {
-            Screen::Wizard(w) => Some(w.app.id),
-            Screen::Home(_) => None,
-        };
-        tracing::warn!(?application, "an error was shown to the clerk");
-        self.notice = Some(Notice { text, error: true });
+    /// Run on a fixed clock (tests and snapshots).
+    pub fn set_now(&mut self, now: DateTime<Utc>) {
+        self.ctx.fixed_now = Some(now);
     }
 
     /// Reopen the application and step that were on screen when `sbk` last stopped.
     pub fn resume(&mut self) {
-        let Ok(Some(id)) = self.store.ui_state(UI_OPEN) else {
+        let Some((id, step)) = super::wizard::remembered(&self.ctx) else {
             return;
         };
-        let step = self
-            .store
-            .ui_state(UI_STEP)
-            .ok()
-            .flatten()
-            .and_then(|s| s.parse::<u8>().ok())
-            .and_then(|n| Step::ALL.into_iter().find(|s| s.number() == n));
-        if let Ok(id) = Uuid::parse_str(&id)
-            && let Ok(app) = self.store.get(id)
-        {
+        if let Ok(app) = self.ctx.store.get(id) {
             let page = match step {
                 Some(s) if app.status.is_editable() => Page::Step(s),
                 _ => Page::Progress,
             };
-            self.audit_view(app.id, "wizard resumed");
+            self.ctx.audit_view(app.id, "wizard resumed");
             self.open(app, page);
-            self.notify("已恢复上次未完成的申请，所有已输入的内容都在");
+            self.ctx
+                .notify("已恢复上次未完成的申请，所有已输入的内容都在");
         }
     }
 
-    /// Record that this operator looked at an application (`how`: where from).
-    fn audit_view(&mut self, id: Uuid, how: &str) {
-        if let Err(e) = self.store.audit(
-            &self.operator,
-            crate::store::AuditAction::View,
-            Some(id),
-            Some(how),
-        ) {
-            tracing::error!(error = e.kind(), "could not audit a view");
-        }
-    }
-
-    /// Open an application in the wizard on `page`, remembering it for a restart.
+    /// Show `app` in the wizard on `page` (and remember it, for a restart).
     pub fn open(&mut self, app: Application, page: Page) {
-        let _ = self.store.set_ui_state(UI_OPEN, Some(&app.id.to_string()));
-        let wizard = Wizard::new(app, page);
-        self.remember_page(&wizard);
+        self.ctx.open_application = Some(app.id);
+        let wizard = Wizard::open(app, page, &mut self.ctx);
+        super::wizard::remember_page(&wizard, &self.ctx);
         self.screen = Screen::Wizard(Box::new(wizard));
-        self.load_history();
-        self.refresh_thumbnails();
     }
 
-    pub fn remember_page(&self, wizard: &Wizard) {
-        let step = match wizard.page {
-            Page::Step(s) => Some(s.number().to_string()),
-            Page::Progress => None,
-        };
-        let _ = self.store.set_ui_state(UI_STEP, step.as_deref());
-    }
-
-    pub fn go_home(&mut self) {
-        let _ = self.store.set_ui_state(UI_OPEN, None);
-        let _ = self.store.set_ui_state(UI_STEP, None);
-        self.screen = Screen::Home(Home::default());
+    fn go_home(&mut self) {
+        super::wizard::forget_page(&self.ctx);
+        self.ctx.open_application = None;
+        self.screen = Screen::Home(Home::new(&mut self.ctx));
         self.popup = None;
-        self.refresh_home();
     }
 
-    /// Take in what the background threads report (between frames; never blocks).
-    pub fn poll_background(&mut self) {
-        let Some(bg) = &self.background else {
-            return;
-        };
-        let passes = bg.passes();
-        let replies = bg.eligibility_replies();
-        let mut changed = false;
-        for pass in passes {
-            changed |= pass.delivered + pass.returned + pass.progressed > 0;
-            self.sync.online = Some(pass.online);
-            self.sync.last_error = if pass.online && pass.retrying == 0 {
-                None
-            } else {
-                pass.last_error.clone()
-            };
-            self.sync.needs_attention = pass.needs_attention.clone();
-            if pass.waiting == 0 {
-                self.sync.batch_total = 0;
-            } else {
-                self.sync.batch_total = self.sync.batch_total.max(pass.waiting);
+    /// Open an application from the list: an editable one where it continues, one that
+    /// left the counter on its progress page.
+    fn open_by_id(&mut self, id: Uuid) {
+        match self.ctx.store.get(id) {
+            Ok(app) => {
+                let page = if app.status.is_editable() {
+                    Page::Step(first_unfinished_step(&app, self.ctx.today()))
+                } else {
+                    Page::Progress
+                };
+                // Every opening of a person's application is on record, whatever its status.
+                self.ctx.audit_view(app.id, "wizard");
+                self.open(app, page);
             }
-            if pass.delivered > 0 {
-                self.notify(format!("已有 {} 件申请送达社保卡系统", pass.delivered));
+            Err(e) => self.ctx.fail(format!("无法打开申请：{e}")),
+        }
+    }
+
+    fn new_application(&mut self) {
+        let app = Application::new(self.ctx.now());
+        match self.ctx.store.create(&app, &self.ctx.operator) {
+            Ok(()) => {
+                tracing::info!(application = %app.id, "new application");
+                self.open(app, Page::Step(Step::Disclaimer));
             }
-            if pass.returned > 0 {
-                self.fail(format!(
-                    "有 {} 件申请被退回，请在工作台查看原因并修改",
-                    pass.returned
-                ));
+            Err(e) => self.ctx.fail(format!("无法新建申请：{e}")),
+        }
+    }
+
+    /// Reload the home list from the store (after a change made elsewhere).
+    pub fn refresh_home(&mut self) {
+        match &mut self.screen {
+            Screen::Home(home) => home.refresh(&mut self.ctx),
+            Screen::Wizard(_) => self.ctx.refresh_queued(),
+        }
+    }
+
+    /// Handle everything already waiting on the event channel (background reports), without
+    /// waiting: what the event loop does between frames.
+    pub fn pump(&mut self) {
+        while let Some(event) = self.events.try_next() {
+            self.handle(event);
+        }
+    }
+
+    pub fn handle(&mut self, event: Event) {
+        match event {
+            Event::Terminal(e) => self.on_terminal(e),
+            Event::Delivery(pass) => self.on_delivery(pass),
+            other => {
+                let outcome = match &mut self.screen {
+                    Screen::Wizard(w) => w.on_event(other, &mut self.ctx),
+                    Screen::Home(_) => Outcome::Done,
+                };
+                self.carry_out(outcome);
             }
         }
-        for reply in replies {
-            self.apply_eligibility(reply);
-        }
-        if changed {
-            match &mut self.screen {
-                Screen::Home(_) => self.refresh_home(),
-                Screen::Wizard(w) => {
-                    if let Ok(app) = self.store.get(w.app.id)
-                        && app.status != w.app.status
-                    {
-                        w.app = app;
-                    }
-                    self.refresh_queued();
-                    self.load_history();
+    }
+
+    /// Input from the terminal (as tests send it too).
+    pub fn on_event(&mut self, event: TermEvent) {
+        self.handle(Event::Terminal(event));
+    }
+
+    fn on_terminal(&mut self, event: TermEvent) {
+        match event {
+            TermEvent::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
+            TermEvent::Paste(text) => {
+                // Control characters (newlines, escapes) never reach a field.
+                let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+                match (&mut self.popup, &mut self.screen) {
+                    (Some(p), _) => p.on_paste(&clean),
+                    (None, Screen::Home(home)) => home.on_paste(&clean, &mut self.ctx),
+                    (None, Screen::Wizard(w)) => w.on_paste(&clean, &mut self.ctx),
                 }
             }
-        }
-    }
-
-    /// Recount the applications waiting for delivery.
-    pub fn refresh_queued(&mut self) {
-        self.queued = self
-            .store
-            .counts()
-            .ok()
-            .and_then(|c| c.into_iter().find(|(s, _)| *s == Status::Queued))
-            .map_or(0, |(_, n)| n);
-    }
-
-    /// Reload the home list (search results if a query is typed) and the counts.
-    pub fn refresh_home(&mut self) {
-        let Screen::Home(home) = &mut self.screen else {
-            self.refresh_queued();
-            return;
-        };
-        let rows = if home.query.trim().is_empty() {
-            self.store.list(None, HOME_ROWS, 0)
-        } else {
-            self.store.search(&home.query, HOME_ROWS)
-        };
-        match rows {
-            Ok(rows) => home.rows = rows,
-            Err(e) => {
-                let msg = format!("读取申请列表失败：{e}");
-                self.fail(msg);
-                return;
-            }
-        }
-        home.counts = self.store.counts().unwrap_or_default();
-        self.queued = home
-            .counts
-            .iter()
-            .find(|(s, _)| *s == Status::Queued)
-            .map_or(0, |(_, n)| *n);
-        home.selected = home.selected.min(home.rows.len().saturating_sub(1));
-    }
-
-    pub fn on_event(&mut self, event: Event) {
-        match event {
-            Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
-            Event::Paste(text) => self.on_paste(&text),
-            Event::Mouse(mouse) => self.on_mouse(mouse),
+            TermEvent::Mouse(mouse) => self.on_mouse(mouse),
             _ => {}
         }
     }
@@ -307,137 +196,165 @@ impl App {
             self.quit = true;
             return;
         }
-        if self.popup.is_some() {
-            self.on_popup_key(key);
+        if let Some(popup) = &mut self.popup {
+            let outcome = popup.on_key(key, &mut self.ctx);
+            self.carry_out(outcome);
             return;
         }
         if key.code == KeyCode::F(1) {
-            self.popup = Some(Popup::Help);
+            let help = match &self.screen {
+                Screen::Home(home) => home.help(),
+                Screen::Wizard(w) => w.help(),
+            };
+            self.popup = Some(Popup::Help(help));
             return;
         }
-        self.notice = None;
-        if matches!(self.screen, Screen::Home(_)) {
-            self.on_home_key(key);
-        } else {
-            self.on_wizard_key(key);
-        }
-    }
-
-    fn on_paste(&mut self, text: &str) {
-        // Control characters (newlines, escapes) never reach a field.
-        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
-        match (&mut self.popup, &mut self.screen) {
-            (Some(Popup::Choice(c)), _) => {
-                c.filter.push_str(&clean);
-                c.selected = 0;
-            }
-            (Some(Popup::Files(f)), _) => f.input.push_str(&clean),
-            (Some(Popup::Crop(_)), _) => {}
-            (None, Screen::Home(home)) if home.searching => {
-                home.query.push_str(&clean);
-                self.refresh_home();
-            }
-            (None, Screen::Wizard(_)) => self.paste_into_field(&clean),
-            _ => {}
-        }
-    }
-
-    fn on_home_key(&mut self, key: KeyEvent) {
-        let Screen::Home(home) = &mut self.screen else {
-            return;
+        self.ctx.notice = None;
+        let outcome = match &mut self.screen {
+            Screen::Home(home) => home.on_key(key, &mut self.ctx),
+            Screen::Wizard(w) => w.on_key(key, &mut self.ctx),
         };
-        if home.searching {
-            match key.code {
-                KeyCode::Esc => {
-                    home.searching = false;
-                    home.query.clear();
-                }
-                KeyCode::Enter => home.searching = false,
-                KeyCode::Backspace => {
-                    home.query.pop();
-                }
-                KeyCode::Up => home.selected = home.selected.saturating_sub(1),
-                KeyCode::Down => home.selected += 1,
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    home.query.push(c);
-                    home.selected = 0;
-                }
-                _ => return,
-            }
-            self.refresh_home();
-            return;
-        }
-        match key.code {
-            KeyCode::Char('q') => self.quit = true,
-            KeyCode::Char('/') => home.searching = true,
-            KeyCode::Esc if !home.query.is_empty() => {
-                home.query.clear();
-                self.refresh_home();
-            }
-            KeyCode::Up | KeyCode::Char('k') => home.selected = home.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                home.selected = (home.selected + 1).min(home.rows.len().saturating_sub(1))
-            }
-            KeyCode::PageUp => home.selected = home.selected.saturating_sub(10),
-            KeyCode::PageDown => {
-                home.selected = (home.selected + 10).min(home.rows.len().saturating_sub(1))
-            }
-            KeyCode::Home => home.selected = 0,
-            KeyCode::End => home.selected = home.rows.len().saturating_sub(1),
-            KeyCode::Char('n') => self.new_application(),
-            KeyCode::Enter => self.open_selected(),
-            KeyCode::Char('w') => {
-                if let Some(row) = home.rows.get(home.selected) {
-                    if row.status == Status::Queued {
-                        self.popup = Some(Popup::ConfirmWithdraw(row.id, false));
-                    } else {
-                        self.fail("只有“待同步”的申请可以撤回");
-                    }
-                }
-            }
-            KeyCode::Char('?') => self.popup = Some(Popup::Help),
-            _ => {}
-        }
+        self.carry_out(outcome);
     }
 
-    fn new_application(&mut self) {
-        let app = Application::new(self.now());
-        match self.store.create(&app, &self.operator) {
-            Ok(()) => {
-                tracing::info!(application = %app.id, "new application");
-                self.open(app, Page::Step(Step::Disclaimer));
-            }
-            Err(e) => self.fail(format!("无法新建申请：{e}")),
+    fn on_mouse(&mut self, mouse: MouseEvent) {
+        if self.popup.is_some() {
+            return;
         }
-    }
-
-    fn open_selected(&mut self) {
-        let Screen::Home(home) = &self.screen else {
-            return;
-        };
-        let Some(row) = home.rows.get(home.selected) else {
-            return;
-        };
-        match self.store.get(row.id) {
-            Ok(app) => {
-                let page = if app.status.is_editable() {
-                    Page::Step(super::wizard::first_unfinished_step(&app, self.today()))
-                } else {
-                    Page::Progress
+        let outcome = match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let at = ratatui::layout::Position::new(mouse.column, mouse.row);
+                let Some(i) = self
+                    .hits
+                    .iter()
+                    .find(|(r, _)| r.contains(at))
+                    .map(|(_, i)| *i)
+                else {
+                    return;
                 };
-                // Every opening of a person's application is on record, whatever its status.
-                self.audit_view(app.id, "wizard");
-                self.open(app, page);
+                match &mut self.screen {
+                    Screen::Home(home) => home.on_click(i),
+                    Screen::Wizard(w) => w.on_click(i, &mut self.ctx),
+                }
             }
-            Err(e) => self.fail(format!("无法打开申请：{e}")),
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let down = mouse.kind == MouseEventKind::ScrollDown;
+                match &mut self.screen {
+                    Screen::Home(home) => home.on_scroll(down),
+                    Screen::Wizard(w) => w.on_scroll(down, &mut self.ctx),
+                }
+                Outcome::Done
+            }
+            _ => Outcome::Done,
+        };
+        self.carry_out(outcome);
+    }
+
+    fn carry_out(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Ignored | Outcome::Done => {}
+            Outcome::Open(popup) => self.popup = Some(popup),
+            Outcome::Close => self.popup = None,
+            Outcome::Act(action) => {
+                self.popup = None;
+                let next = match &mut self.screen {
+                    Screen::Home(home) => home.on_action(action, &mut self.ctx),
+                    Screen::Wizard(w) => w.on_action(action, &mut self.ctx),
+                };
+                self.carry_out(next);
+            }
+            Outcome::Home => self.go_home(),
+            Outcome::OpenApplication(id) => self.open_by_id(id),
+            Outcome::New => self.new_application(),
+            Outcome::Quit => self.quit = true,
         }
     }
 
-    pub(super) fn withdraw(&mut self, id: Uuid) {
-        match self.store.withdraw(id, &self.operator) {
-            Ok(_) => self.notify("已撤回，申请回到草稿，可以继续修改"),
-            Err(e) => self.fail(format!("撤回失败：{e}")),
+    /// A delivery pass finished: the header, a notice, and what it changed.
+    fn on_delivery(&mut self, pass: crate::sync::PassReport) {
+        self.ctx.sync.passed(&pass);
+        if pass.delivered > 0 {
+            self.ctx
+                .notify(format!("已有 {} 件申请送达社保卡系统", pass.delivered));
         }
-        self.refresh_home();
+        if pass.returned > 0 {
+            self.ctx.fail(format!(
+                "有 {} 件申请被退回，请在工作台查看原因并修改",
+                pass.returned
+            ));
+        }
+        if pass.delivered + pass.returned + pass.progressed > 0 {
+            match &mut self.screen {
+                Screen::Home(home) => home.refresh(&mut self.ctx),
+                Screen::Wizard(w) => {
+                    w.reload(&mut self.ctx);
+                    self.ctx.refresh_queued();
+                }
+            }
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame) {
+        let area = frame.area();
+        self.hits.clear();
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let msg = format!(
+                "终端窗口太小：至少需要 {MIN_WIDTH}×{MIN_HEIGHT}，当前 {}×{}。\n请放大窗口。",
+                area.width, area.height
+            );
+            frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+            return;
+        }
+        // A long message (why submitting is refused, say) gets a second line rather than
+        // being cut off where it says what to do.
+        let notice_lines: Vec<String> = self
+            .ctx
+            .notice
+            .as_ref()
+            .map(|n| pack(std::slice::from_ref(&n.text), area.width as usize + 1, 0))
+            .unwrap_or_default();
+        let notice_rows = notice_lines.len().clamp(1, 3) as u16;
+        let [header, bar, body, notice, keys] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(1),
+            Constraint::Length(notice_rows),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        super::header::draw(frame, &self.ctx, header);
+        let today = self.ctx.today();
+        self.hits = match &mut self.screen {
+            Screen::Home(home) => {
+                home.draw_bar(frame, bar);
+                home.draw(frame, body)
+            }
+            Screen::Wizard(w) => {
+                w.keep_report_current(today);
+                w.draw_bar(frame, bar);
+                w.draw(frame, body)
+            }
+        };
+        if let Some(n) = &self.ctx.notice {
+            let style = if n.error {
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+            } else {
+                Style::default().fg(Color::Green)
+            };
+            let lines: Vec<Line> = notice_lines
+                .iter()
+                .map(|l| Line::from(Span::styled(l.as_str(), style)))
+                .collect();
+            frame.render_widget(Paragraph::new(lines), notice);
+        }
+        let hints = match (&self.popup, &self.screen) {
+            (Some(p), _) => p.hints(),
+            (None, Screen::Home(home)) => home.hints(),
+            (None, Screen::Wizard(w)) => w.hints(),
+        };
+        frame.render_widget(Paragraph::new(hints).style(dim()), keys);
+        if let Some(popup) = &self.popup {
+            popup.draw(frame, area);
+        }
     }
 }

@@ -1,29 +1,23 @@
 //! The wizard's background work: the delivery worker and online eligibility checks, each
-//! on its own thread, reporting back through channels that the event loop drains between
-//! frames. The UI never waits for the network.
+//! on its own thread, reporting back on the wizard's event channel (which wakes its loop).
+//! The UI never waits for the network.
 
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::Sender;
 
 use uuid::Uuid;
 
-use crate::api::{EligibilityAnswer, EligibilityRequest};
+use super::events::{EligibilityReply, Event};
+use crate::api::EligibilityRequest;
 use crate::config::CentralSettings;
 use crate::store::Operator;
 use crate::sync::worker::Worker;
 use crate::sync::{Backoff, CallError, Client, Delivery, PassReport};
 
-/// An eligibility answer for the application it was asked for.
-pub struct EligibilityReply {
-    pub application: Uuid,
-    pub result: Result<EligibilityAnswer, CallError>,
-}
-
 pub struct Background {
     worker: Worker,
     settings: CentralSettings,
     operator_id: String,
-    replies_tx: Sender<EligibilityReply>,
-    replies: Receiver<EligibilityReply>,
+    events: Sender<Event>,
 }
 
 /// What the status bar shows about delivery.
@@ -40,24 +34,46 @@ pub struct SyncView {
     pub batch_total: usize,
 }
 
+impl SyncView {
+    /// Take in a delivery pass.
+    pub fn passed(&mut self, pass: &PassReport) {
+        self.online = Some(pass.online);
+        self.last_error = if pass.online && pass.retrying == 0 {
+            None
+        } else {
+            pass.last_error.clone()
+        };
+        self.needs_attention = pass.needs_attention.clone();
+        if pass.waiting == 0 {
+            self.batch_total = 0;
+        } else {
+            self.batch_total = self.batch_total.max(pass.waiting);
+        }
+    }
+}
+
 impl Background {
-    /// Start the delivery worker (polling progress every `poll_every` when idle).
+    /// Start the delivery worker (polling progress every `poll_every` when idle); its
+    /// passes and every answer come on `events`.
     pub fn start(
         settings: &CentralSettings,
         config: &crate::config::Settings,
         operator: &Operator,
         poll_every: std::time::Duration,
-    ) -> Result<Background, String> {
-        let client = Client::new(settings, &operator.id).map_err(|e| e.to_string())?;
-        let store = config.open_store().map_err(|e| e.to_string())?;
+        events: Sender<Event>,
+    ) -> Result<Background, BackgroundError> {
+        let client = Client::new(settings, &operator.id)?;
+        let store = config.open_store()?;
         let delivery = Delivery::new(store, client, operator.clone(), Backoff::default());
-        let (replies_tx, replies) = mpsc::channel();
+        let passes = events.clone();
+        let worker = Worker::spawn(delivery, poll_every, move |pass| {
+            passes.send(Event::Delivery(pass)).is_ok()
+        });
         Ok(Background {
-            worker: Worker::spawn(delivery, poll_every),
+            worker,
             settings: settings.clone(),
             operator_id: operator.id.clone(),
-            replies_tx,
-            replies,
+            events,
         })
     }
 
@@ -66,31 +82,31 @@ impl Background {
         self.worker.wake();
     }
 
-    /// Ask the central API on a thread of its own; the answer arrives in `replies`.
+    /// Ask the central API on a thread of its own; the answer comes as an event.
     pub fn check_eligibility(&self, application: Uuid, request: EligibilityRequest) {
         let (settings, operator, tx) = (
             self.settings.clone(),
             self.operator_id.clone(),
-            self.replies_tx.clone(),
+            self.events.clone(),
         );
         let _ = std::thread::Builder::new()
             .name("sbk-eligibility".into())
             .spawn(move || {
                 let result = Client::new(&settings, &operator)
                     .and_then(|client| client.check_eligibility(&request));
-                let _ = tx.send(EligibilityReply {
+                let _ = tx.send(Event::Eligibility(Box::new(EligibilityReply {
                     application,
                     result,
-                });
+                })));
             });
     }
+}
 
-    /// Reports of passes since the last call.
-    pub fn passes(&self) -> Vec<PassReport> {
-        self.worker.reports.try_iter().collect()
-    }
-
-    pub fn eligibility_replies(&self) -> Vec<EligibilityReply> {
-        self.replies.try_iter().collect()
-    }
+/// Why delivery could not start beside the wizard.
+#[derive(Debug, thiserror::Error)]
+pub enum BackgroundError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }

@@ -5,12 +5,15 @@
 
 pub mod app;
 pub mod background;
-pub mod draw;
-pub mod files;
-pub mod form;
+pub mod ctx;
+pub mod events;
+pub mod header;
+pub mod home;
 pub mod logging;
+pub mod outcome;
 pub mod photo_ui;
-pub mod recognise;
+pub mod popups;
+pub mod theme;
 pub mod wizard;
 
 use std::io::{IsTerminal, Write};
@@ -76,7 +79,7 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), TuiError> {
     let operator = settings.operator_or_prompt()?;
     // The photo folder exists from the first run, so that the clerk is told where photos
     // go rather than that a folder is missing.
-    if let Err(e) = files::ensure_photo_dir(&settings.photo_dir) {
+    if let Err(e) = popups::ensure_photo_dir(&settings.photo_dir) {
         tracing::warn!(error = %e, "could not create the photo folder");
     }
     let logged = started.elapsed();
@@ -128,19 +131,25 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), TuiError> {
         let terminal_ready = started.elapsed();
         let mut app = app::App::new(store, operator.clone(), settings.photo_dir.clone());
         let home_loaded = started.elapsed();
-        app.picker = picker(settings.preview.as_deref());
-        app.demo = demo;
+        app.ctx.picker = picker(settings.preview.as_deref());
+        app.ctx.demo = demo;
         if let Some(central) = &settings.central {
-            app.sync.configured = true;
+            app.ctx.sync.configured = true;
             // The demo polls often so that progress is seen moving within a minute.
             let poll = if demo {
                 Duration::from_secs(2)
             } else {
                 crate::sync::worker::POLL_EVERY
             };
-            match background::Background::start(central, settings, &operator, poll) {
-                Ok(bg) => app.background = Some(bg),
-                Err(e) => app.sync.needs_attention = Some(e),
+            match background::Background::start(
+                central,
+                settings,
+                &operator,
+                poll,
+                app.events.sender(),
+            ) {
+                Ok(bg) => app.ctx.background = Some(bg),
+                Err(e) => app.ctx.sync.needs_attention = Some(e.to_string()),
             }
         }
         app.resume();
@@ -214,35 +223,62 @@ fn event_loop(app: &mut app::App) -> Result<(), TuiError> {
         std::io::stdout(),
         crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
     )?;
+    // Input is read on a thread of its own and comes on the same channel as what the
+    // background reports, so the loop sleeps until there is something to show.
+    app.events.read_terminal();
+    let mut full_screen = false;
     while !app.quit {
-        terminal.draw(|frame| draw::draw(frame, app))?;
-        // Wake up now and then even without input, so that what the delivery worker and
-        // eligibility checks report is shown; a resize arrives as an event and is redrawn.
-        if crossterm::event::poll(Duration::from_millis(250))? {
-            let event = crossterm::event::read()?;
-            app.on_event(event);
+        if !full_screen {
+            terminal.draw(|frame| app.draw(frame))?;
         }
-        app.poll_background();
-        app.poll_recognition();
-        if let Some(bytes) = app.view_photo.take() {
-            if let Err(e) = view_full_screen(
-                &bytes,
-                app.picker.protocol_type() != ratatui_image::picker::ProtocolType::Halfblocks,
+        // Wake now and then even without input: the clock on the screen, a day that turns.
+        let Some(event) = app.events.next(Duration::from_millis(1000)) else {
+            continue;
+        };
+        if full_screen {
+            // A photo is shown full screen: the first key (or a resize) takes it away.
+            if matches!(
+                event,
+                events::Event::Terminal(crossterm::event::Event::Key(k))
+                    if k.kind != crossterm::event::KeyEventKind::Release
+            ) || matches!(
+                event,
+                events::Event::Terminal(crossterm::event::Event::Resize(..))
             ) {
-                tracing::warn!(error = %e.kind(), "a photo could not be shown full screen");
-                app.fail("无法全屏显示这张照片");
+                leave_full_screen()?;
+                full_screen = false;
+                // The wizard's screen is gone: make ratatui draw every cell again.
+                let size = terminal.size()?;
+                terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+            } else if !matches!(event, events::Event::Terminal(_)) {
+                app.handle(event);
             }
-            // The wizard's screen is gone: make ratatui draw every cell again.
-            let size = terminal.size()?;
-            terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+            continue;
+        }
+        app.handle(event);
+        app.pump();
+        if let Some(bytes) = app.ctx.view_photo.take() {
+            let graphics =
+                app.ctx.picker.protocol_type() != ratatui_image::picker::ProtocolType::Halfblocks;
+            match show_full_screen(&bytes, graphics) {
+                Ok(()) => full_screen = true,
+                Err(e) => {
+                    tracing::warn!(error = %e.kind(), "a photo could not be shown full screen");
+                    let _ = leave_full_screen();
+                    app.ctx.fail("无法全屏显示这张照片");
+                    let size = terminal.size()?;
+                    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+                }
+            }
         }
     }
     Ok(())
 }
 
-/// Show a photo at full terminal size outside the wizard's screen (viuer), wait for a key,
-/// and go back. `graphics` allows the terminal's graphics protocol; otherwise half-blocks.
-fn view_full_screen(bytes: &[u8], graphics: bool) -> std::io::Result<()> {
+/// Show a photo at full terminal size outside the wizard's screen (viuer); the event loop
+/// goes back at the next key. `graphics` allows the terminal's graphics protocol;
+/// otherwise half-blocks.
+fn show_full_screen(bytes: &[u8], graphics: bool) -> std::io::Result<()> {
     use crossterm::{cursor, terminal};
     let image = crate::photo::decode(bytes)
         .map_err(|e| std::io::Error::other(e.to_string()))?
@@ -266,23 +302,20 @@ fn view_full_screen(bytes: &[u8], graphics: bool) -> std::io::Result<()> {
         use_iterm: graphics,
         ..Default::default()
     };
-    let shown = viuer::print(&image, &config).map_err(|e| std::io::Error::other(e.to_string()));
+    viuer::print(&image, &config).map_err(|e| std::io::Error::other(e.to_string()))?;
     crossterm::execute!(out, cursor::MoveTo(0, rows.saturating_sub(1)))?;
     write!(out, "按任意键返回向导")?;
-    out.flush()?;
-    loop {
-        if let crossterm::event::Event::Key(k) = crossterm::event::read()?
-            && k.kind != crossterm::event::KeyEventKind::Release
-        {
-            break;
-        }
-    }
+    out.flush()
+}
+
+/// Back from the full-screen photo to the wizard's screen.
+fn leave_full_screen() -> std::io::Result<()> {
+    use crossterm::terminal;
     crossterm::execute!(
-        out,
+        std::io::stdout(),
         terminal::Clear(terminal::ClearType::All),
         EnterAlternateScreen
-    )?;
-    shown.map(|_| ())
+    )
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ impl Ui {
         self.app = None;
         let store = Store::open_dir(&self.data_dir()).unwrap();
         let mut app = App::new(store, clerk(), self.photo_dir());
-        app.fixed_now = Some(now());
+        app.set_now(now());
         app.resume();
         self.app = Some(app);
     }
@@ -81,11 +81,12 @@ impl Ui {
             &settings,
             &clerk(),
             std::time::Duration::from_secs(30),
+            self.app().events.sender(),
         )
         .unwrap();
         let app = self.app();
-        app.sync.configured = true;
-        app.background = Some(background);
+        app.ctx.sync.configured = true;
+        app.ctx.background = Some(background);
     }
 
     /// Wait (taking in background reports) until `text` is on screen.
@@ -197,9 +198,7 @@ impl Ui {
 
     /// Take in what background work reported (between frames, as the event loop does).
     pub fn settle(&mut self) {
-        let app = self.app();
-        app.poll_background();
-        app.poll_recognition();
+        self.app().pump();
     }
 
     /// Whether the wizard asked to quit.
@@ -212,9 +211,7 @@ impl Ui {
         use unicode_width::UnicodeWidthStr;
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         let app = self.app.as_mut().unwrap();
-        terminal
-            .draw(|f| sbk_counter::tui::draw::draw(f, app))
-            .unwrap();
+        terminal.draw(|f| app.draw(f)).unwrap();
         let buf = terminal.backend().buffer();
         let mut out = String::new();
         for y in 0..height {

@@ -5,9 +5,17 @@
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::domain::Field;
+use crate::domain::dates::beijing;
 use crate::store::PhotoKind;
+use crate::tui::outcome::{Action, Outcome};
+use crate::tui::theme::{centered, dim, pack, pad, selected};
 
 const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 
@@ -20,7 +28,6 @@ pub struct FilePopup {
     /// What the clerk typed: a filter on the names, or a path.
     pub input: String,
     pub selected: usize,
-    pub closed: bool,
     /// Why the folder could not be listed, if it could not.
     pub problem: Option<String>,
 }
@@ -145,7 +152,6 @@ impl FilePopup {
             entries,
             input: String::new(),
             selected: 0,
-            closed: false,
             problem,
         }
     }
@@ -166,10 +172,11 @@ impl FilePopup {
     /// The keys `on_key` handles, for the footer.
     pub const HINTS: &'static str = " 输入筛选或路径  ↑↓ 选择  Tab 补全路径  Enter 导入  Esc 取消";
 
-    /// Handle a key; `Some((field, path))` when a file was chosen.
-    pub fn on_key(&mut self, key: KeyEvent) -> Option<(Field, PathBuf)> {
+    /// Handle a key: a file chosen is an `Import` for the screen.
+    pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
+        let import = |field, path| Outcome::Act(Action::Import { field, path });
         match key.code {
-            KeyCode::Esc => self.closed = true,
+            KeyCode::Esc => return Outcome::Close,
             KeyCode::Up => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down => {
                 self.selected = (self.selected + 1).min(self.visible().len().saturating_sub(1))
@@ -185,10 +192,10 @@ impl FilePopup {
             KeyCode::Enter => {
                 let typed = self.typed_path();
                 if let Some(p) = typed.as_ref().filter(|p| p.is_file()) {
-                    return Some((self.field, p.clone()));
+                    return import(self.field, p.clone());
                 }
                 if let Some(f) = self.visible().get(self.selected) {
-                    return Some((self.field, f.path.clone()));
+                    return import(self.field, f.path.clone());
                 }
                 if let Some(p) = typed {
                     self.problem = Some(match std::fs::metadata(&p) {
@@ -207,7 +214,82 @@ impl FilePopup {
             }
             _ => {}
         }
-        None
+        Outcome::Done
+    }
+
+    pub fn on_paste(&mut self, text: &str) {
+        self.input.push_str(text);
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        let visible = self.visible();
+        let rect = centered(area, 76, 18);
+        frame.render_widget(Clear, rect);
+        let block = Block::default().borders(Borders::ALL).title(format!(
+            " 导入{}：照片文件夹 {} ",
+            self.field.label(),
+            self.dir.display()
+        ));
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let mut lines = vec![Line::from(vec![
+            Span::raw("筛选或路径："),
+            Span::styled(
+                format!("{}▏", self.input),
+                Style::default().add_modifier(Modifier::UNDERLINED),
+            ),
+        ])];
+        // Messages wrap inside the box: the part that says what to do is never cut.
+        let message = |text: &str, style: Style| -> Vec<Line<'static>> {
+            pack(&[text.to_owned()], inner.width as usize + 1, 0)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, style)))
+                .collect()
+        };
+        if let Some(p) = &self.problem {
+            lines.extend(message(p, Style::default().fg(Color::Red)));
+        }
+        if visible.is_empty() && self.problem.is_none() {
+            let text = if self.entries.is_empty() {
+                format!(
+                    "照片文件夹 {} 中还没有照片：把手机或高拍仪拍的照片（JPEG/PNG）放进这个文件夹，或在上面输入照片的完整路径（Tab 补全）",
+                    self.dir.display()
+                )
+            } else {
+                "没有名字含所输内容的照片；也可输入照片的完整路径（Tab 补全）".to_owned()
+            };
+            lines.extend(message(&text, dim()));
+        }
+        let height = inner.height.saturating_sub(2) as usize;
+        let first = self.selected.saturating_sub(height.saturating_sub(1));
+        for (i, file) in visible.iter().enumerate().skip(first).take(height) {
+            let when = chrono::DateTime::<chrono::Utc>::from(file.modified)
+                .with_timezone(&beijing())
+                .format("%m-%d %H:%M")
+                .to_string();
+            let name = file
+                .path
+                .file_name()
+                .map(|n| crate::domain::display::printable(&n.to_string_lossy()).into_owned())
+                .unwrap_or_default();
+            let style = if i == self.selected {
+                selected()
+            } else {
+                Style::default()
+            };
+            lines.push(Line::from(Span::styled(
+                format!(" {}  {}", pad(&name, 50), when),
+                style,
+            )));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+        let hint = Rect::new(
+            inner.x,
+            inner.y + inner.height.saturating_sub(1),
+            inner.width,
+            1,
+        );
+        frame.render_widget(Paragraph::new("最新的在最上面").style(dim()), hint);
     }
 
     /// The typed text as a path (relative paths are in the photo folder).

@@ -1,0 +1,85 @@
+//! A yes-or-no question that carries what 确定 does (submit, withdraw).
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use uuid::Uuid;
+
+use crate::tui::outcome::{Action, Outcome};
+use crate::tui::theme::centered;
+
+pub struct ConfirmPopup {
+    question: &'static str,
+    /// Whether 确定 (rather than 取消) is selected.
+    yes: bool,
+    action: Option<Action>,
+}
+
+impl ConfirmPopup {
+    pub const HINTS: &'static str = " ←→/Tab 选择  Enter 确定所选  Esc 取消";
+
+    /// 是否确认提交个人申领？ (确定 selected).
+    pub fn submit() -> ConfirmPopup {
+        ConfirmPopup {
+            question: "是否确认提交个人申领？",
+            yes: true,
+            action: Some(Action::Submit),
+        }
+    }
+
+    /// Withdraw a queued application (取消 selected).
+    pub fn withdraw(id: Uuid) -> ConfirmPopup {
+        ConfirmPopup {
+            question: "确认撤回这份待同步的申请？撤回后回到草稿，可修改后再提交。",
+            yes: false,
+            action: Some(Action::Withdraw(id)),
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
+        match key.code {
+            KeyCode::Left | KeyCode::Right | KeyCode::Tab | KeyCode::BackTab => {
+                self.yes = !self.yes;
+                Outcome::Done
+            }
+            KeyCode::Enter if self.yes => match self.action.take() {
+                Some(action) => Outcome::Act(action),
+                None => Outcome::Close,
+            },
+            KeyCode::Enter | KeyCode::Esc => Outcome::Close,
+            _ => Outcome::Done,
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        let rect = centered(area, 50, 7);
+        frame.render_widget(Clear, rect);
+        let block = Block::default().borders(Borders::ALL).title(" 确认 ");
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let button = |label: &str, on: bool| {
+            Span::styled(
+                format!("〔 {label} 〕"),
+                if on {
+                    Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+                } else {
+                    Style::default()
+                },
+            )
+        };
+        let lines = vec![
+            Line::from(self.question),
+            Line::from(""),
+            Line::from(vec![
+                Span::raw("        "),
+                button("确定", self.yes),
+                Span::raw("    "),
+                button("取消", !self.yes),
+            ]),
+        ];
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+    }
+}
