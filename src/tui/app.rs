@@ -197,8 +197,8 @@ impl App {
             return;
         }
         if let Some(popup) = &mut self.popup {
-            let outcome = popup.on_key(key, &mut self.ctx);
-            self.carry_out(outcome);
+            let reply = popup.on_key(key, &mut self.ctx);
+            self.carry_out(reply.into());
             return;
         }
         if key.code == KeyCode::F(1) {

@@ -8,8 +8,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::action::Action;
 use super::ctx::Ctx;
-use super::outcome::{Action, Outcome};
+use super::outcome::Outcome;
 use super::popups::{ConfirmPopup, HelpPopup, Popup};
 use super::theme::{bold, dim, pad, selected, status_style, truncate};
 use crate::domain::dates::beijing;

@@ -3,6 +3,7 @@
 //! The terminal is always restored: on quit, on error, and on panic (a hook restores it
 //! before the panic is reported, and the report goes to the log file too).
 
+pub mod action;
 pub mod app;
 pub mod background;
 pub mod ctx;

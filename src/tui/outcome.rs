@@ -2,13 +2,10 @@
 //! should follow; the app carries it out (opens the popup, switches the screen, quits).
 //! A popup that decides something hands an `Action` back to the screen under it.
 
-use std::path::PathBuf;
-
 use uuid::Uuid;
 
-use super::popups::Popup;
-use crate::domain::prefill::Source;
-use crate::domain::{Field, PhotoRef};
+use super::action::Action;
+use super::popups::{Popup, Reply};
 
 pub enum Outcome {
     /// Not this component's input: the next one may take it.
@@ -30,23 +27,12 @@ pub enum Outcome {
     Quit,
 }
 
-/// Decided in a popup, carried out by the screen under it.
-pub enum Action {
-    /// A choice picked from a list.
-    Choose { field: Field, code: String },
-    /// A photo file picked for a photo field.
-    Import { field: Field, path: PathBuf },
-    /// The crop editor made a card photo (already stored).
-    CardPhotoMade(PhotoRef),
-    /// The crop editor was left: nothing imported.
-    CropCancelled,
-    /// 是否确认提交个人申领 — 确定.
-    Submit,
-    /// Withdraw this queued application.
-    Withdraw(Uuid),
-    /// From a comparison: the fields whose outside value to take (and the rest kept).
-    Take {
-        source: Source,
-        values: Vec<(Field, String)>,
-    },
+impl From<Reply> for Outcome {
+    fn from(reply: Reply) -> Outcome {
+        match reply {
+            Reply::Stay => Outcome::Done,
+            Reply::Close => Outcome::Close,
+            Reply::Act(action) => Outcome::Act(action),
+        }
+    }
 }

@@ -7,9 +7,10 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::Reply;
 use crate::domain::form;
 use crate::domain::{Application, Field};
-use crate::tui::outcome::{Action, Outcome};
+use crate::tui::action::Action;
 use crate::tui::theme::{centered, dim, selected};
 
 pub struct ChoicePopup {
@@ -42,9 +43,9 @@ impl ChoicePopup {
             .collect()
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
+    pub fn on_key(&mut self, key: KeyEvent) -> Reply {
         match key.code {
-            KeyCode::Esc => return Outcome::Close,
+            KeyCode::Esc => return Reply::Close,
             KeyCode::Up => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down => {
                 self.selected = (self.selected + 1).min(self.visible().len().saturating_sub(1))
@@ -55,11 +56,11 @@ impl ChoicePopup {
             }
             KeyCode::Enter => {
                 return match self.visible().get(self.selected) {
-                    Some((code, _)) => Outcome::Act(Action::Choose {
+                    Some((code, _)) => Reply::Act(Action::Choose {
                         field: self.field,
                         code: code.clone(),
                     }),
-                    None => Outcome::Close,
+                    None => Reply::Close,
                 };
             }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -68,7 +69,7 @@ impl ChoicePopup {
             }
             _ => {}
         }
-        Outcome::Done
+        Reply::Stay
     }
 
     pub fn on_paste(&mut self, text: &str) {

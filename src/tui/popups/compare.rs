@@ -9,8 +9,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::Reply;
 use crate::domain::prefill::{Difference, Source};
-use crate::tui::outcome::{Action, Outcome};
+use crate::tui::action::Action;
 use crate::tui::theme::{bold, centered, dim};
 
 pub struct ComparePopup {
@@ -36,7 +37,7 @@ impl ComparePopup {
         }
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
+    pub fn on_key(&mut self, key: KeyEvent) -> Reply {
         match key.code {
             KeyCode::Up | KeyCode::BackTab => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down | KeyCode::Tab => {
@@ -55,20 +56,20 @@ impl ComparePopup {
                     .filter(|(_, t)| **t)
                     .map(|(d, _)| (d.field, d.value.clone()))
                     .collect();
-                return Outcome::Act(Action::Take {
+                return Reply::Act(Action::Take {
                     source: self.source,
                     values,
                 });
             }
             KeyCode::Esc => {
-                return Outcome::Act(Action::Take {
+                return Reply::Act(Action::Take {
                     source: self.source,
                     values: Vec::new(),
                 });
             }
             _ => {}
         }
-        Outcome::Done
+        Reply::Stay
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect) {

@@ -8,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use uuid::Uuid;
 
-use crate::tui::outcome::{Action, Outcome};
+use super::Reply;
+use crate::tui::action::Action;
 use crate::tui::theme::centered;
 
 pub struct ConfirmPopup {
@@ -39,18 +40,18 @@ impl ConfirmPopup {
         }
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
+    pub fn on_key(&mut self, key: KeyEvent) -> Reply {
         match key.code {
             KeyCode::Left | KeyCode::Right | KeyCode::Tab | KeyCode::BackTab => {
                 self.yes = !self.yes;
-                Outcome::Done
+                Reply::Stay
             }
             KeyCode::Enter if self.yes => match self.action.take() {
-                Some(action) => Outcome::Act(action),
-                None => Outcome::Close,
+                Some(action) => Reply::Act(action),
+                None => Reply::Close,
             },
-            KeyCode::Enter | KeyCode::Esc => Outcome::Close,
-            _ => Outcome::Done,
+            KeyCode::Enter | KeyCode::Esc => Reply::Close,
+            _ => Reply::Stay,
         }
     }
 

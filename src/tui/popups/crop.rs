@@ -8,8 +8,9 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::Reply;
+use crate::tui::action::Action;
 use crate::tui::ctx::Ctx;
-use crate::tui::outcome::{Action, Outcome};
 use crate::tui::photo_ui::{CropEditor, PREVIEW_CELLS};
 use crate::tui::theme::{bold, centered, dim};
 
@@ -25,17 +26,17 @@ impl CropPopup {
         CropPopup { editor }
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Outcome {
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Reply {
         match self.editor.on_key(key, &ctx.picker) {
             Some(true) => match self.editor.accept(&ctx.store) {
-                Ok(photo) => Outcome::Act(Action::CardPhotoMade(photo)),
+                Ok(photo) => Reply::Act(Action::CardPhotoMade(photo)),
                 Err(message) => {
                     ctx.fail(message);
-                    Outcome::Done
+                    Reply::Stay
                 }
             },
-            Some(false) => Outcome::Act(Action::CropCancelled),
-            None => Outcome::Done,
+            Some(false) => Reply::Act(Action::CropCancelled),
+            None => Reply::Stay,
         }
     }
 

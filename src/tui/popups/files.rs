@@ -11,10 +11,11 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::Reply;
 use crate::domain::Field;
 use crate::domain::dates::beijing;
 use crate::store::PhotoKind;
-use crate::tui::outcome::{Action, Outcome};
+use crate::tui::action::Action;
 use crate::tui::theme::{centered, dim, pack, pad, selected};
 
 const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
@@ -173,10 +174,10 @@ impl FilePopup {
     pub const HINTS: &'static str = " 输入筛选或路径  ↑↓ 选择  Tab 补全路径  Enter 导入  Esc 取消";
 
     /// Handle a key: a file chosen is an `Import` for the screen.
-    pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
-        let import = |field, path| Outcome::Act(Action::Import { field, path });
+    pub fn on_key(&mut self, key: KeyEvent) -> Reply {
+        let import = |field, path| Reply::Act(Action::Import { field, path });
         match key.code {
-            KeyCode::Esc => return Outcome::Close,
+            KeyCode::Esc => return Reply::Close,
             KeyCode::Up => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down => {
                 self.selected = (self.selected + 1).min(self.visible().len().saturating_sub(1))
@@ -214,7 +215,7 @@ impl FilePopup {
             }
             _ => {}
         }
-        Outcome::Done
+        Reply::Stay
     }
 
     pub fn on_paste(&mut self, text: &str) {

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::tui::outcome::Outcome;
+use super::Reply;
 use crate::tui::theme::centered;
 
 pub struct HelpPopup {
@@ -33,8 +33,8 @@ impl HelpPopup {
         }
     }
 
-    pub fn on_key(&mut self, _key: KeyEvent) -> Outcome {
-        Outcome::Close
+    pub fn on_key(&mut self, _key: KeyEvent) -> Reply {
+        Reply::Close
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect) {

@@ -1,4 +1,4 @@
-//! Dialogs over a screen, one file each. A popup handles its own keys (an `Outcome`: stay,
+//! Dialogs over a screen, one file each. A popup handles its own keys (a `Reply`: stay,
 //! close, or close and hand the screen an `Action`), draws itself, and says which keys it
 //! takes, so that the footer and the handler cannot drift apart.
 
@@ -20,8 +20,18 @@ use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use super::action::Action;
 use super::ctx::Ctx;
-use super::outcome::Outcome;
+
+/// What a key in a popup comes to.
+pub enum Reply {
+    /// Handled; the popup stays open.
+    Stay,
+    /// Close the popup.
+    Close,
+    /// Close the popup and let the screen under it act on what was decided.
+    Act(Action),
+}
 
 pub enum Popup {
     Choice(ChoicePopup),
@@ -33,7 +43,7 @@ pub enum Popup {
 }
 
 impl Popup {
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Outcome {
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Reply {
         match self {
             Popup::Choice(p) => p.on_key(key),
             Popup::Files(p) => p.on_key(key),

@@ -28,10 +28,11 @@ use ratatui::layout::Rect;
 use ratatui_textarea::{CursorMove, TextArea};
 
 use self::rows::{Input, Row};
+use super::action::Action;
 use super::ctx::Ctx;
 use super::events::Event;
 use super::home::Hits;
-use super::outcome::{Action, Outcome};
+use super::outcome::Outcome;
 use super::popups::{HelpPopup, Popup};
 use crate::domain::form;
 use crate::domain::{Application, Field, Report, Step, StepState, validate};
