@@ -10,9 +10,10 @@ use criterion::Criterion;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::widgets::Paragraph;
+use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::synthetic::{Rng, application};
 use sbk_counter::domain::{Application, PhotoRef, Step};
-use sbk_counter::store::{Operator, PhotoKind, Store};
+use sbk_counter::store::{Operator, Store};
 use sbk_counter::tui::app::App;
 use sbk_counter::tui::wizard::Page;
 
@@ -27,9 +28,9 @@ fn complete(store: &Store) -> Application {
     let mut app: Application =
         serde_json::from_str(include_str!("../docs/application-example.json")).unwrap();
     for (slot, kind) in [
-        (&mut app.photos.card_photo, PhotoKind::CardPhoto),
-        (&mut app.photos.id_front, PhotoKind::IdFront),
-        (&mut app.photos.id_back, PhotoKind::IdBack),
+        (&mut app.photos.card_photo, PhotoSlot::CardPhoto),
+        (&mut app.photos.id_front, PhotoSlot::IdFront),
+        (&mut app.photos.id_back, PhotoSlot::IdBack),
     ] {
         let sha = store
             .put_photo(kind.key().as_bytes(), kind, "image/jpeg", 358, 441)

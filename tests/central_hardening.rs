@@ -143,7 +143,7 @@ fn a_photo_declaring_a_huge_image_is_refused_before_any_pixel_is_decoded() {
     .unwrap();
     let photos = vec![service::SubmittedPhoto {
         path: "photos.id_front",
-        kind: sbk_counter::photo::PhotoKind::IdFront,
+        kind: sbk_counter::domain::PhotoSlot::IdFront,
         sha256: sha,
         bytes: Some(bomb.clone()),
     }];

@@ -321,13 +321,14 @@ fn submit_queues_complete_applications_as_the_wizard_does_and_refuses_the_rest()
 
     // With its photos in the store (as the wizard imports them) it is complete.
     let photos = {
-        use sbk_counter::store::{PhotoKind, Store};
+        use sbk_counter::domain::PhotoSlot;
+        use sbk_counter::store::Store;
         let store = Store::open_dir(&env.dir.path().join("data")).unwrap();
         let put = |bytes: &[u8], kind| serde_json::json!({"sha256": store.put_photo(bytes, kind, "image/jpeg", 358, 441).unwrap()});
         serde_json::json!({
-            "card_photo": put(b"card", PhotoKind::CardPhoto),
-            "id_front": put(b"front", PhotoKind::IdFront),
-            "id_back": put(b"back", PhotoKind::IdBack),
+            "card_photo": put(b"card", PhotoSlot::CardPhoto),
+            "id_front": put(b"front", PhotoSlot::IdFront),
+            "id_back": put(b"back", PhotoSlot::IdBack),
         })
     };
     complete["photos"] = photos;
@@ -391,10 +392,11 @@ fn times_are_beijing_time_whatever_the_pcs_time_zone() {
 fn import_one_with_a_telling_file_name(env: &Env) -> String {
     let mut app: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
     let photos = {
-        use sbk_counter::store::{PhotoKind, Store};
+        use sbk_counter::domain::PhotoSlot;
+        use sbk_counter::store::Store;
         let store = Store::open_dir(&env.dir.path().join("data")).unwrap();
         let sha = store
-            .put_photo(b"card", PhotoKind::CardPhoto, "image/jpeg", 358, 441)
+            .put_photo(b"card", PhotoSlot::CardPhoto, "image/jpeg", 358, 441)
             .unwrap();
         serde_json::json!({"card_photo": {"sha256": sha, "source_name": "11010519491231002X.jpg"}, "id_front": null, "id_back": null})
     };

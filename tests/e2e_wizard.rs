@@ -159,7 +159,7 @@ fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
         .unwrap()
         .unwrap();
     assert!(
-        sbk_counter::photo::check(&card.bytes, sbk_counter::photo::PhotoKind::Card)
+        sbk_counter::photo::check(&card.bytes, sbk_counter::domain::PhotoSlot::CardPhoto)
             .unwrap()
             .passes()
     );

@@ -7,10 +7,9 @@ mod common;
 use common::{jpeg, png, portrait};
 use image::{DynamicImage, Rgb};
 use proptest::prelude::*;
+use sbk_counter::domain::PhotoSlot;
 use sbk_counter::photo::synthetic::with_exif_orientation;
-use sbk_counter::photo::{
-    Crop, DecodeError, FixError, PhotoKind, check, decode, fix_card, normalise_id,
-};
+use sbk_counter::photo::{Crop, DecodeError, FixError, check, decode, fix_card, normalise_id};
 
 /// A PNG that only claims to be `w`×`h` (a decompression bomb, or a huge image).
 fn png_header_only(w: u32, h: u32) -> Vec<u8> {
@@ -50,14 +49,14 @@ fn png_header_only(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-fn findings(bytes: &[u8], kind: PhotoKind) -> (bool, Vec<&'static str>) {
+fn findings(bytes: &[u8], kind: PhotoSlot) -> (bool, Vec<&'static str>) {
     let v = check(bytes, kind).unwrap();
     (v.passes(), v.findings.iter().map(|f| f.code).collect())
 }
 
 fn assert_fix_passes(bytes: &[u8]) -> Vec<u8> {
     let fixed = fix_card(&decode(bytes).unwrap(), Crop::default()).unwrap();
-    let v = check(&fixed, PhotoKind::Card).unwrap();
+    let v = check(&fixed, PhotoSlot::CardPhoto).unwrap();
     assert!(v.passes(), "fixed photo fails: {:?}", v.findings);
     assert_eq!((v.width, v.height), (358, 441));
     assert!(
@@ -71,7 +70,7 @@ fn assert_fix_passes(bytes: &[u8]) -> Vec<u8> {
 #[test]
 fn a_good_card_photo_passes_with_no_warnings() {
     let bytes = jpeg(&DynamicImage::ImageRgb8(portrait(358, 441)), 92);
-    let (passes, codes) = findings(&bytes, PhotoKind::Card);
+    let (passes, codes) = findings(&bytes, PhotoSlot::CardPhoto);
     assert!(passes, "{codes:?}");
     assert!(codes.is_empty(), "{codes:?}");
 }
@@ -86,7 +85,7 @@ fn phone_photos_of_every_shape_are_refused_and_fixed() {
         (2400, 800),
     ] {
         let bytes = jpeg(&DynamicImage::ImageRgb8(portrait(w, h)), 90);
-        let (passes, codes) = findings(&bytes, PhotoKind::Card);
+        let (passes, codes) = findings(&bytes, PhotoSlot::CardPhoto);
         assert!(!passes && codes.contains(&"size"), "{w}×{h}: {codes:?}");
         assert_fix_passes(&bytes);
     }
@@ -109,7 +108,7 @@ fn exif_orientation_is_applied() {
 fn greyscale_is_refused_and_cannot_be_fixed() {
     let grey = DynamicImage::ImageRgb8(portrait(358, 441)).grayscale();
     let bytes = jpeg(&grey, 95);
-    let (passes, codes) = findings(&bytes, PhotoKind::Card);
+    let (passes, codes) = findings(&bytes, PhotoSlot::CardPhoto);
     assert!(!passes && codes.contains(&"greyscale"), "{codes:?}");
     assert_eq!(
         fix_card(&decode(&bytes).unwrap(), Crop::default()),
@@ -151,7 +150,7 @@ fn cmyk_16_bit_and_alpha_images_are_read_and_fixed() {
     // 16-bit PNG.
     let deep = DynamicImage::ImageRgb16(DynamicImage::ImageRgb8(portrait(700, 900)).to_rgb16());
     let bytes = png(&deep);
-    let (passes, codes) = findings(&bytes, PhotoKind::Card);
+    let (passes, codes) = findings(&bytes, PhotoSlot::CardPhoto);
     assert!(!passes && codes.contains(&"format"), "{codes:?}");
     assert_fix_passes(&bytes);
 
@@ -227,7 +226,7 @@ fn a_png_named_jpg_is_read_by_its_content() {
     let dir = tempfile::TempDir::new().unwrap();
     let path = dir.path().join("photo.jpg");
     std::fs::write(&path, &bytes).unwrap();
-    let v = check(&std::fs::read(&path).unwrap(), PhotoKind::Card).unwrap();
+    let v = check(&std::fs::read(&path).unwrap(), PhotoSlot::CardPhoto).unwrap();
     assert_eq!(v.format, "png");
     assert!(v.findings.iter().any(|f| f.code == "format"));
 }
@@ -244,7 +243,7 @@ fn a_tiny_photo_cannot_be_blown_up() {
 #[test]
 fn heuristics_warn_about_dark_blurred_and_busy_photos() {
     let base = DynamicImage::ImageRgb8(portrait(358, 441));
-    let warned = |img: &DynamicImage| findings(&jpeg(img, 95), PhotoKind::Card).1;
+    let warned = |img: &DynamicImage| findings(&jpeg(img, 95), PhotoSlot::CardPhoto).1;
     assert!(warned(&base.brighten(-170)).contains(&"dark"));
     assert!(warned(&base.blur(4.0)).contains(&"blurred"));
     let mut busy = base.to_rgb8();
@@ -260,7 +259,7 @@ fn heuristics_warn_about_dark_blurred_and_busy_photos() {
     assert!(warned(&DynamicImage::ImageRgb8(busy)).contains(&"background"));
     // Warnings never fail a photo that meets the spec.
     assert!(
-        check(&jpeg(&base.blur(4.0), 100), PhotoKind::Card)
+        check(&jpeg(&base.blur(4.0), 100), PhotoSlot::CardPhoto)
             .unwrap()
             .findings
             .iter()
@@ -271,16 +270,16 @@ fn heuristics_warn_about_dark_blurred_and_busy_photos() {
 #[test]
 fn id_card_images_are_checked_and_normalised() {
     let card = DynamicImage::ImageRgb8(portrait(856, 540));
-    let (passes, codes) = findings(&jpeg(&card, 90), PhotoKind::IdFront);
+    let (passes, codes) = findings(&jpeg(&card, 90), PhotoSlot::IdFront);
     assert!(passes, "{codes:?}");
     let (passes, codes) = findings(
         &jpeg(&DynamicImage::ImageRgb8(portrait(200, 126)), 90),
-        PhotoKind::IdBack,
+        PhotoSlot::IdBack,
     );
     assert!(!passes && codes.contains(&"too_small"), "{codes:?}");
     let (_, codes) = findings(
         &jpeg(&DynamicImage::ImageRgb8(portrait(540, 856)), 90),
-        PhotoKind::IdFront,
+        PhotoSlot::IdFront,
     );
     assert!(codes.contains(&"portrait"), "{codes:?}");
     // A 12-megapixel phone shot of the card is brought to 2000 px, still a card's shape.
@@ -288,7 +287,7 @@ fn id_card_images_are_checked_and_normalised() {
     let normal = normalise_id(&decode(&big).unwrap()).unwrap();
     let d = decode(&normal).unwrap();
     assert_eq!((d.image.width(), d.image.height()), (2000, 1260));
-    assert!(check(&normal, PhotoKind::IdFront).unwrap().passes());
+    assert!(check(&normal, PhotoSlot::IdFront).unwrap().passes());
 }
 
 proptest! {
@@ -302,7 +301,7 @@ proptest! {
         let crop = Crop { cx, cy, zoom };
         match fix_card(&decode(&bytes).unwrap(), crop) {
             Ok(fixed) => {
-                let v = check(&fixed, PhotoKind::Card).unwrap();
+                let v = check(&fixed, PhotoSlot::CardPhoto).unwrap();
                 prop_assert!(v.passes(), "{:?}", v.findings);
             }
             // Only a window too small to enlarge, or one framing nothing but plain
@@ -326,7 +325,7 @@ fn a_big_jpeg_is_decoded_reduced_but_upright_and_large_enough() {
     assert!(reduced.reoriented);
     assert_eq!(reduced.stored_dimensions, full.stored_dimensions);
     let fixed = fix_card(&reduced, Crop::default()).unwrap();
-    assert!(check(&fixed, PhotoKind::Card).unwrap().passes());
+    assert!(check(&fixed, PhotoSlot::CardPhoto).unwrap().passes());
     // Small photos and other formats are decoded as they are.
     let small = jpeg(&DynamicImage::ImageRgb8(portrait(800, 600)), 90);
     assert_eq!(decode_reduced(&small, 661).unwrap().image.width(), 800);

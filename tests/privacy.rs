@@ -158,7 +158,7 @@ fn a_fixed_photo_is_written_private_and_whole() {
     assert!(
         sbk_counter::photo::check(
             &std::fs::read(&output).unwrap(),
-            sbk_counter::photo::PhotoKind::Card
+            sbk_counter::domain::PhotoSlot::CardPhoto
         )
         .is_ok()
     );

@@ -2,10 +2,11 @@
 //! answers "where is my card"; its photos leave the store; old withdrawn drafts go.
 
 use chrono::{Duration, Utc};
+use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::synthetic::{Rng, application};
 use sbk_counter::domain::{Application, PhotoRef, Status};
 use sbk_counter::photo::synthetic::{card_photo_jpeg, id_card_jpeg};
-use sbk_counter::store::{AuditAction, Operator, PhotoKind, Retention, Store};
+use sbk_counter::store::{AuditAction, Operator, Retention, Store};
 
 fn operator() -> Operator {
     Operator {
@@ -21,9 +22,9 @@ fn with_photos(store: &Store, app: &mut Application, seed: u64) {
             source_name: None,
         })
     };
-    app.photos.card_photo = put(card_photo_jpeg(seed), PhotoKind::CardPhoto);
-    app.photos.id_front = put(id_card_jpeg(seed, false), PhotoKind::IdFront);
-    app.photos.id_back = put(id_card_jpeg(seed, true), PhotoKind::IdBack);
+    app.photos.card_photo = put(card_photo_jpeg(seed), PhotoSlot::CardPhoto);
+    app.photos.id_front = put(id_card_jpeg(seed, false), PhotoSlot::IdFront);
+    app.photos.id_back = put(id_card_jpeg(seed, true), PhotoSlot::IdBack);
 }
 
 /// An application delivered now (已提交), with the number `SQ<seed>`.

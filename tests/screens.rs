@@ -9,9 +9,9 @@ use common::fixtures::{
 };
 use common::ui::{Ui, clerk, now};
 use crossterm::event::KeyCode;
+use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::synthetic::{Rng, application};
-use sbk_counter::domain::{Application, Field, PhotoRef, ReturnNote, Status, Step};
-use sbk_counter::store::PhotoKind;
+use sbk_counter::domain::{Application, PhotoRef, ReturnNote, Status, Step};
 
 pub fn snapshot(name: &str, screen: String) {
     insta::with_settings!({
@@ -292,17 +292,13 @@ fn the_review_page_shows_the_photos_as_they_will_go() {
     let mut ui = Ui::new();
     let store = ui.store();
     let mut application = complete(&store);
-    for (field, kind, bytes) in [
-        (Field::CardPhoto, PhotoKind::CardPhoto, card_photo_jpeg(3)),
-        (
-            Field::IdFrontPhoto,
-            PhotoKind::IdFront,
-            id_card_jpeg(3, false),
-        ),
-        (Field::IdBackPhoto, PhotoKind::IdBack, id_card_jpeg(3, true)),
+    for (kind, bytes) in [
+        (PhotoSlot::CardPhoto, card_photo_jpeg(3)),
+        (PhotoSlot::IdFront, id_card_jpeg(3, false)),
+        (PhotoSlot::IdBack, id_card_jpeg(3, true)),
     ] {
         let sha = store.put_photo(&bytes, kind, "image/jpeg", 0, 0).unwrap();
-        *application.photos.slot_mut(field).unwrap() = Some(PhotoRef {
+        *application.photos.slot_mut(kind) = Some(PhotoRef {
             sha256: sha,
             source_name: Some(format!("{kind:?}.jpg")),
         });

@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use rusqlite::Connection;
+use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::id_number::check_character;
 use sbk_counter::domain::{Application, PhotoRef, Status};
-use sbk_counter::store::{Operator, PhotoKind, Store, StoreError, schema};
+use sbk_counter::store::{Operator, Store, StoreError, schema};
 use tempfile::TempDir;
 
 fn clerk() -> Operator {
@@ -33,9 +34,9 @@ fn complete(store: &Store) -> Application {
     app.id = uuid::Uuid::new_v4();
     app.status = Status::Draft;
     for (i, (slot, kind)) in [
-        (&mut app.photos.card_photo, PhotoKind::CardPhoto),
-        (&mut app.photos.id_front, PhotoKind::IdFront),
-        (&mut app.photos.id_back, PhotoKind::IdBack),
+        (&mut app.photos.card_photo, PhotoSlot::CardPhoto),
+        (&mut app.photos.id_front, PhotoSlot::IdFront),
+        (&mut app.photos.id_back, PhotoSlot::IdBack),
     ]
     .into_iter()
     .enumerate()

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
 use sbk_counter::domain::Application;
-use sbk_counter::store::{Operator, PhotoKind, Store};
+use sbk_counter::domain::PhotoSlot;
+use sbk_counter::store::{Operator, Store};
 use uuid::Uuid;
 
 const APP_ID: &str = "0b7a3c1e-5f2d-4e8a-9c6b-1d2e3f4a5b6c";
@@ -65,7 +66,7 @@ fn crash_child() {
             let sha = store
                 .put_photo(
                     &n.to_le_bytes().repeat(4096),
-                    PhotoKind::CardPhoto,
+                    PhotoSlot::CardPhoto,
                     "image/jpeg",
                     358,
                     441,

@@ -9,9 +9,10 @@ use chrono::Utc;
 use sbk_counter::api::{EligibilityAnswer, Submission};
 use sbk_counter::central::{Config, Faults, Running, registry};
 use sbk_counter::config::{CentralSettings, Secret};
+use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::{Application, IdType, PhotoRef, Photos};
 use sbk_counter::photo::synthetic::{card_photo_jpeg, id_card_jpeg};
-use sbk_counter::store::{PhotoKind, Store, sha256_hex};
+use sbk_counter::store::{Store, sha256_hex};
 use sbk_counter::sync::{Backoff, Client, Delivery};
 
 use crate::common::operator;
@@ -23,7 +24,7 @@ const REGISTRY_SEED: u64 = 4242;
 /// The applications (checked online beforehand, as at the counter) and their photos.
 struct Batch {
     apps: Vec<Application>,
-    photos: Vec<(PhotoKind, Vec<u8>)>,
+    photos: Vec<(PhotoSlot, Vec<u8>)>,
 }
 
 fn fresh_server(dir: &Path, n: usize) -> Running {
@@ -50,8 +51,8 @@ fn prepare(dir: &Path, n: usize) -> Batch {
     let front = id_card_jpeg(1, false);
     let back = id_card_jpeg(1, true);
     let mut photos = vec![
-        (PhotoKind::IdFront, front.clone()),
-        (PhotoKind::IdBack, back.clone()),
+        (PhotoSlot::IdFront, front.clone()),
+        (PhotoSlot::IdBack, back.clone()),
     ];
     let reference = |bytes: &[u8]| {
         Some(PhotoRef {
@@ -80,7 +81,7 @@ fn prepare(dir: &Path, n: usize) -> Batch {
             id_front: reference(&front),
             id_back: reference(&back),
         };
-        photos.push((PhotoKind::CardPhoto, portrait));
+        photos.push((PhotoSlot::CardPhoto, portrait));
         apps.push(registry::complete_application(&answer, id_number, refs, Utc::now()).unwrap());
     }
     Batch { apps, photos }

@@ -8,8 +8,9 @@ use chrono::{TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::widgets::Paragraph;
+use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::{Application, PhotoRef, Step};
-use sbk_counter::store::{PhotoKind, Store};
+use sbk_counter::store::Store;
 use sbk_counter::tui::app::App;
 use sbk_counter::tui::wizard::Page;
 
@@ -21,9 +22,9 @@ fn complete(store: &Store) -> Application {
     let mut app: Application =
         serde_json::from_str(include_str!("../../docs/application-example.json")).unwrap();
     for (slot, kind) in [
-        (&mut app.photos.card_photo, PhotoKind::CardPhoto),
-        (&mut app.photos.id_front, PhotoKind::IdFront),
-        (&mut app.photos.id_back, PhotoKind::IdBack),
+        (&mut app.photos.card_photo, PhotoSlot::CardPhoto),
+        (&mut app.photos.id_front, PhotoSlot::IdFront),
+        (&mut app.photos.id_back, PhotoSlot::IdBack),
     ] {
         let sha = store
             .put_photo(kind.key().as_bytes(), kind, "image/jpeg", 358, 441)

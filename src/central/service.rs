@@ -13,9 +13,10 @@ use crate::api::{
     IneligibleReason, PhotoReceipt, Progress, ProgressEvent, ProgressPage, ProgressStatus,
     ReturnReason, Submission, SubmissionReceipt,
 };
+use crate::domain::PhotoSlot;
 use crate::domain::dates::beijing_date;
 use crate::domain::{Eligibility, Field, PickupMethod, validate};
-use crate::photo::{PhotoKind, check};
+use crate::photo::check;
 
 /// A refused request: the HTTP status and the body that says why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -360,7 +361,7 @@ pub fn stored_answer(conn: &Connection, centre: &str, key: &str) -> Result<Optio
 pub struct SubmittedPhoto {
     /// The JSON path of the field that names it.
     pub path: &'static str,
-    pub kind: PhotoKind,
+    pub kind: PhotoSlot,
     pub sha256: String,
     /// `None`: not uploaded.
     pub bytes: Option<Vec<u8>>,
@@ -374,9 +375,13 @@ pub fn submitted_photos(
 ) -> Result<Vec<SubmittedPhoto>> {
     let mut out = Vec::with_capacity(3);
     for (path, sha, kind) in [
-        ("photos.card_photo", &sub.photos.card_photo, PhotoKind::Card),
-        ("photos.id_front", &sub.photos.id_front, PhotoKind::IdFront),
-        ("photos.id_back", &sub.photos.id_back, PhotoKind::IdBack),
+        (
+            "photos.card_photo",
+            &sub.photos.card_photo,
+            PhotoSlot::CardPhoto,
+        ),
+        ("photos.id_front", &sub.photos.id_front, PhotoSlot::IdFront),
+        ("photos.id_back", &sub.photos.id_back, PhotoSlot::IdBack),
     ] {
         let bytes: Option<Vec<u8>> = conn
             .query_row(
@@ -421,7 +426,7 @@ pub fn check_photos(photos: &[SubmittedPhoto]) -> Vec<FieldError> {
         // What the header declares, before anything is decoded.
         match crate::photo::decode::declared_dimensions(bytes) {
             Ok((w, h))
-                if *kind == PhotoKind::Card
+                if *kind == PhotoSlot::CardPhoto
                     && (w, h)
                         != (
                             crate::photo::check::CARD_WIDTH,

@@ -7,7 +7,33 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::EXIT_INVALID;
-use crate::photo::{Crop, PhotoKind, check_decoded, decode, fix_card, normalise_id};
+use crate::domain::PhotoSlot;
+use crate::photo::{Crop, check_decoded, decode, fix_card, normalise_id};
+
+/// `--kind card|id-front|id-back`: a photo slot as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindArg(pub PhotoSlot);
+
+impl clap::ValueEnum for KindArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            KindArg(PhotoSlot::CardPhoto),
+            KindArg(PhotoSlot::IdFront),
+            KindArg(PhotoSlot::IdBack),
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self.0 {
+            PhotoSlot::CardPhoto => PossibleValue::new("card")
+                .alias("card-photo")
+                .help("制卡照片"),
+            PhotoSlot::IdFront => PossibleValue::new("id-front").help("身份证正面"),
+            PhotoSlot::IdBack => PossibleValue::new("id-back").help("身份证背面"),
+        })
+    }
+}
 
 /// Exit status for a file that cannot be read as a photo at all.
 pub const EXIT_UNREADABLE: u8 = 2;
@@ -18,8 +44,8 @@ pub enum PhotoCommand {
     Check {
         file: PathBuf,
         /// What the photo is for.
-        #[arg(long, value_enum, default_value_t = PhotoKind::Card)]
-        kind: PhotoKind,
+        #[arg(long, value_enum, default_value_t = KindArg(PhotoSlot::CardPhoto))]
+        kind: KindArg,
         /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
@@ -29,8 +55,8 @@ pub enum PhotoCommand {
     Fix {
         input: PathBuf,
         output: PathBuf,
-        #[arg(long, value_enum, default_value_t = PhotoKind::Card)]
-        kind: PhotoKind,
+        #[arg(long, value_enum, default_value_t = KindArg(PhotoSlot::CardPhoto))]
+        kind: KindArg,
     },
     /// Read an ID card photo: print what was recognised, with a confidence per field
     /// (exit 0 read, 1 nothing usable, 2 unreadable, 3 recognition not in this build).
@@ -85,7 +111,11 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
 pub fn run(cmd: PhotoCommand) -> ExitCode {
     let mut out = std::io::stdout().lock();
     match cmd {
-        PhotoCommand::Check { file, kind, json } => {
+        PhotoCommand::Check {
+            file,
+            kind: KindArg(kind),
+            json,
+        } => {
             let decoded = match read(&file).and_then(|b| decode(&b).map_err(|e| e.to_string())) {
                 Ok(d) => d,
                 Err(message) => {
@@ -126,7 +156,7 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                     let mark = if f.fails { "  ✗ " } else { "  注意：" };
                     let _ = writeln!(out, "{mark}{}", f.message);
                 }
-                if !verdict.passes() && kind == PhotoKind::Card {
+                if !verdict.passes() && kind == PhotoSlot::CardPhoto {
                     let _ = writeln!(
                         out,
                         "  可运行 sbk photo fix {} 输出文件.jpg 自动修正",
@@ -160,14 +190,14 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
         PhotoCommand::Fix {
             input,
             output,
-            kind,
+            kind: KindArg(kind),
         } => {
             // A card photo is 441 px tall: decode a big JPEG only as large as that needs
             // (1.5× for a good downscale), not all of its 12 megapixels.
             let min_short = crate::photo::check::CARD_HEIGHT * 3 / 2;
             let decoded = match read(&input).and_then(|b| {
                 match kind {
-                    PhotoKind::Card => crate::photo::decode_reduced(&b, min_short),
+                    PhotoSlot::CardPhoto => crate::photo::decode_reduced(&b, min_short),
                     _ => decode(&b),
                 }
                 .map_err(|e| e.to_string())
@@ -179,8 +209,8 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                 }
             };
             let fixed = match kind {
-                PhotoKind::Card => fix_card(&decoded, Crop::default()),
-                PhotoKind::IdFront | PhotoKind::IdBack => normalise_id(&decoded),
+                PhotoSlot::CardPhoto => fix_card(&decoded, Crop::default()),
+                PhotoSlot::IdFront | PhotoSlot::IdBack => normalise_id(&decoded),
             };
             let bytes = match fixed {
                 Ok(b) => b,

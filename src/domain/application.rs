@@ -195,31 +195,27 @@ pub struct Photos {
 }
 
 impl Photos {
-    /// The photo fields, in the form's order.
-    pub const FIELDS: [super::Field; 3] = [
-        super::Field::IdFrontPhoto,
-        super::Field::IdBackPhoto,
-        super::Field::CardPhoto,
-    ];
-
-    /// The photo a photo field holds (`None` for any other field).
-    pub fn get(&self, field: super::Field) -> Option<&PhotoRef> {
-        match field {
-            super::Field::CardPhoto => self.card_photo.as_ref(),
-            super::Field::IdFrontPhoto => self.id_front.as_ref(),
-            super::Field::IdBackPhoto => self.id_back.as_ref(),
-            _ => None,
+    /// The photo in a slot.
+    pub fn slot(&self, slot: super::PhotoSlot) -> Option<&PhotoRef> {
+        match slot {
+            super::PhotoSlot::CardPhoto => self.card_photo.as_ref(),
+            super::PhotoSlot::IdFront => self.id_front.as_ref(),
+            super::PhotoSlot::IdBack => self.id_back.as_ref(),
         }
     }
 
-    /// The slot of a photo field, to fill or empty.
-    pub fn slot_mut(&mut self, field: super::Field) -> Option<&mut Option<PhotoRef>> {
-        match field {
-            super::Field::CardPhoto => Some(&mut self.card_photo),
-            super::Field::IdFrontPhoto => Some(&mut self.id_front),
-            super::Field::IdBackPhoto => Some(&mut self.id_back),
-            _ => None,
+    /// A slot, to fill or empty.
+    pub fn slot_mut(&mut self, slot: super::PhotoSlot) -> &mut Option<PhotoRef> {
+        match slot {
+            super::PhotoSlot::CardPhoto => &mut self.card_photo,
+            super::PhotoSlot::IdFront => &mut self.id_front,
+            super::PhotoSlot::IdBack => &mut self.id_back,
         }
+    }
+
+    /// The photo a photo field holds (`None` for any other field).
+    pub fn get(&self, field: super::Field) -> Option<&PhotoRef> {
+        super::PhotoSlot::of(field).and_then(|s| self.slot(s))
     }
 }
 

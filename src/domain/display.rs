@@ -17,8 +17,8 @@ pub fn masked(app: &Application) -> Application {
     a.mobile = mask_mobile(&a.mobile);
     a.birth_date = mask_birth_date(&a.birth_date);
     m.pickup.mail.recipient_mobile = mask_mobile(&m.pickup.mail.recipient_mobile);
-    for field in super::Photos::FIELDS {
-        if let Some(Some(p)) = m.photos.slot_mut(field) {
+    for slot in super::PhotoSlot::ALL {
+        if let Some(p) = m.photos.slot_mut(slot) {
             p.source_name = None;
         }
     }

@@ -11,6 +11,7 @@ pub mod id_number;
 pub mod interchange;
 pub mod lifecycle;
 pub mod mask;
+pub mod photo_slot;
 pub mod pinyin;
 pub mod prefill;
 pub mod refdata;
@@ -25,4 +26,5 @@ pub use application::{
 pub use field::{Field, Step};
 pub use id_number::{Gender, IdError, IdNumber};
 pub use mask::mask_id;
+pub use photo_slot::PhotoSlot;
 pub use validate::{Problem, ProblemKind, Report, StepState, validate, validate_step};

@@ -27,6 +27,15 @@ pub enum Side {
 }
 
 impl Side {
+    /// The side a photo slot holds (`None` for the card photo).
+    pub fn of(slot: crate::domain::PhotoSlot) -> Option<Side> {
+        match slot {
+            crate::domain::PhotoSlot::IdFront => Some(Side::Front),
+            crate::domain::PhotoSlot::IdBack => Some(Side::Back),
+            crate::domain::PhotoSlot::CardPhoto => None,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Side::Front => "身份证正面（人像面）",

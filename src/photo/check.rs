@@ -7,6 +7,7 @@ use image::{DynamicImage, GenericImageView, ImageFormat};
 use serde::Serialize;
 
 use super::decode::{DecodeError, Decoded, decode};
+use crate::domain::PhotoSlot;
 
 pub const CARD_WIDTH: u32 = 358;
 pub const CARD_HEIGHT: u32 = 441;
@@ -19,27 +20,6 @@ pub const ID_MIN_SHORT_SIDE: u32 = 300;
 /// An ID card is 85.6 × 54 mm.
 pub const ID_ASPECT: f32 = 85.6 / 54.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum PhotoKind {
-    /// 制卡照片.
-    Card,
-    /// 身份证正面.
-    IdFront,
-    /// 身份证背面.
-    IdBack,
-}
-
-impl PhotoKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            PhotoKind::Card => "制卡照片",
-            PhotoKind::IdFront => "身份证正面照片",
-            PhotoKind::IdBack => "身份证背面照片",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Stable, for scripts and tests.
@@ -51,7 +31,7 @@ pub struct Finding {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
-    pub kind: PhotoKind,
+    pub kind: PhotoSlot,
     pub width: u32,
     pub height: u32,
     pub file_bytes: u64,
@@ -141,12 +121,12 @@ fn format_name(f: ImageFormat) -> String {
 }
 
 /// Check a photo file's bytes for `kind`. An unreadable file is an error, not a verdict.
-pub fn check(bytes: &[u8], kind: PhotoKind) -> Result<Verdict, DecodeError> {
+pub fn check(bytes: &[u8], kind: PhotoSlot) -> Result<Verdict, DecodeError> {
     let decoded = decode(bytes)?;
     Ok(check_decoded(&decoded, kind))
 }
 
-pub fn check_decoded(d: &Decoded, kind: PhotoKind) -> Verdict {
+pub fn check_decoded(d: &Decoded, kind: PhotoSlot) -> Verdict {
     let (width, height) = d.image.dimensions();
     let s = stats(&d.image);
     let mut findings = Vec::new();
@@ -158,7 +138,7 @@ pub fn check_decoded(d: &Decoded, kind: PhotoKind) -> Verdict {
         })
     };
     match kind {
-        PhotoKind::Card => {
+        PhotoSlot::CardPhoto => {
             if (width, height) != (CARD_WIDTH, CARD_HEIGHT) {
                 fail(
                     "size",
@@ -201,7 +181,7 @@ pub fn check_decoded(d: &Decoded, kind: PhotoKind) -> Verdict {
                 );
             }
         }
-        PhotoKind::IdFront | PhotoKind::IdBack => {
+        PhotoSlot::IdFront | PhotoSlot::IdBack => {
             if width.min(height) < ID_MIN_SHORT_SIDE {
                 fail(
                     "too_small",
@@ -238,7 +218,7 @@ pub fn check_decoded(d: &Decoded, kind: PhotoKind) -> Verdict {
         warn("blurred", "照片模糊：请对好焦、拿稳后重新拍摄");
     }
     match kind {
-        PhotoKind::Card => {
+        PhotoSlot::CardPhoto => {
             if s.background_stddev > 30.0 {
                 warn("background", "背景不是纯色：请在白色或浅色的纯色背景前拍摄");
             }

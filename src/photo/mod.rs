@@ -5,6 +5,6 @@ pub mod decode;
 pub mod fix;
 pub mod synthetic;
 
-pub use check::{PhotoKind, Verdict, check, check_decoded};
+pub use check::{Verdict, check, check_decoded};
 pub use decode::{DecodeError, Decoded, decode, decode_reduced};
 pub use fix::{Crop, FixError, fix_card, normalise_id};

@@ -117,16 +117,17 @@ pub fn id_card_jpeg(seed: u64, back: bool) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::photo::{PhotoKind, check};
+    use crate::domain::PhotoSlot;
+    use crate::photo::check;
 
     #[test]
     fn synthetic_card_and_id_photos_pass_their_checks() {
         for seed in [0, 1, 99] {
-            let card = check(&card_photo_jpeg(seed), PhotoKind::Card).unwrap();
+            let card = check(&card_photo_jpeg(seed), PhotoSlot::CardPhoto).unwrap();
             assert!(card.passes(), "{:?}", card.findings);
-            let front = check(&id_card_jpeg(seed, false), PhotoKind::IdFront).unwrap();
+            let front = check(&id_card_jpeg(seed, false), PhotoSlot::IdFront).unwrap();
             assert!(front.passes(), "{:?}", front.findings);
-            let back = check(&id_card_jpeg(seed, true), PhotoKind::IdBack).unwrap();
+            let back = check(&id_card_jpeg(seed, true), PhotoSlot::IdBack).unwrap();
             assert!(back.passes(), "{:?}", back.findings);
         }
         assert_ne!(card_photo_jpeg(1), card_photo_jpeg(2));

@@ -23,7 +23,7 @@ use crate::domain::{Problem, Status};
 pub use applications::{HistoryEntry, Summary};
 pub use audit::{AnchorCheck, AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
 pub use outbox::{Claim, OutboxEntry, OutboxState, ProgressStep};
-pub use photos::{Photo, PhotoKind, sha256_hex};
+pub use photos::{Photo, sha256_hex};
 pub use retention::{DEFAULT_DRAFT_DAYS, DEFAULT_RETENTION_DAYS, PurgeReport, Retention, Rule};
 
 /// The database file's name inside the data directory.

@@ -4,23 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, now_ms};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PhotoKind {
-    CardPhoto,
-    IdFront,
-    IdBack,
-}
-
-impl PhotoKind {
-    pub fn key(self) -> &'static str {
-        match self {
-            PhotoKind::CardPhoto => "card_photo",
-            PhotoKind::IdFront => "id_front",
-            PhotoKind::IdBack => "id_back",
-        }
-    }
-}
+use crate::domain::PhotoSlot;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Photo {
@@ -39,7 +23,7 @@ impl Store {
     pub fn put_photo(
         &self,
         bytes: &[u8],
-        kind: PhotoKind,
+        kind: PhotoSlot,
         media_type: &str,
         width: u32,
         height: u32,

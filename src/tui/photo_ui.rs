@@ -10,12 +10,11 @@ use ratatui_image::protocol::Protocol;
 use ratatui_image::{FilterType, Resize};
 
 use crate::domain::PhotoRef;
+use crate::domain::PhotoSlot;
 use crate::photo::check::{CARD_MAX_BYTES, CARD_MIN_BYTES};
 use crate::photo::fix::{crop_fits, crop_to_card};
-use crate::photo::{
-    Crop, Decoded, PhotoKind as Spec, check_decoded, decode, fix_card, normalise_id,
-};
-use crate::store::{PhotoKind, Store};
+use crate::photo::{Crop, Decoded, check_decoded, decode, fix_card, normalise_id};
+use crate::store::Store;
 
 /// Preview size in terminal cells.
 pub const PREVIEW_CELLS: Size = Size {
@@ -31,18 +30,10 @@ pub enum Imported {
     NeedsFix(Box<CropEditor>),
 }
 
-fn spec(kind: PhotoKind) -> Spec {
-    match kind {
-        PhotoKind::CardPhoto => Spec::Card,
-        PhotoKind::IdFront => Spec::IdFront,
-        PhotoKind::IdBack => Spec::IdBack,
-    }
-}
-
 fn store_jpeg(
     store: &Store,
     bytes: &[u8],
-    kind: PhotoKind,
+    kind: PhotoSlot,
     name: Option<String>,
 ) -> Result<PhotoRef, String> {
     let d = decode(bytes).map_err(|e| e.to_string())?;
@@ -57,7 +48,7 @@ fn store_jpeg(
 
 /// Read, check and store a photo file. ID images are turned upright and sized down; a card
 /// photo that passes is stored as it is, one that does not goes to the crop editor.
-pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<Imported, String> {
+pub fn import(store: &Store, path: &std::path::Path, kind: PhotoSlot) -> Result<Imported, String> {
     let shown = path.display();
     let bytes = crate::private_files::read_regular(path, crate::photo::decode::MAX_FILE_BYTES)?;
     let original = Original {
@@ -65,7 +56,7 @@ pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<
         sha256: crate::store::sha256_hex(&bytes),
     };
     let decoded = decode(&bytes).map_err(|e| format!("{shown}：{e}"))?;
-    let verdict = check_decoded(&decoded, spec(kind));
+    let verdict = check_decoded(&decoded, kind);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let warnings: Vec<String> = verdict
         .findings
@@ -81,7 +72,7 @@ pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<
         "photo imported"
     );
     match kind {
-        PhotoKind::CardPhoto if verdict.passes() => {
+        PhotoSlot::CardPhoto if verdict.passes() => {
             let sha256 = store
                 .put_photo(&bytes, kind, "image/jpeg", verdict.width, verdict.height)
                 .map_err(|e| format!("保存照片失败：{e}"))?;
@@ -94,7 +85,7 @@ pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<
                 warnings,
             ))
         }
-        PhotoKind::CardPhoto => {
+        PhotoSlot::CardPhoto => {
             let reasons = verdict
                 .findings
                 .iter()
@@ -105,7 +96,7 @@ pub fn import(store: &Store, path: &std::path::Path, kind: PhotoKind) -> Result<
             editor.original = Some(original);
             Ok(Imported::NeedsFix(Box::new(editor)))
         }
-        PhotoKind::IdFront | PhotoKind::IdBack => {
+        PhotoSlot::IdFront | PhotoSlot::IdBack => {
             if let Some(f) = verdict.findings.iter().find(|f| f.fails) {
                 return Err(format!("{}：{}", kind_label(kind), f.message));
             }
@@ -134,8 +125,8 @@ impl Original {
     }
 }
 
-fn kind_label(kind: PhotoKind) -> &'static str {
-    spec(kind).label()
+fn kind_label(kind: PhotoSlot) -> &'static str {
+    kind.label()
 }
 
 /// The review page's small previews, in cells: the card photo upright, the ID card's
@@ -257,7 +248,7 @@ impl CropEditor {
         let stored = store_jpeg(
             store,
             &bytes,
-            PhotoKind::CardPhoto,
+            PhotoSlot::CardPhoto,
             self.source_name.clone(),
         )?;
         if let Some(original) = &self.original {

@@ -13,9 +13,10 @@ use chrono::Utc;
 use sbk_counter::api::EligibilityAnswer;
 use sbk_counter::central::{Config, Faults, registry};
 use sbk_counter::config::{CentralSettings, Secret};
+use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::{Eligibility, IdType, PhotoRef, Photos};
 use sbk_counter::photo::synthetic::{card_photo_jpeg, id_card_jpeg};
-use sbk_counter::store::{Operator, PhotoKind, Store};
+use sbk_counter::store::{Operator, Store};
 use sbk_counter::sync::{Backoff, Client, Delivery};
 
 pub const TOKEN: &str = "sync-test-token";
@@ -80,8 +81,8 @@ pub fn queue_applications_with(
             source_name: None,
         })
     };
-    let front = put(&store, &id_card_jpeg(1, false), PhotoKind::IdFront);
-    let back = put(&store, &id_card_jpeg(1, true), PhotoKind::IdBack);
+    let front = put(&store, &id_card_jpeg(1, false), PhotoSlot::IdFront);
+    let back = put(&store, &id_card_jpeg(1, true), PhotoSlot::IdBack);
     let today = sbk_counter::domain::dates::beijing_date(Utc::now());
     let mut ids = Vec::new();
     for (i, (_, id_number)) in residents.iter().enumerate() {
@@ -99,7 +100,7 @@ pub fn queue_applications_with(
             allowed_pickup: entry.allowed_pickup.clone(),
         };
         let photos = Photos {
-            card_photo: put(&store, &card_photo_jpeg(i as u64), PhotoKind::CardPhoto),
+            card_photo: put(&store, &card_photo_jpeg(i as u64), PhotoSlot::CardPhoto),
             id_front: front.clone(),
             id_back: back.clone(),
         };

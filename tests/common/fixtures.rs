@@ -1,8 +1,9 @@
 //! Applications for the screen tests: the documented example with real photos, half
 //! filled, with errors, returned for its photo.
 
+use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::{Application, PhotoRef, ReturnNote, ReturnedField, Status};
-use sbk_counter::store::{PhotoKind, Store};
+use sbk_counter::store::Store;
 
 use super::ui::now;
 
@@ -12,9 +13,9 @@ pub fn complete(store: &Store) -> Application {
         serde_json::from_str(include_str!("../../docs/application-example.json")).unwrap();
     app.status = Status::Draft;
     for (slot, kind, name) in [
-        (&mut app.photos.card_photo, PhotoKind::CardPhoto, "card.jpg"),
-        (&mut app.photos.id_front, PhotoKind::IdFront, "front.jpg"),
-        (&mut app.photos.id_back, PhotoKind::IdBack, "back.jpg"),
+        (&mut app.photos.card_photo, PhotoSlot::CardPhoto, "card.jpg"),
+        (&mut app.photos.id_front, PhotoSlot::IdFront, "front.jpg"),
+        (&mut app.photos.id_back, PhotoSlot::IdBack, "back.jpg"),
     ] {
         let sha = store
             .put_photo(name.as_bytes(), kind, "image/jpeg", 358, 441)

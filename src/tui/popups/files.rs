@@ -12,17 +12,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Reply;
-use crate::domain::Field;
+use crate::domain::PhotoSlot;
 use crate::domain::dates::beijing;
-use crate::store::PhotoKind;
 use crate::tui::action::Action;
 use crate::tui::theme::{centered, dim, pack, pad, selected};
 
 const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 
 pub struct FilePopup {
-    pub field: Field,
-    pub kind: PhotoKind,
+    pub slot: PhotoSlot,
     pub dir: PathBuf,
     /// Image files of the folder, newest first.
     pub entries: Vec<ImageFile>,
@@ -134,7 +132,7 @@ pub fn ensure_photo_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 impl FilePopup {
-    pub fn open(dir: &Path, field: Field, kind: PhotoKind) -> FilePopup {
+    pub fn open(dir: &Path, slot: PhotoSlot) -> FilePopup {
         let (entries, problem) = match list_images(dir) {
             Ok(e) => (e, None),
             Err(e) => (
@@ -147,8 +145,7 @@ impl FilePopup {
             ),
         };
         FilePopup {
-            field,
-            kind,
+            slot,
             dir: dir.to_owned(),
             entries,
             input: String::new(),
@@ -193,10 +190,10 @@ impl FilePopup {
             KeyCode::Enter => {
                 let typed = self.typed_path();
                 if let Some(p) = typed.as_ref().filter(|p| p.is_file()) {
-                    return import(self.field, p.clone());
+                    return import(self.slot.field(), p.clone());
                 }
                 if let Some(f) = self.visible().get(self.selected) {
-                    return import(self.field, f.path.clone());
+                    return import(self.slot.field(), f.path.clone());
                 }
                 if let Some(p) = typed {
                     self.problem = Some(match std::fs::metadata(&p) {
@@ -228,7 +225,7 @@ impl FilePopup {
         frame.render_widget(Clear, rect);
         let block = Block::default().borders(Borders::ALL).title(format!(
             " 导入{}：照片文件夹 {} ",
-            self.field.label(),
+            self.slot.label(),
             self.dir.display()
         ));
         let inner = block.inner(rect);

@@ -136,12 +136,8 @@ impl Wizard {
             Input::Choice if enter || row.field == Field::Gender => {
                 return Outcome::Open(Popup::Choice(ChoicePopup::new(&self.app, row.field)));
             }
-            Input::Photo(kind) => {
-                return Outcome::Open(Popup::Files(FilePopup::open(
-                    &ctx.photo_dir,
-                    row.field,
-                    kind,
-                )));
+            Input::Photo(slot) => {
+                return Outcome::Open(Popup::Files(FilePopup::open(&ctx.photo_dir, slot)));
             }
             Input::Button(Button::CheckEligibility) => self.check_eligibility(ctx),
             Input::Button(Button::SameAsApplicant) => self.same_as_applicant(ctx),

@@ -3,7 +3,7 @@
 //! changes, and the full-screen view.
 
 use super::{Page, Wizard};
-use crate::domain::{Field, PhotoRef, Photos, Step};
+use crate::domain::{Field, PhotoRef, PhotoSlot, Step};
 use crate::tui::ctx::Ctx;
 use crate::tui::outcome::Outcome;
 use crate::tui::photo_ui::{self, Imported};
@@ -23,10 +23,8 @@ impl Wizard {
         path: &std::path::Path,
         ctx: &mut Ctx,
     ) -> Outcome {
-        let kind = match field {
-            Field::IdFrontPhoto => crate::store::PhotoKind::IdFront,
-            Field::IdBackPhoto => crate::store::PhotoKind::IdBack,
-            _ => crate::store::PhotoKind::CardPhoto,
+        let Some(kind) = PhotoSlot::of(field) else {
+            return Outcome::Done;
         };
         match photo_ui::import(&ctx.store, path, kind) {
             Ok(Imported::Stored(photo, warnings)) => {
@@ -42,7 +40,7 @@ impl Wizard {
                     ));
                 }
                 // An ID card side: read it, as the 民生一卡通 flow does, to fill the fields.
-                if let Some(side) = super::recognise::side_of(field) {
+                if let Some(side) = crate::idcard::Side::of(kind) {
                     match ctx.store.photo(&sha256) {
                         Ok(Some(stored)) => self.start_reading(side, stored.bytes, ctx),
                         _ => ctx.fail("照片已导入，但无法读出用于识别"),
@@ -66,8 +64,8 @@ impl Wizard {
     }
 
     pub(super) fn set_photo(&mut self, field: Field, photo: PhotoRef, ctx: &mut Ctx) {
-        if let Some(slot) = self.app.photos.slot_mut(field) {
-            *slot = Some(photo);
+        if let Some(slot) = PhotoSlot::of(field) {
+            *self.app.photos.slot_mut(slot) = Some(photo);
         }
         self.app.mark_edited(field);
         self.touched.insert(field);
@@ -131,7 +129,7 @@ impl Wizard {
             return;
         }
         let mut thumbs = Vec::new();
-        for field in Photos::FIELDS {
+        for field in PhotoSlot::ALL.map(PhotoSlot::field) {
             let Some(sha) = self.app.photos.get(field).map(|p| p.sha256.clone()) else {
                 continue;
             };

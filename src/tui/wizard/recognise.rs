@@ -13,15 +13,6 @@ use crate::tui::events::{Event, Reading};
 use crate::tui::outcome::Outcome;
 use crate::tui::popups::{ComparePopup, Popup};
 
-/// The card side a photo field holds.
-pub fn side_of(field: Field) -> Option<Side> {
-    match field {
-        Field::IdFrontPhoto => Some(Side::Front),
-        Field::IdBackPhoto => Some(Side::Back),
-        _ => None,
-    }
-}
-
 impl Wizard {
     /// Start reading an imported ID card photo (or say this build cannot).
     pub(super) fn start_reading(&mut self, side: Side, bytes: Vec<u8>, ctx: &mut Ctx) {

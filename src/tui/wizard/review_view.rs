@@ -12,7 +12,7 @@ use super::Wizard;
 use super::rows::{self, Input};
 use crate::domain::display::review_groups;
 use crate::domain::form;
-use crate::domain::{Field, Step};
+use crate::domain::{Field, PhotoSlot, Step};
 use crate::tui::home::Hits;
 use crate::tui::theme::{dim, pack, state_mark};
 
@@ -160,11 +160,7 @@ fn draw_thumbs(frame: &mut Frame, w: &Wizard, area: Rect, vertical: bool) {
     let order = [Field::CardPhoto, Field::IdFrontPhoto, Field::IdBackPhoto];
     for field in order {
         let size = crate::tui::photo_ui::thumbnail_cells(field);
-        let label = match field {
-            Field::CardPhoto => "制卡照片",
-            Field::IdFrontPhoto => "身份证正面",
-            _ => "身份证背面",
-        };
+        let label = PhotoSlot::of(field).map_or("", PhotoSlot::short_label);
         let fits = x + size.width <= area.right() && y + size.height < area.bottom();
         if !fits {
             break;

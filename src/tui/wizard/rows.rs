@@ -1,8 +1,8 @@
 //! What each wizard step shows: its rows, in the guide's order, and how each is edited.
 //! Reading and writing the fields themselves is `domain::form`'s.
 
+use crate::domain::PhotoSlot;
 use crate::domain::{Application, Field, Step};
-use crate::store::PhotoKind;
 
 /// How a field is edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub enum Input {
     /// A consent box, ticked with Space.
     Check,
     /// A photo, imported from the photo folder.
-    Photo(PhotoKind),
+    Photo(PhotoSlot),
     /// Shown, never edited (the issuing bank and branch).
     Locked,
     /// An action.
@@ -68,8 +68,8 @@ pub fn rows(step: Step, app: &Application) -> Vec<Row> {
             row(Eligibility, Input::Button(Button::CheckEligibility)),
         ],
         Step::IdentityPhotos => vec![
-            row(IdFrontPhoto, Input::Photo(PhotoKind::IdFront)),
-            row(IdBackPhoto, Input::Photo(PhotoKind::IdBack)),
+            row(IdFrontPhoto, Input::Photo(PhotoSlot::IdFront)),
+            row(IdBackPhoto, Input::Photo(PhotoSlot::IdBack)),
         ],
         Step::BasicInfo => vec![
             row(IdValidFrom, Input::Date),
@@ -84,7 +84,7 @@ pub fn rows(step: Step, app: &Application) -> Vec<Row> {
             row(Occupation, Input::Choice),
         ],
         Step::CardInfo => vec![
-            row(CardPhoto, Input::Photo(PhotoKind::CardPhoto)),
+            row(CardPhoto, Input::Photo(PhotoSlot::CardPhoto)),
             row(CardIssuer, Input::Locked),
         ],
         Step::Pickup => {
