@@ -7,23 +7,11 @@ mod common;
 use common::fixtures::{
     complete, half_filled, photo_returned, returned_for_its_photo, with_errors,
 };
-use common::ui::{Ui, clerk, now};
+use common::ui::{Ui, clerk, now, snapshot};
 use crossterm::event::KeyCode;
 use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::synthetic::{Rng, application};
 use sbk_counter::domain::{Application, PhotoRef, ReturnNote, Status, Step};
-
-pub fn snapshot(name: &str, screen: String) {
-    insta::with_settings!({
-        filters => vec![
-            (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]"),
-            (r"照片文件夹 \S+ ", "照片文件夹 [dir] "),
-        ],
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!(name, screen);
-    });
-}
 
 #[test]
 fn every_step_in_every_state() {
@@ -341,4 +329,156 @@ fn opening_or_resuming_any_application_is_audited() {
     ui.restart();
     assert!(ui.screen().contains("已恢复上次未完成的申请"));
     assert_eq!(views(&ui), ["wizard", "wizard resumed"]);
+}
+
+#[test]
+fn home_help_and_the_withdraw_confirmation() {
+    let mut ui = Ui::new();
+    ui.key(KeyCode::Char('?'));
+    snapshot("popup_help_home", ui.screen());
+    ui.key(KeyCode::Esc);
+
+    let mut queued = complete(&ui.store());
+    queued.status = Status::Queued;
+    ui.store().create(&queued, &clerk()).unwrap();
+    ui.refresh_home();
+    ui.key(KeyCode::Char('w'));
+    snapshot("popup_confirm_withdraw", ui.screen());
+    // Esc keeps it queued; confirming withdraws it to the drafts.
+    ui.key(KeyCode::Esc);
+    assert_eq!(ui.store().get(queued.id).unwrap().status, Status::Queued);
+    // 取消 is selected first: Enter alone changes nothing.
+    ui.key(KeyCode::Char('w'));
+    ui.key(KeyCode::Enter);
+    assert_eq!(ui.store().get(queued.id).unwrap().status, Status::Queued);
+    ui.keys(&[KeyCode::Char('w'), KeyCode::Left]);
+    snapshot("popup_confirm_withdraw_yes", ui.screen());
+    ui.key(KeyCode::Enter);
+    assert_eq!(ui.store().get(queued.id).unwrap().status, Status::Draft);
+    // The store stamps the withdrawal with the real time: left out of the snapshot.
+    let screen: String = ui
+        .screen()
+        .lines()
+        .map(|l| match l.contains("王秀英") {
+            true => format!("{}[最后修改]\n", &l[..l.len() - "12-02 14:23".len()]),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    snapshot("home_withdrawn", screen);
+}
+
+#[test]
+fn the_photo_folder_when_it_cannot_be_read() {
+    let mut ui = Ui::new();
+    std::fs::remove_dir(ui.photo_dir()).unwrap();
+    ui.open_on(&Application::new(now()), Step::IdentityPhotos);
+    ui.key(KeyCode::Enter);
+    let screen = ui.screen();
+    assert!(screen.contains("照片文件夹不存在"), "{screen}");
+    snapshot("popup_photo_folder_missing", screen);
+}
+
+#[test]
+fn a_card_photo_that_does_not_pass_opens_the_crop_editor() {
+    let mut ui = Ui::new();
+    let phone = image::DynamicImage::ImageRgb8(sbk_counter::photo::synthetic::portrait(600, 800));
+    phone.save(ui.photo_dir().join("phone.png")).unwrap();
+    let draft = Application::new(now());
+    ui.open_on(&draft, Step::CardInfo);
+    ui.key(KeyCode::Enter);
+    ui.type_text("phone");
+    ui.key(KeyCode::Enter);
+    let screen = ui.screen();
+    assert!(screen.contains("调整制卡照片"), "{screen}");
+    snapshot("popup_crop", screen);
+    ui.keys(&[KeyCode::Char('+'), KeyCode::Right]);
+    snapshot("popup_crop_zoomed_and_moved", ui.screen());
+    // Esc: nothing imported, and the clerk is told so.
+    ui.key(KeyCode::Esc);
+    snapshot("card_info_crop_cancelled", ui.screen());
+    assert!(
+        ui.store()
+            .get(draft.id)
+            .unwrap()
+            .photos
+            .card_photo
+            .is_none()
+    );
+    // Again, and Enter makes a passing photo.
+    ui.key(KeyCode::Enter);
+    ui.type_text("phone");
+    ui.keys(&[KeyCode::Enter, KeyCode::Enter]);
+    snapshot("card_info_crop_accepted", ui.screen());
+    assert!(
+        ui.store()
+            .get(draft.id)
+            .unwrap()
+            .photos
+            .card_photo
+            .is_some()
+    );
+}
+
+/// A reading of the card's portrait side as the recognition thread reports it.
+fn front_side_read(application: uuid::Uuid) -> sbk_counter::tui::events::Event {
+    use sbk_counter::idcard::{CardField, Reading, Recognised, Side};
+    let read = |field, value: &str, shown: &str| Reading {
+        field,
+        raw: shown.replace(' ', ""),
+        value: Some(value.into()),
+        shown: shown.into(),
+        confidence: 90,
+        problem: None,
+    };
+    sbk_counter::tui::events::Event::Reading(sbk_counter::tui::events::Reading {
+        application,
+        side: Side::Front,
+        result: Ok(Recognised {
+            side: Side::Front,
+            readings: vec![
+                read(CardField::Name, "曹丽军", "曹丽军"),
+                read(CardField::Gender, "female", "女"),
+                read(CardField::Ethnicity, "01", "汉"),
+                read(CardField::BirthDate, "1936-05-29", "1936年5月29日"),
+                read(
+                    CardField::Address,
+                    "北京市丰台区南苑路 12 号院 3 号楼 401",
+                    "北京市丰台区南苑路 12 号院 3 号楼 401",
+                ),
+                read(
+                    CardField::IdNumber,
+                    "110106193605290067",
+                    "110106193605290067",
+                ),
+            ],
+        }),
+    })
+}
+
+#[test]
+fn what_the_card_reads_is_offered_and_what_differs_is_compared() {
+    let mut ui = Ui::new();
+    let mut draft = Application::new(now());
+    draft.applicant.name = "曹丽君".into();
+    draft.applicant.id_number = "110106193605290067".into();
+    ui.open_on(&draft, Step::IdentityPhotos);
+    ui.report(front_side_read(draft.id));
+    let screen = ui.screen();
+    assert!(screen.contains("证件识别结果与所填不一致"), "{screen}");
+    snapshot("popup_compare_card", screen);
+    // The card's value is not preselected (a reading may be wrong): Space picks it.
+    ui.key(KeyCode::Char(' '));
+    snapshot("popup_compare_card_taken", ui.screen());
+    ui.key(KeyCode::Enter);
+    let saved = ui.store().get(draft.id).unwrap();
+    assert_eq!(saved.applicant.name, "曹丽军");
+    assert_eq!(
+        saved.residence.address,
+        "北京市丰台区南苑路 12 号院 3 号楼 401"
+    );
+    // The fields filled from the card are marked 识别 until confirmed.
+    ui.key(KeyCode::PageDown);
+    let screen = ui.screen();
+    assert!(screen.contains("识别"), "{screen}");
+    snapshot("basic_info_recognised", screen);
 }

@@ -15,7 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use uuid::Uuid;
 
 use super::ctx::Ctx;
@@ -23,7 +23,7 @@ use super::events::{Event, Events};
 use super::home::{Hits, Home};
 use super::outcome::Outcome;
 use super::popups::Popup;
-use super::theme::{MIN_HEIGHT, MIN_WIDTH, dim, pack};
+use super::theme::{MIN_HEIGHT, MIN_WIDTH, dim, pack, prose};
 use super::wizard::{Page, Wizard, first_unfinished_step};
 use crate::domain::{Application, Step};
 use crate::store::{Operator, Store};
@@ -302,7 +302,7 @@ impl App {
                 "终端窗口太小：至少需要 {MIN_WIDTH}×{MIN_HEIGHT}，当前 {}×{}。\n请放大窗口。",
                 area.width, area.height
             );
-            frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+            frame.render_widget(prose(msg, area), area);
             return;
         }
         // A long message (why submitting is refused, say) gets a second line rather than

@@ -11,7 +11,7 @@ use ratatui::widgets::Paragraph;
 use super::action::Action;
 use super::ctx::Ctx;
 use super::outcome::Outcome;
-use super::popups::{ConfirmPopup, HelpPopup, Popup};
+use super::popups::{ConfirmPopup, HOME_KEYS, HelpPopup, Popup};
 use super::theme::{bold, dim, pad, selected, status_style, truncate};
 use crate::domain::dates::beijing;
 use crate::domain::{Status, mask_id};
@@ -73,6 +73,7 @@ impl Home {
     pub fn help(&self) -> HelpPopup {
         HelpPopup::new(
             "工作台：列出本机所有申请，最近修改的在前。按 n 为居民新建申请；选中后按 Enter 继续填写或查看进度；按 / 输入姓名、拼音首字母或证件号后几位即时搜索；“待同步”的申请可按 w 撤回修改。",
+            HOME_KEYS,
         )
     }
 

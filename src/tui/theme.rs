@@ -2,6 +2,8 @@
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use crate::domain::{Status, StepState};
@@ -112,4 +114,174 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         w,
         h,
     )
+}
+
+/// Clear `rect` for a popup. A wide (CJK) character of the screen beneath that starts
+/// just left of the popup would cover the popup's left border (a terminal draws it over
+/// two cells), so it is blanked too.
+pub fn clear_for_popup(frame: &mut ratatui::Frame, rect: Rect) {
+    frame.render_widget(ratatui::widgets::Clear, rect);
+    if rect.x == 0 {
+        return;
+    }
+    let buf = frame.buffer_mut();
+    for y in rect.top()..rect.bottom() {
+        let cell = &mut buf[(rect.x - 1, y)];
+        if cell.symbol().width() > 1 {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
+/// Closing punctuation that a line should not start with (行首禁则).
+const NO_LINE_START: &str = "，。、；：？！）》」』】〕”’…,.;:?!)";
+
+/// `lines` wrapped to `width` columns, keeping each span's style: a run of Latin letters
+/// or digits stays together, a Chinese character may end a line anywhere, spaces where a
+/// line breaks are dropped, and closing punctuation never starts a line. (ratatui's own
+/// wrapping loses a character where a Latin word follows a full line of Chinese.)
+pub fn wrap(lines: Vec<Line<'_>>, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(2));
+    let mut out = Vec::new();
+    for line in lines {
+        let base = line.style;
+        let alignment = line.alignment;
+        // The line as tokens: each a run of (character, style) that is kept together.
+        let mut tokens: Vec<Vec<(char, Style)>> = Vec::new();
+        for span in &line.spans {
+            let style = base.patch(span.style);
+            for c in span.content.chars() {
+                let joins = c.is_ascii_alphanumeric()
+                    && tokens
+                        .last()
+                        .and_then(|t| t.last())
+                        .is_some_and(|&(p, _)| p.is_ascii_alphanumeric() || "-_./@%".contains(p));
+                let joins = joins
+                    || ("-_./@%".contains(c)
+                        && tokens
+                            .last()
+                            .and_then(|t| t.last())
+                            .is_some_and(|&(p, _)| p.is_ascii_alphanumeric()));
+                match tokens.last_mut() {
+                    Some(t) if joins => t.push((c, style)),
+                    _ => tokens.push(vec![(c, style)]),
+                }
+            }
+        }
+        let token_width = |t: &[(char, Style)]| -> usize {
+            t.iter()
+                .map(|&(c, _)| unicode_width::UnicodeWidthChar::width(c).unwrap_or(0))
+                .sum()
+        };
+        let mut rows: Vec<Vec<Vec<(char, Style)>>> = vec![Vec::new()];
+        let mut used = 0;
+        for token in tokens {
+            let w = token_width(&token);
+            if used + w <= width {
+                used += w;
+                rows.last_mut().unwrap().push(token);
+                continue;
+            }
+            if token.iter().all(|&(c, _)| c == ' ') {
+                rows.push(Vec::new());
+                used = 0;
+                continue;
+            }
+            // Closing punctuation takes the token before it to the next line.
+            let mut carried = Vec::new();
+            let starts_badly = NO_LINE_START.contains(token[0].0);
+            let row = rows.last_mut().unwrap();
+            if starts_badly && row.len() > 1 {
+                carried.push(row.pop().unwrap());
+            }
+            while row.last().is_some_and(|t| t.iter().all(|&(c, _)| c == ' ')) {
+                row.pop();
+            }
+            rows.push(carried);
+            used = rows.last().unwrap().iter().map(|t| token_width(t)).sum();
+            if w <= width.saturating_sub(used) {
+                used += w;
+                rows.last_mut().unwrap().push(token);
+            } else {
+                // Wider than a line: split it by characters.
+                for unit in token {
+                    let cw = token_width(&[unit]);
+                    if used + cw > width {
+                        rows.push(Vec::new());
+                        used = 0;
+                    }
+                    used += cw;
+                    rows.last_mut().unwrap().push(vec![unit]);
+                }
+            }
+        }
+        for row in rows {
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            for (c, style) in row.into_iter().flatten() {
+                match spans.last_mut() {
+                    Some(s) if s.style == style => s.content.to_mut().push(c),
+                    _ => spans.push(Span::styled(c.to_string(), style)),
+                }
+            }
+            let mut l = Line::from(spans);
+            l.alignment = alignment;
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// Lines of prose drawn in `area`, wrapped to its width (see [`wrap`]).
+pub fn prose<'a>(lines: impl Into<Text<'a>>, area: Rect) -> Paragraph<'static> {
+    Paragraph::new(wrap(lines.into().lines, area.width))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn texts(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn a_latin_word_after_a_full_line_of_chinese_is_kept_whole() {
+        let s = "工作台：列出本机所有申请，最近修改的在前。按 n 为居民新建申请；选中后按 Enter 继续填写";
+        let out = texts(&wrap(vec![Line::from(s)], 70));
+        assert!(out.iter().all(|l| l.width() <= 70), "{out:?}");
+        assert!(out.iter().any(|l| l.contains("Enter")), "{out:?}");
+    }
+
+    #[test]
+    fn closing_punctuation_never_starts_a_line() {
+        let out = texts(&wrap(vec![Line::from("一二三四五。六七")], 10));
+        assert_eq!(out, ["一二三四", "五。六七"]);
+    }
+
+    #[test]
+    fn styles_survive_wrapping() {
+        let line = Line::from(vec![Span::raw("甲乙"), Span::styled("丙丁", red())]);
+        let out = wrap(vec![line], 6);
+        assert_eq!(texts(&out), ["甲乙丙", "丁"]);
+        assert_eq!(out[1].spans[0].style, red());
+    }
+
+    proptest! {
+        /// Wrapping loses no character but the spaces where it breaks, and no line is
+        /// wider than asked.
+        #[test]
+        fn wrapping_keeps_every_character_within_the_width(
+            s in "[a-z0-9 ，。中文字符申领]{0,80}",
+            width in 4u16..40,
+        ) {
+            let out = texts(&wrap(vec![Line::from(s.clone())], width));
+            for l in &out {
+                prop_assert!(l.width() <= usize::from(width), "{l:?} wider than {width}");
+            }
+            let kept: String = out.concat().chars().filter(|c| *c != ' ').collect();
+            let given: String = s.chars().filter(|c| *c != ' ').collect();
+            prop_assert_eq!(kept, given);
+        }
+    }
 }

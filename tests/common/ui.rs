@@ -25,6 +25,24 @@ pub fn clerk() -> Operator {
     }
 }
 
+/// Compare a screen with its snapshot in tests/snapshots (times, folders and whether
+/// the delivery worker has run yet filtered out).
+pub fn snapshot(name: &str, screen: String) {
+    insta::with_settings!({
+        filters => vec![
+            (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]"),
+            (r"照片文件夹 \S+ ", "照片文件夹 [dir] "),
+            (r"：/\S+photos", "：[dir]"),
+            // Whether the delivery worker has been through once yet.
+            (r"● (在线|连接中断|连接中)", "● [sync]"),
+        ],
+        prepend_module_to_snapshot => false,
+        snapshot_path => "../snapshots",
+    }, {
+        insta::assert_snapshot!(name, screen);
+    });
+}
+
 pub struct Ui {
     pub dir: TempDir,
     app: Option<App>,
@@ -194,6 +212,13 @@ impl Ui {
             row: 10,
             modifiers: KeyModifiers::NONE,
         }));
+    }
+
+    /// What background work would report (an ID card read, say), sent on the wizard's
+    /// event channel as the worker sends it, and taken in.
+    pub fn report(&mut self, event: sbk_counter::tui::events::Event) {
+        self.app().events.sender().send(event).unwrap();
+        self.settle();
     }
 
     /// Take in what background work reported (between frames, as the event loop does).

@@ -5,13 +5,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::Reply;
 use crate::domain::form;
 use crate::domain::{Application, Field};
 use crate::tui::action::Action;
-use crate::tui::theme::{centered, dim, selected};
+use crate::tui::theme::{centered, clear_for_popup, dim, selected};
 
 pub struct ChoicePopup {
     pub field: Field,
@@ -80,7 +80,7 @@ impl ChoicePopup {
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         let visible = self.visible();
         let rect = centered(area, 44, (visible.len() as u16 + 4).clamp(6, 20));
-        frame.render_widget(Clear, rect);
+        clear_for_popup(frame, rect);
         let block = Block::default()
             .borders(Borders::ALL)
             .title(format!(" 选择{} ", self.field.label()));

@@ -7,12 +7,12 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders};
 
 use super::Reply;
 use crate::domain::prefill::{Difference, Source};
 use crate::tui::action::Action;
-use crate::tui::theme::{bold, centered, dim};
+use crate::tui::theme::{bold, centered, clear_for_popup, dim, prose};
 
 pub struct ComparePopup {
     source: Source,
@@ -74,7 +74,7 @@ impl ComparePopup {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         let rect = centered(area, 72, self.differences.len() as u16 * 3 + 6);
-        frame.render_widget(Clear, rect);
+        clear_for_popup(frame, rect);
         let title = match self.source {
             Source::Registry => " 资格校验通过：登记信息与所填不一致：请逐项选择 ",
             Source::Card => " 证件识别结果与所填不一致：请逐项选择 ",
@@ -108,6 +108,6 @@ impl ComparePopup {
             Source::Card => " 请对照身份证原件选择",
         };
         lines.push(Line::from(Span::styled(advice, dim())));
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        frame.render_widget(prose(lines, inner), inner);
     }
 }

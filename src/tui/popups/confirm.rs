@@ -5,12 +5,12 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders};
 use uuid::Uuid;
 
 use super::Reply;
 use crate::tui::action::Action;
-use crate::tui::theme::centered;
+use crate::tui::theme::{centered, clear_for_popup, prose};
 
 pub struct ConfirmPopup {
     question: &'static str,
@@ -57,13 +57,15 @@ impl ConfirmPopup {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         let rect = centered(area, 50, 7);
-        frame.render_widget(Clear, rect);
+        clear_for_popup(frame, rect);
         let block = Block::default().borders(Borders::ALL).title(" 确认 ");
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
+        // The selected button is marked as well as reversed, so that it shows on any
+        // terminal (and in a screen's text).
         let button = |label: &str, on: bool| {
             Span::styled(
-                format!("〔 {label} 〕"),
+                format!("{}〔 {label} 〕", if on { "▶" } else { " " }),
                 if on {
                     Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
                 } else {
@@ -75,12 +77,12 @@ impl ConfirmPopup {
             Line::from(self.question),
             Line::from(""),
             Line::from(vec![
-                Span::raw("        "),
+                Span::raw("       "),
                 button("确定", self.yes),
                 Span::raw("    "),
                 button("取消", !self.yes),
             ]),
         ];
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+        frame.render_widget(prose(lines, inner), inner);
     }
 }

@@ -6,13 +6,13 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders};
 
 use super::Reply;
 use crate::tui::action::Action;
 use crate::tui::ctx::Ctx;
 use crate::tui::photo_ui::{CropEditor, PREVIEW_CELLS};
-use crate::tui::theme::{bold, centered, dim};
+use crate::tui::theme::{bold, centered, clear_for_popup, dim, prose};
 
 pub struct CropPopup {
     pub editor: CropEditor,
@@ -43,7 +43,7 @@ impl CropPopup {
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         let editor = &self.editor;
         let rect = centered(area, 76, 20);
-        frame.render_widget(Clear, rect);
+        clear_for_popup(frame, rect);
         let block = Block::default()
             .borders(Borders::ALL)
             .title(" 调整制卡照片：358×441 像素 ");
@@ -76,6 +76,6 @@ impl CropPopup {
             "请确认：近期彩色免冠照，五官清晰无遮挡，无反光，头部居中。",
             dim(),
         )));
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), right);
+        frame.render_widget(prose(lines, right), right);
     }
 }

@@ -9,13 +9,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::Reply;
 use crate::domain::PhotoSlot;
 use crate::domain::dates::beijing;
 use crate::tui::action::Action;
-use crate::tui::theme::{centered, dim, pack, pad, selected};
+use crate::tui::theme::{centered, clear_for_popup, dim, pack, pad, selected};
 
 const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 
@@ -222,7 +222,7 @@ impl FilePopup {
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         let visible = self.visible();
         let rect = centered(area, 76, 18);
-        frame.render_widget(Clear, rect);
+        clear_for_popup(frame, rect);
         let block = Block::default().borders(Borders::ALL).title(format!(
             " 导入{}：照片文件夹 {} ",
             self.slot.label(),

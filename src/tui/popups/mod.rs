@@ -14,7 +14,7 @@ pub use compare::ComparePopup;
 pub use confirm::ConfirmPopup;
 pub use crop::CropPopup;
 pub use files::{FilePopup, complete_path, ensure_photo_dir, list_images};
-pub use help::HelpPopup;
+pub use help::{HOME_KEYS, HelpPopup, PROGRESS_KEYS, WIZARD_KEYS};
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;

@@ -33,7 +33,7 @@ use super::ctx::Ctx;
 use super::events::Event;
 use super::home::Hits;
 use super::outcome::Outcome;
-use super::popups::{HelpPopup, Popup};
+use super::popups::{HelpPopup, PROGRESS_KEYS, Popup, WIZARD_KEYS};
 use crate::domain::form;
 use crate::domain::{Application, Field, Report, Step, StepState, validate};
 
@@ -213,7 +213,11 @@ impl Wizard {
     }
 
     pub fn help(&self) -> HelpPopup {
-        HelpPopup::new(match self.page {
+        let keys = match self.page {
+            Page::Progress => PROGRESS_KEYS,
+            Page::Step(_) => WIZARD_KEYS,
+        };
+        let how = match self.page {
             Page::Step(Step::Disclaimer) => {
                 "与申领人一起阅读免责声明，按空格勾选“我同意”，再按 PageDown 进入下一步。"
             }
@@ -238,7 +242,8 @@ impl Wizard {
             Page::Progress => {
                 "这里是申请的办事进度：送达后显示申领编号，寄出后显示邮件号，退回时显示原因。联网时进度自动更新（右上角显示在线状态和待同步数）。已退回的申请按 e 修改后可重新提交。"
             }
-        })
+        };
+        HelpPopup::new(how, keys)
     }
 
     pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Outcome {

@@ -5,12 +5,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 use super::Wizard;
 use crate::domain::dates::beijing;
 use crate::domain::{Status, mask_id};
-use crate::tui::theme::status_style;
+use crate::tui::theme::{prose, status_style};
 
 pub(super) fn draw_progress(frame: &mut Frame, w: &Wizard, area: Rect) {
     let a = &w.app;
@@ -89,5 +88,5 @@ pub(super) fn draw_progress(frame: &mut Frame, w: &Wizard, area: Rect) {
             Style::default().fg(Color::Red),
         )));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    frame.render_widget(prose(lines, area), area);
 }

@@ -6,14 +6,14 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::rows::{self, Input};
 use super::{Page, Wizard};
 use crate::domain::form;
 use crate::domain::{Field, ProblemKind, Step};
 use crate::tui::home::Hits;
-use crate::tui::theme::{LABEL_WIDTH, pack, pad, state_mark};
+use crate::tui::theme::{LABEL_WIDTH, pack, pad, prose, state_mark};
 
 /// The disclaimer shown on step 1.
 pub const DISCLAIMER: &str = include_str!("../../../assets/disclaimer.txt");
@@ -114,12 +114,10 @@ pub(super) fn draw_step(frame: &mut Frame, w: &Wizard, step: Step, area: Rect) -
     );
     frame.render_widget(Paragraph::new(banner_lines), banner);
     if step == Step::Disclaimer {
-        frame.render_widget(
-            Paragraph::new(DISCLAIMER)
-                .wrap(Wrap { trim: false })
-                .block(Block::default().borders(Borders::ALL).title("免责声明")),
-            intro,
-        );
+        let block = Block::default().borders(Borders::ALL).title("免责声明");
+        let text = block.inner(intro);
+        frame.render_widget(block, intro);
+        frame.render_widget(prose(DISCLAIMER, text), text);
     }
     let rows = rows::rows(step, &w.app);
     // Each row takes one line, plus one for its problem when it has one to show.
@@ -293,9 +291,6 @@ pub(super) fn draw_step(frame: &mut Frame, w: &Wizard, step: Step, area: Rect) -
             Style::default().fg(Color::Yellow),
         )
     };
-    frame.render_widget(
-        Paragraph::new(Line::from(text)).wrap(Wrap { trim: true }),
-        missing,
-    );
+    frame.render_widget(prose(Line::from(text), missing), missing);
     hits
 }
