@@ -23,8 +23,9 @@ fn main() {
         .unwrap_or(100_000);
     let dir = tempfile::TempDir::new().unwrap();
     let path = dir.path().join("bench.sqlite3");
+    let key = sbk_counter::keys::DataKey::generate();
     let t = Instant::now();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_keyed(&path, Some(&key)).unwrap();
     let sample = seed(&mut store, n);
     eprintln!(
         "seeded {n} applications in {:.1} s",
@@ -94,7 +95,7 @@ fn main() {
 
     c.bench_function("open store + first list query", |b| {
         b.iter(|| {
-            let s = Store::open(&path).unwrap();
+            let s = Store::open_keyed(&path, Some(&key)).unwrap();
             black_box(s.list(None, 50, 0).unwrap());
         })
     });

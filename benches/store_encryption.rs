@@ -2,7 +2,7 @@
 //! one run: one field save and searches, median and p99 of interleaved single operations,
 //! and the ratio encrypted / plain.
 //!
-//!     cargo bench --features encryption --bench store_encryption
+//!     cargo bench --bench store_encryption
 //!
 //! `SBK_BENCH_APPS` sets the store size (default 100000).
 
@@ -27,9 +27,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::TempDir::new().unwrap();
-    let mut plain = Store::open_dir(&dir.path().join("plain")).unwrap();
-    let mut secret =
-        Store::open_dir_keyed(&dir.path().join("encrypted"), Some("bench passphrase")).unwrap();
+    let mut plain = Store::open_plain(&dir.path().join("plain.sqlite3")).unwrap();
+    let mut secret = common::store(&dir.path().join("encrypted"));
     let sample = seed(&mut plain, n);
     seed(&mut secret, n);
     let mut app_p = sample[sample.len() / 2].clone();

@@ -13,16 +13,13 @@ use ratatui::widgets::Paragraph;
 use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::synthetic::{Rng, application};
 use sbk_counter::domain::{Application, PhotoRef, Step};
-use sbk_counter::store::{Operator, Store};
+use sbk_counter::store::Store;
 use sbk_counter::tui::app::App;
 use sbk_counter::tui::wizard::Page;
 
-fn operator() -> Operator {
-    Operator {
-        id: "BENCH".into(),
-        name: "基准".into(),
-    }
-}
+mod common;
+
+use common::operator;
 
 fn complete(store: &Store) -> Application {
     let mut app: Application =
@@ -55,7 +52,7 @@ fn main() {
     let dir = tempfile::TempDir::new().unwrap();
     let data = dir.path().join("data");
     {
-        let mut store = Store::open_dir(&data).unwrap();
+        let mut store = common::store(&data);
         let mut rng = Rng::new(4);
         let now = Utc::now();
         for start in (0..n).step_by(10_000) {
@@ -80,14 +77,14 @@ fn main() {
         })
     });
 
-    let store = Store::open_dir(&data).unwrap();
-    let mut app = App::new(store, operator(), dir.path().join("photos"));
+    let session = common::session(&data, sbk_counter::keys::Kdf::FOR_TESTS);
+    let mut app = App::new(session, dir.path().join("photos"));
     app.set_now(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
     c.bench_function("draw: home, 100k applications, 200x60", |b| {
         b.iter(|| frame(&mut term, black_box(&mut app)))
     });
-    let full = complete(&app.ctx.store);
-    app.ctx.store.create(&full, &operator()).unwrap();
+    let full = complete(&app.ctx.session.store);
+    app.ctx.session.store.create(&full, &operator()).unwrap();
     for step in Step::ALL {
         app.open(full.clone(), Page::Step(step));
         c.bench_function(
@@ -104,8 +101,8 @@ fn main() {
     // Start to first frame: open the store, build the app (home list and counts), draw.
     c.bench_function(&format!("start to first frame, {n} applications"), |b| {
         b.iter(|| {
-            let store = Store::open_dir(&data).unwrap();
-            let mut app = App::new(store, operator(), dir.path().join("photos"));
+            let session = common::session(&data, sbk_counter::keys::Kdf::FOR_TESTS);
+            let mut app = App::new(session, dir.path().join("photos"));
             let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
             term.draw(|f| app.draw(f)).unwrap();
         })
@@ -126,8 +123,8 @@ fn main() {
     let mut times: Vec<Duration> = (0..30)
         .map(|_| {
             let t = Instant::now();
-            let store = Store::open_dir(&data).unwrap();
-            let mut app = App::new(store, operator(), dir.path().join("photos"));
+            let session = common::session(&data, sbk_counter::keys::Kdf::FOR_TESTS);
+            let mut app = App::new(session, dir.path().join("photos"));
             let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
             term.draw(|f| app.draw(f)).unwrap();
             t.elapsed()

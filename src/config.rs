@@ -1,19 +1,19 @@
-//! Configuration: where the data lives and who the operator is.
+//! Configuration: where the data lives, the central API, retention, and sign-in rules.
+//! Who the operator is comes from signing in (`crate::access`), never from here: the
+//! config's `[operator]` id (or `SBK_OPERATOR_ID`) only fills in the 工号 at sign-in.
 //!
 //! Precedence, highest first: command-line flags (`--data-dir`, `--config`), environment
-//! (`SBK_DATA_DIR`, `SBK_CONFIG`, `SBK_OPERATOR_ID` + `SBK_OPERATOR_NAME`), the config file
+//! (`SBK_DATA_DIR`, `SBK_CONFIG`, …), the config file
 //! (`config.toml` in the XDG config dir, e.g. `~/.config/sbk-counter/config.toml`), then
 //! defaults (the XDG data dir, e.g. `~/.local/share/sbk-counter`).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::Operator;
-
 /// The config file's contents. Unknown keys are refused, so a typo is not silently ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// 数据目录.
@@ -22,8 +22,8 @@ pub struct FileConfig {
     pub photo_dir: Option<PathBuf>,
     /// Photo preview: "halfblocks" (always Unicode half-blocks) or "detect" (ask the terminal).
     pub preview: Option<String>,
-    /// 操作员.
-    pub operator: Option<Operator>,
+    /// The 工号 offered at sign-in (grants nothing: a password is always asked).
+    pub operator: Option<OperatorFile>,
     /// 中心接口: where applications are delivered. Absent = offline.
     pub central: Option<CentralFile>,
     /// Days after acceptance before photos and personal fields are removed (default 30).
@@ -32,8 +32,45 @@ pub struct FileConfig {
     pub draft_days: Option<u32>,
     /// Keep the photo folder's originals after import (default: removed a day after).
     pub keep_photo_originals: Option<bool>,
-    /// A file holding the store's passphrase (encryption at rest; owner-only).
+    /// A file holding the passphrase of a store encrypted by an earlier version, read
+    /// once to convert it to key slots.
     pub key_file: Option<PathBuf>,
+    /// Sign-in rules.
+    pub access: Option<AccessFile>,
+}
+
+/// The `[operator]` table: the 工号 filled in at sign-in. (`name` is from older versions,
+/// which took the operator from here; it is ignored.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorFile {
+    pub id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The `[access]` table: sign-in rules of the centre.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessFile {
+    /// Shortest password (a PIN of 6+ digits is always allowed). Default 8.
+    pub min_password_length: Option<usize>,
+    /// Wrong passwords in a row before a 工号 is locked. Default 5.
+    pub max_attempts: Option<u32>,
+    /// Minutes a locked 工号 waits. Default 15.
+    pub lockout_minutes: Option<u32>,
+    /// Minutes without a key before the screen locks. Default 5.
+    pub idle_lock_minutes: Option<f64>,
+    /// Where `sbk operators delivery-key` writes the key `sbk sync` uses unattended.
+    pub delivery_key_file: Option<PathBuf>,
+}
+
+/// The effective sign-in rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessSettings {
+    pub rules: crate::access::Rules,
+    /// No key for this long: the wizard locks its screen.
+    pub idle_lock: std::time::Duration,
+    pub delivery_key_file: PathBuf,
 }
 
 /// The `[central]` table of the config file.
@@ -77,14 +114,15 @@ pub struct CentralSettings {
 }
 
 /// The effective settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub config_file: PathBuf,
     pub data_dir: PathBuf,
     pub photo_dir: PathBuf,
     /// "halfblocks", "detect", or unset (detect where the terminal announces graphics).
     pub preview: Option<String>,
-    pub operator: Option<Operator>,
+    /// The 工号 filled in at sign-in.
+    pub default_operator_id: Option<String>,
     /// `None`: offline (no central API configured).
     pub central: Option<CentralSettings>,
     /// Days after acceptance before photos and personal fields are removed.
@@ -93,8 +131,10 @@ pub struct Settings {
     pub draft_days: u32,
     /// Keep the photo folder's originals after import.
     pub keep_photo_originals: bool,
-    /// The store's passphrase (SBK_DB_KEY, or the key file): encryption at rest.
-    pub db_key: Option<Secret>,
+    /// The passphrase of a store encrypted by an earlier version (SBK_DB_KEY, or the key
+    /// file), used once to convert it.
+    pub legacy_db_key: Option<Secret>,
+    pub access: AccessSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,13 +153,8 @@ pub enum ConfigError {
     },
     #[error("找不到用户目录，请用 --data-dir 指定数据目录")]
     NoHome,
-    #[error(
-        "尚未设置操作员（工号和姓名），审计记录需要它：请在终端中运行 sbk 按提示填写，\
-         或设置环境变量 SBK_OPERATOR_ID 和 SBK_OPERATOR_NAME，或在 {0} 中写入 [operator] id、name"
-    )]
-    NoOperator(PathBuf),
-    #[error("操作员{0}不能为空，也不能含控制字符")]
-    BadOperator(&'static str),
+    #[error("{0}")]
+    Value(String),
     #[error("中心接口配置有误：{0}")]
     Central(String),
 }
@@ -171,13 +206,16 @@ pub fn load(
             .data_dir()
             .to_owned(),
     };
-    let env_operator = match (
-        std::env::var("SBK_OPERATOR_ID"),
-        std::env::var("SBK_OPERATOR_NAME"),
-    ) {
-        (Ok(id), Ok(name)) => Some(checked_operator(&id, &name)?),
-        _ => None,
-    };
+    let default_operator_id = std::env::var("SBK_OPERATOR_ID")
+        .ok()
+        .or_else(|| file.operator.as_ref().and_then(|o| o.id.clone()))
+        .map(|id| {
+            id.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect::<String>()
+        })
+        .filter(|id| !id.is_empty());
     let photo_dir = env_path("SBK_PHOTO_DIR")
         .or(file.photo_dir)
         .or_else(|| directories::UserDirs::new().and_then(|u| u.picture_dir().map(Path::to_owned)))
@@ -208,7 +246,8 @@ pub fn load(
             .unwrap_or(crate::store::DEFAULT_DRAFT_DAYS)
             .max(1),
     };
-    let db_key = match std::env::var("SBK_DB_KEY").ok().filter(|k| !k.is_empty()) {
+    let access = access_settings(file.access.clone().unwrap_or_default(), &config_file)?;
+    let legacy_db_key = match std::env::var("SBK_DB_KEY").ok().filter(|k| !k.is_empty()) {
         Some(k) => Some(Secret::new(k)),
         None => match &file.key_file {
             Some(path) => {
@@ -222,7 +261,8 @@ pub fn load(
         },
     };
     Ok(Settings {
-        db_key,
+        legacy_db_key,
+        access,
         retention_days,
         draft_days,
         keep_photo_originals: file.keep_photo_originals.unwrap_or(false),
@@ -230,8 +270,56 @@ pub fn load(
         data_dir,
         photo_dir,
         preview,
-        operator: env_operator.or(file.operator),
+        default_operator_id,
         central,
+    })
+}
+
+/// The sign-in rules from `[access]` (and `SBK_IDLE_LOCK_MINUTES`), checked.
+fn access_settings(file: AccessFile, config_file: &Path) -> Result<AccessSettings, ConfigError> {
+    let bad = |m: String| ConfigError::Parse {
+        path: config_file.to_owned(),
+        message: m,
+    };
+    let idle = match std::env::var("SBK_IDLE_LOCK_MINUTES") {
+        Ok(v) => v
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| bad(format!("SBK_IDLE_LOCK_MINUTES=“{v}”不是分钟数")))?,
+        Err(_) => file.idle_lock_minutes.unwrap_or(5.0),
+    };
+    if !(idle > 0.0 && idle <= 24.0 * 60.0) {
+        return Err(bad("idle_lock_minutes 应在 0 到 1440 分钟之间".into()));
+    }
+    let min_password = file.min_password_length.unwrap_or(8);
+    if !(6..=64).contains(&min_password) {
+        return Err(bad("min_password_length 应在 6 到 64 之间".into()));
+    }
+    let max_attempts = file.max_attempts.unwrap_or(5);
+    if !(1..=100).contains(&max_attempts) {
+        return Err(bad("max_attempts 应在 1 到 100 之间".into()));
+    }
+    let lockout = file.lockout_minutes.unwrap_or(15);
+    if !(1..=24 * 60).contains(&lockout) {
+        return Err(bad("lockout_minutes 应在 1 到 1440 之间".into()));
+    }
+    let delivery_key_file = match file.delivery_key_file {
+        Some(p) => p,
+        None => config_file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("delivery.key"),
+    };
+    Ok(AccessSettings {
+        rules: crate::access::Rules {
+            policy: crate::keys::Policy {
+                max_attempts,
+                lockout: chrono::Duration::minutes(i64::from(lockout)),
+            },
+            min_password,
+        },
+        idle_lock: std::time::Duration::from_secs_f64(idle * 60.0),
+        delivery_key_file,
     })
 }
 
@@ -359,23 +447,9 @@ fn keep_token_file_private(path: &Path) {
     let _ = path;
 }
 
-fn checked_operator(id: &str, name: &str) -> Result<Operator, ConfigError> {
-    let (id, name) = (id.trim(), name.trim());
-    if id.is_empty() || id.chars().any(char::is_control) {
-        return Err(ConfigError::BadOperator("工号"));
-    }
-    if name.is_empty() || name.chars().any(char::is_control) {
-        return Err(ConfigError::BadOperator("姓名"));
-    }
-    Ok(Operator {
-        id: id.to_owned(),
-        name: name.to_owned(),
-    })
-}
-
 const CONFIG_HEADER: &str = "\
 # sbk-counter 配置文件（TOML）。修改后重新打开 sbk 生效。
-# 环境变量 SBK_DATA_DIR、SBK_OPERATOR_ID、SBK_OPERATOR_NAME 优先于本文件。
+# 环境变量（SBK_DATA_DIR 等）优先于本文件。
 
 # 数据目录：草稿、照片和日志所在处。默认为系统的用户数据目录。
 # data_dir = \"/home/clerk/sbk-data\"
@@ -396,9 +470,13 @@ const CONFIG_HEADER: &str = "\
 # 照片文件夹中已导入本机的原始照片（身份证、人像），导入一天后删除。要保留请设为 true。
 # keep_photo_originals = false
 
-# 数据库加密（需用 --features encryption 编译的 sbk）：口令文件（只有本人可读），
-# 或用环境变量 SBK_DB_KEY 提供口令。
-# key_file = \"/home/clerk/.sbk-key\"
+# 登录与锁屏。数据库始终加密，只有操作员用自己的密码登录后才能打开。
+# [access]
+# min_password_length = 8      # 密码最短长度（6 位以上的纯数字 PIN 也可以）
+# max_attempts = 5             # 连续输错几次锁定该工号
+# lockout_minutes = 15         # 锁定多少分钟
+# idle_lock_minutes = 5        # 多少分钟无操作自动锁屏
+# delivery_key_file = \"/home/clerk/.config/sbk-counter/delivery.key\"  # 无人值守发送的密钥
 
 # 中心接口：不设置则为离线模式（申领在本机排队，联网后用 sbk sync 或向导自动发送）。
 # 令牌最好放在环境变量 SBK_CENTRAL_TOKEN 中。
@@ -419,7 +497,7 @@ fn write_template(config_file: &Path) -> std::io::Result<()> {
         .open(config_file)?;
     file.write_all(
         format!(
-            "{CONFIG_HEADER}\n# 操作员：首次运行 sbk 时在终端中询问并写在这里。\n# [operator]\n# id = \"C001\"\n# name = \"李娜\"\n"
+            "{CONFIG_HEADER}\n# 登录时预先填好的工号（仍需输入密码）。\n# [operator]\n# id = \"C001\"\n"
         )
         .as_bytes(),
     )?;
@@ -434,13 +512,6 @@ impl Settings {
             days: self.retention_days,
             draft_days: self.draft_days,
         }
-    }
-
-    pub fn open_store(&self) -> Result<crate::store::Store, crate::store::StoreError> {
-        crate::store::Store::open_dir_keyed(
-            &self.data_dir,
-            self.db_key.as_ref().map(Secret::expose),
-        )
     }
 
     /// The effective configuration as `sbk config show` prints it (the token masked).
@@ -469,24 +540,30 @@ impl Settings {
                 .unwrap_or_else(|| "自动（终端声明支持图形时用图形，否则字符块）".into()),
         );
         line(
-            "操作员",
-            self.operator
-                .as_ref()
-                .map(|o| format!("{} {}", o.id, o.name))
-                .unwrap_or_else(|| "未设置（首次打开向导时询问）".into()),
+            "登录",
+            format!(
+                "操作员用工号和密码登录（预填工号：{}）；{} 分钟无操作锁屏；连续输错 {} 次锁定 {} 分钟",
+                self.default_operator_id.as_deref().unwrap_or("无"),
+                fmt_minutes(self.access.idle_lock),
+                self.access.rules.policy.max_attempts,
+                self.access.rules.policy.lockout.num_minutes()
+            ),
         );
         line(
             "数据库加密",
-            match (&self.db_key, crate::store::Store::ENCRYPTION_BUILT_IN) {
-                (Some(_), true) => "开启（SQLCipher，口令已设置，不显示）".into(),
-                (Some(_), false) => {
-                    "已配置口令，但本版本未编译加密功能（--features encryption）".into()
+            "始终开启（SQLCipher AES-256，密钥由各操作员的密码分别保护，见 keys.json）".into(),
+        );
+        line(
+            "无人值守发送",
+            format!(
+                "{}{}",
+                self.access.delivery_key_file.display(),
+                if self.access.delivery_key_file.exists() {
+                    ""
+                } else {
+                    "（未设置：sbk operators delivery-key）"
                 }
-                (None, true) => "未开启：本版本支持加密，设置 SBK_DB_KEY 或 key_file 即可".into(),
-                (None, false) => {
-                    "未开启：本版本未编译加密功能（cargo build --features encryption）".into()
-                }
-            },
+            ),
         );
         line(
             "保留期限",
@@ -535,56 +612,13 @@ impl Settings {
     }
 }
 
-/// Record the operator in the config file, keeping what else it says.
-pub fn save_operator(config_file: &Path, operator: &Operator) -> Result<(), ConfigError> {
-    let mut file = read_file(config_file)?;
-    file.operator = Some(operator.clone());
-    let body = toml::to_string(&file).map_err(|e| ConfigError::Parse {
-        path: config_file.to_owned(),
-        message: e.to_string(),
-    })?;
-    let write_err = |source| ConfigError::Write {
-        path: config_file.to_owned(),
-        source,
-    };
-    if let Some(dir) = config_file.parent() {
-        crate::store::create_private_dir(dir).map_err(write_err)?;
-    }
-    let tmp = config_file.with_extension("toml.tmp");
-    std::fs::write(
-        &tmp,
-        format!("{CONFIG_HEADER}\n# 操作员：每条审计记录都记下是谁做的。\n{body}"),
-    )
-    .map_err(write_err)?;
-    crate::store::restrict_to_owner(&tmp).map_err(write_err)?;
-    std::fs::rename(&tmp, config_file).map_err(write_err)
-}
-
-impl Settings {
-    /// The operator, asking for it once on a terminal if it was never set.
-    pub fn operator_or_prompt(&mut self) -> Result<Operator, ConfigError> {
-        if let Some(op) = &self.operator {
-            return Ok(op.clone());
-        }
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            return Err(ConfigError::NoOperator(self.config_file.clone()));
-        }
-        let mut err = std::io::stderr();
-        let _ = writeln!(err, "首次使用：请填写操作员信息（记录在每条审计记录中）。");
-        let mut ask = |prompt: &str| -> String {
-            let _ = write!(err, "{prompt}");
-            let _ = err.flush();
-            let mut line = String::new();
-            let _ = stdin.lock().read_line(&mut line);
-            line.trim().to_owned()
-        };
-        let id = ask("操作员工号：");
-        let name = ask("操作员姓名：");
-        let operator = checked_operator(&id, &name)?;
-        save_operator(&self.config_file, &operator)?;
-        self.operator = Some(operator.clone());
-        Ok(operator)
+/// Minutes as a person reads them: "5", or "0.5".
+fn fmt_minutes(d: std::time::Duration) -> String {
+    let m = d.as_secs_f64() / 60.0;
+    if (m - m.round()).abs() < 1e-9 {
+        format!("{}", m.round() as u64)
+    } else {
+        format!("{m:.1}")
     }
 }
 
@@ -593,26 +627,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_operator_is_saved_and_read_back_and_the_file_is_private() {
+    fn the_config_operator_only_fills_in_the_id_and_access_rules_are_checked() {
         let dir = tempfile::TempDir::new().unwrap();
-        let path = dir.path().join("cfg").join("config.toml");
-        let op = Operator {
-            id: "C007".into(),
-            name: "王芳".into(),
-        };
-        save_operator(&path, &op).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            text.starts_with("# sbk-counter 配置文件"),
-            "commented: {text}"
-        );
-        assert_eq!(read_file(&path).unwrap().operator, Some(op));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600);
-        }
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[operator]\nid = \"C007\"\nname = \"王芳\"\n[access]\nidle_lock_minutes = 0.5\nmax_attempts = 3\n",
+        )
+        .unwrap();
+        let s = load(Some(&path), Some(dir.path())).unwrap();
+        assert_eq!(s.default_operator_id.as_deref(), Some("C007"));
+        assert_eq!(s.access.idle_lock, std::time::Duration::from_secs(30));
+        assert_eq!(s.access.rules.policy.max_attempts, 3);
+        std::fs::write(&path, "[access]\nmax_attempts = 0\n").unwrap();
+        assert!(load(Some(&path), Some(dir.path())).is_err());
     }
 
     #[test]
@@ -625,12 +653,5 @@ mod tests {
         std::fs::write(&path, "data_dri = \"/typo\"\n").unwrap();
         let err = load(Some(&path), None).unwrap_err();
         assert!(err.to_string().contains("格式有误"), "{err}");
-    }
-
-    #[test]
-    fn operators_must_be_named() {
-        assert!(checked_operator(" ", "王芳").is_err());
-        assert!(checked_operator("C1", "").is_err());
-        assert_eq!(checked_operator(" C1 ", " 王芳 ").unwrap().id, "C1");
     }
 }

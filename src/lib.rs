@@ -1,6 +1,7 @@
 //! sbk-counter: a counter clerk's terminal wizard for Beijing third-generation social
 //! security card applications. The binary `sbk` is a thin shell over this library.
 
+pub mod access;
 pub mod api;
 pub mod central;
 pub mod cli;
@@ -9,6 +10,7 @@ pub mod demo;
 pub mod digest;
 pub mod domain;
 pub mod idcard;
+pub mod keys;
 pub mod photo;
 pub mod private_files;
 pub mod store;

@@ -11,8 +11,12 @@ use std::io::Write;
 use std::path::Path;
 
 /// What sbk keeps in its own folders: a folder holding only these is sbk's.
-const OWN_NAMES: [&str; 8] = [
+const OWN_NAMES: [&str; 12] = [
     "sbk.sqlite3",
+    "sbk.sqlite3.encrypting",
+    "keys.json",
+    "keys.lock",
+    "keys.json.damaged",
     "sbk.sqlite3-wal",
     "sbk.sqlite3-shm",
     "sbk.sqlite3-journal",

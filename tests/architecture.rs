@@ -7,14 +7,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's layer: a module may use only lower layers, or its own.
-const LAYERS: [(&str, u8); 15] = [
+const LAYERS: [(&str, u8); 17] = [
     ("digest", 0),
+    ("keys", 0),
     ("private_files", 0),
     ("domain", 0),
     ("photo", 0),
     ("api", 1),
     ("idcard", 1),
     ("store", 1),
+    ("access", 2),
     ("central", 2),
     ("sync", 2),
     ("config", 2),

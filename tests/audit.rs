@@ -7,7 +7,7 @@ use common::delivery::{TOKEN, delivery, server_config};
 use sbk_counter::central::{Faults, Running};
 use sbk_counter::domain::Status;
 use sbk_counter::domain::synthetic::{Rng, application};
-use sbk_counter::store::{AuditAction, Operator, Store, schema};
+use sbk_counter::store::{AuditAction, Operator, schema};
 
 fn operator() -> Operator {
     Operator {
@@ -18,7 +18,7 @@ fn operator() -> Operator {
 
 /// A store with a few audited actions; returns the data dir and the number of entries.
 fn store_with_history(dir: &std::path::Path) -> usize {
-    let mut store = Store::open_dir(dir).unwrap();
+    let mut store = common::signin::open_store(dir).unwrap();
     let mut rng = Rng::new(4);
     for _ in 0..3 {
         let mut app = application(&mut rng, chrono::Utc::now(), 0);
@@ -39,9 +39,18 @@ fn store_with_history(dir: &std::path::Path) -> usize {
     store.audit_entries(None).unwrap().len()
 }
 
+/// The database opened by hand, as an operator who knows a password (and so the key)
+/// and wants to rewrite the log would.
 fn raw(dir: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(dir.join("sbk.sqlite3")).unwrap()
+    let conn = rusqlite::Connection::open(dir.join("sbk.sqlite3")).unwrap();
+    let key = common::signin::key(dir);
+    conn.pragma_update(None, "key", key.sqlcipher_key().as_str())
+        .unwrap();
+    conn
 }
+
+/// The entries setting the store up writes (the first supervisor added, set-up, sign-in).
+const SETUP_ENTRIES: usize = 3;
 
 fn sbk_audit(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     sbk_audit_with(dir, args, None)
@@ -54,7 +63,9 @@ fn sbk_audit_with(
     central: Option<&str>,
 ) -> std::process::Output {
     let mut cmd = assert_cmd::Command::cargo_bin("sbk").unwrap();
-    cmd.arg("audit")
+    cmd.args(common::signin::CLI_SIGN_IN)
+        .write_stdin(format!("{}\n", common::signin::PASSWORD))
+        .arg("audit")
         .args(args)
         .env("SBK_DATA_DIR", dir)
         .env("SBK_CONFIG", dir.join("config.toml"))
@@ -70,12 +81,17 @@ fn sbk_audit_with(
 fn an_intact_chain_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let n = store_with_history(dir.path());
-    assert_eq!(n, 9);
-    let report = Store::open_dir(dir.path()).unwrap().verify_audit().unwrap();
-    assert_eq!((report.entries, report.broken), (9, None));
+    assert_eq!(n, SETUP_ENTRIES + 9);
+    let report = common::signin::open_store(dir.path())
+        .unwrap()
+        .verify_audit()
+        .unwrap();
+    assert_eq!((report.entries, report.broken), (n, None));
+    // The command's own sign-in is one entry more.
     let out = sbk_audit(dir.path(), &["verify"]);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("共 9 条"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("共 {} 条", n + 1)), "{text}");
 }
 
 #[test]
@@ -98,7 +114,10 @@ fn an_edited_entry_breaks_the_chain_there() {
         .unwrap();
     conn.execute("UPDATE audit_log SET operator_id = 'C999' WHERE id = 4", [])
         .unwrap();
-    let report = Store::open_dir(dir.path()).unwrap().verify_audit().unwrap();
+    let report = common::signin::open_store(dir.path())
+        .unwrap()
+        .verify_audit()
+        .unwrap();
     let (id, why) = report.broken.unwrap();
     assert_eq!(id, 4);
     assert!(why.contains("改动"), "{why}");
@@ -116,7 +135,10 @@ fn a_removed_entry_breaks_the_chain_after_it() {
         .unwrap();
     conn.execute("DELETE FROM audit_log WHERE id = 5", [])
         .unwrap();
-    let report = Store::open_dir(dir.path()).unwrap().verify_audit().unwrap();
+    let report = common::signin::open_store(dir.path())
+        .unwrap()
+        .verify_audit()
+        .unwrap();
     assert_eq!(report.broken.unwrap().0, 6);
     // Re-hashing the rest would need every later entry rewritten consistently; even then
     // the last hash, written down elsewhere (a printout), would not match.
@@ -124,10 +146,10 @@ fn a_removed_entry_breaks_the_chain_after_it() {
 
 #[test]
 fn entries_written_before_the_chain_get_their_hashes_once() {
+    // A plain store of an earlier version (before the chain, and before encryption).
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path()).unwrap();
     {
-        let mut conn = raw(dir.path());
+        let mut conn = rusqlite::Connection::open(dir.path().join("sbk.sqlite3")).unwrap();
         schema::migrate_to(&mut conn, 3).unwrap();
         for i in 0..4 {
             conn.execute(
@@ -138,9 +160,10 @@ fn entries_written_before_the_chain_get_their_hashes_once() {
             .unwrap();
         }
     }
-    let store = Store::open_dir(dir.path()).unwrap();
+    // Setting the store up encrypts it, migrates it, and chains them.
+    let store = common::signin::open_store(dir.path()).unwrap();
     let report = store.verify_audit().unwrap();
-    assert_eq!((report.entries, report.broken), (4, None));
+    assert_eq!((report.entries, report.broken), (4 + SETUP_ENTRIES, None));
     drop(store);
     // And they are now as fixed as the rest.
     let update = raw(dir.path()).execute("UPDATE audit_log SET detail = 'csv' WHERE id = 1", []);
@@ -175,10 +198,12 @@ fn the_check_for_unchained_entries_at_every_open_does_not_read_the_log() {
 fn show_lists_one_applications_entries() {
     let dir = tempfile::tempdir().unwrap();
     store_with_history(dir.path());
-    let store = Store::open_dir(dir.path()).unwrap();
-    let first = store.audit_entries(None).unwrap()[0]
-        .application_id
-        .clone()
+    let store = common::signin::open_store(dir.path()).unwrap();
+    let first = store
+        .audit_entries(None)
+        .unwrap()
+        .into_iter()
+        .find_map(|e| e.application_id)
         .unwrap();
     drop(store);
     let out = sbk_audit(dir.path(), &["show", "--application", &first[..8]]);
@@ -260,7 +285,11 @@ fn a_chain_recomputed_after_an_edit_is_found_by_the_central_anchor() {
     let out = sbk_audit_with(dir.path(), &["verify"], Some(&server.base_url()));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("与中心锚点一致：锚定到第 9 条"), "{text}");
+    let head = SETUP_ENTRIES + 9;
+    assert!(
+        text.contains(&format!("与中心锚点一致：锚定到第 {head} 条")),
+        "{text}"
+    );
     // Someone with the file rewrites who did something, then recomputes the whole chain.
     let conn = raw(dir.path());
     conn.execute_batch("DROP TRIGGER audit_log_no_update")
@@ -269,12 +298,15 @@ fn a_chain_recomputed_after_an_edit_is_found_by_the_central_anchor() {
         .unwrap();
     rehash_everything(&conn);
     drop(conn);
-    let local = Store::open_dir(dir.path()).unwrap().verify_audit().unwrap();
+    let local = common::signin::open_store(dir.path())
+        .unwrap()
+        .verify_audit()
+        .unwrap();
     assert_eq!(local.broken, None, "on this PC alone it looks whole");
     let out = sbk_audit_with(dir.path(), &["verify"], Some(&server.base_url()));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("被改写：第 9 条"), "{text}");
+    assert!(text.contains(&format!("被改写：第 {head} 条")), "{text}");
 }
 
 #[test]
@@ -288,7 +320,7 @@ fn entries_cut_from_the_end_are_found_by_the_central_anchor() {
         .unwrap();
     drop(conn);
     assert_eq!(
-        Store::open_dir(dir.path())
+        common::signin::open_store(dir.path())
             .unwrap()
             .verify_audit()
             .unwrap()
@@ -299,8 +331,9 @@ fn entries_cut_from_the_end_are_found_by_the_central_anchor() {
     let out = sbk_audit_with(dir.path(), &["verify"], Some(&server.base_url()));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{text}");
+    // (The command's own sign-in is the 7th.)
     assert!(
-        text.contains("被截短") && text.contains("本机只有 6 条"),
+        text.contains("被截短") && text.contains("本机只有 7 条"),
         "{text}"
     );
     // Emptied altogether: the same.
@@ -340,8 +373,11 @@ fn an_entry_whose_hash_is_removed_is_never_sealed_again() {
     conn.execute("UPDATE audit_log SET hash = NULL WHERE id >= 4", [])
         .unwrap();
     drop(conn);
-    drop(Store::open_dir(dir.path()).unwrap());
-    let report = Store::open_dir(dir.path()).unwrap().verify_audit().unwrap();
+    drop(common::signin::open_store(dir.path()).unwrap());
+    let report = common::signin::open_store(dir.path())
+        .unwrap()
+        .verify_audit()
+        .unwrap();
     assert_eq!(report.broken.map(|b| b.0), Some(4));
 }
 

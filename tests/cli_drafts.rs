@@ -1,5 +1,6 @@
 //! `sbk drafts …` run as the real binary on a real data directory.
 
+mod common;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
@@ -10,17 +11,24 @@ struct Env {
 }
 
 impl Env {
+    /// A data directory set up with supervisor C001, who signs in to every command.
     fn new() -> Env {
-        Env {
-            dir: TempDir::new().unwrap(),
-        }
+        let dir = TempDir::new().unwrap();
+        common::signin::ensure_setup(&dir.path().join("data"));
+        Env { dir }
     }
+    /// `sbk`, C001 signing in with the password on standard input.
     fn sbk(&self) -> Command {
+        let mut cmd = self.sbk_signed_out();
+        cmd.args(common::signin::CLI_SIGN_IN)
+            .write_stdin(format!("{}\n", common::signin::PASSWORD));
+        cmd
+    }
+    fn sbk_signed_out(&self) -> Command {
         let mut cmd = Command::cargo_bin("sbk").unwrap();
         cmd.env("SBK_DATA_DIR", self.dir.path().join("data"))
             .env("SBK_CONFIG", self.dir.path().join("config.toml"))
-            .env("SBK_OPERATOR_ID", "C001")
-            .env("SBK_OPERATOR_NAME", "李娜");
+            .env_remove("SBK_OPERATOR_ID");
         cmd
     }
     fn run(&self, args: &[&str]) -> (i32, String, String) {
@@ -114,7 +122,7 @@ fn lists_and_exports_are_masked_unless_revealed_and_reveals_are_audited() {
         );
     }
 
-    let store = sbk_counter::store::Store::open_dir(&env.dir.path().join("data")).unwrap();
+    let store = common::signin::open_store(&env.dir.path().join("data")).unwrap();
     let actions: Vec<String> = store
         .audit_entries(None)
         .unwrap()
@@ -153,21 +161,44 @@ fn search_show_and_delete() {
 }
 
 #[test]
-fn without_an_operator_audited_commands_say_how_to_set_one() {
+fn without_signing_in_no_command_reads_the_store_and_the_environment_grants_nothing() {
     let env = Env::new();
     let out = env
-        .sbk()
-        .env_remove("SBK_OPERATOR_ID")
-        .env_remove("SBK_OPERATOR_NAME")
+        .sbk_signed_out()
         .args(["drafts", "list", "--reveal"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains("尚未设置操作员") && err.contains("SBK_OPERATOR_ID"),
+        err.contains("需要操作员登录") && err.contains("--operator"),
         "{err}"
     );
+    // The operator named in the environment, as earlier versions took it, is not enough.
+    let out = env
+        .sbk_signed_out()
+        .env("SBK_OPERATOR_ID", "C001")
+        .env("SBK_OPERATOR_NAME", "李娜")
+        .args(["drafts", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("需要密码"), "{err}");
+    // A wrong password: the same words as an unknown 工号.
+    let wrong = |id: &str| {
+        let out = env
+            .sbk_signed_out()
+            .args(["--operator", id, "--password-stdin", "drafts", "list"])
+            .write_stdin("not-the-password\n")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let known = wrong("C001");
+    assert!(known.contains("工号或密码不正确"), "{known}");
+    assert_eq!(known, wrong("X404"));
 }
 
 #[test]
@@ -322,8 +353,7 @@ fn submit_queues_complete_applications_as_the_wizard_does_and_refuses_the_rest()
     // With its photos in the store (as the wizard imports them) it is complete.
     let photos = {
         use sbk_counter::domain::PhotoSlot;
-        use sbk_counter::store::Store;
-        let store = Store::open_dir(&env.dir.path().join("data")).unwrap();
+        let store = common::signin::open_store(&env.dir.path().join("data")).unwrap();
         let put = |bytes: &[u8], kind| serde_json::json!({"sha256": store.put_photo(bytes, kind, "image/jpeg", 358, 441).unwrap()});
         serde_json::json!({
             "card_photo": put(b"card", PhotoSlot::CardPhoto),
@@ -393,8 +423,7 @@ fn import_one_with_a_telling_file_name(env: &Env) -> String {
     let mut app: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
     let photos = {
         use sbk_counter::domain::PhotoSlot;
-        use sbk_counter::store::Store;
-        let store = Store::open_dir(&env.dir.path().join("data")).unwrap();
+        let store = common::signin::open_store(&env.dir.path().join("data")).unwrap();
         let sha = store
             .put_photo(b"card", PhotoSlot::CardPhoto, "image/jpeg", 358, 441)
             .unwrap();
@@ -470,7 +499,11 @@ fn every_view_of_personal_data_is_audited_and_reveals_name_each_application() {
     );
     env.run(&["drafts", "search", "张三", "--reveal"]);
     let revealed = audit(&env);
-    let new: Vec<&serde_json::Value> = revealed[listed.len()..].iter().collect();
+    // (Each command's own sign-in is on record too.)
+    let new: Vec<&serde_json::Value> = revealed[listed.len()..]
+        .iter()
+        .filter(|e| e["action"] != "sign_in")
+        .collect();
     assert_eq!(new.len(), 1, "{new:?}");
     assert_eq!(new[0]["action"], "reveal");
     assert_eq!(
@@ -501,14 +534,19 @@ fn an_export_cut_short_is_on_record_before_its_first_byte() {
     std::fs::write(&path, lines).unwrap();
     env.run(&["drafts", "import", path.to_str().unwrap()]);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sbk"))
+        .args(common::signin::CLI_SIGN_IN)
         .args(["drafts", "export", "--reveal"])
         .env("SBK_DATA_DIR", env.dir.path().join("data"))
         .env("SBK_CONFIG", env.dir.path().join("config.toml"))
-        .env("SBK_OPERATOR_ID", "C001")
-        .env("SBK_OPERATOR_NAME", "李娜")
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{}", common::signin::PASSWORD).unwrap();
+    }
     let mut first = [0u8; 100];
     child.stdout.take().unwrap().read_exact(&mut first).unwrap();
     // The reader has gone (as `| head` does): the export stops where it is.

@@ -103,7 +103,7 @@ fn a_late_eligibility_answer_never_returns_an_application_another_worker_deliver
         (0, 0),
         "A's late answer must be dropped: {report_a:?}"
     );
-    let store = Store::open_dir(&local).unwrap();
+    let store = common::signin::open_store(&local).unwrap();
     assert_delivered_once(&store, &central_db, &ids);
     assert_eq!(outbox_states(&store), ["delivered"]);
 }
@@ -116,7 +116,7 @@ fn a_dead_workers_claim_is_taken_over_after_its_lease() {
     let local = dir.path().join("local");
     let ids = queue_applications_with(&local, &central_db, 2, |_| false);
     // A worker claims the first entry and dies (nothing but the claim is left).
-    let mut dead = Store::open_dir(&local).unwrap();
+    let mut dead = common::signin::open_store(&local).unwrap();
     let claim = dead
         .claim_next(
             "dead worker",
@@ -152,7 +152,7 @@ fn an_application_being_delivered_or_perhaps_delivered_cannot_be_withdrawn() {
     sbk_counter::central::seed(&central_db, 60, 33).unwrap();
     let local = dir.path().join("local");
     let ids = queue_applications_with(&local, &central_db, 2, |_| false);
-    let mut store = Store::open_dir(&local).unwrap();
+    let mut store = common::signin::open_store(&local).unwrap();
     let lease = Duration::from_secs(60);
     let mut claim = store
         .claim_next("w", Utc::now(), lease, true, &[])
@@ -190,11 +190,11 @@ fn an_application_being_delivered_or_perhaps_delivered_cannot_be_withdrawn() {
 fn writers_on_one_store_wait_for_each_other_instead_of_failing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
-    Store::open_dir(&path).unwrap();
+    common::signin::open_store(&path).unwrap();
     let writer = |seed: u64| {
         let path = path.clone();
         std::thread::spawn(move || {
-            let mut store = Store::open_dir(&path).unwrap();
+            let mut store = common::signin::open_store(&path).unwrap();
             let mut errors = Vec::new();
             let mut rng = sbk_counter::domain::synthetic::Rng::new(seed);
             for i in 0..150 {
@@ -229,12 +229,11 @@ fn writers_on_one_store_wait_for_each_other_instead_of_failing() {
 }
 
 fn sbk_sync(dir: &std::path::Path, local: &std::path::Path, url: &str) -> Child {
+    common::signin::delivery_key(local, dir);
     Command::new(env!("CARGO_BIN_EXE_sbk"))
         .arg("sync")
         .env("SBK_DATA_DIR", local)
         .env("SBK_CONFIG", dir.join("config.toml"))
-        .env("SBK_OPERATOR_ID", "op-7")
-        .env("SBK_OPERATOR_NAME", "测试员")
         .env("SBK_CENTRAL_URL", url)
         .env("SBK_CENTRAL_TOKEN", TOKEN)
         .stdout(Stdio::null())
@@ -268,7 +267,7 @@ fn two_sbk_sync_processes_deliver_each_application_once_through_late_answers_and
     let proxy = HoldingProxy::start(addr, ELIGIBILITY, Duration::from_millis(400), usize::MAX);
     let mut slow = sbk_sync(dir.path(), &local, &proxy.url());
     let mut fast = sbk_sync(dir.path(), &local, &format!("http://{addr}"));
-    let store = Store::open_dir(&local).unwrap();
+    let store = common::signin::open_store(&local).unwrap();
     let delivered = |store: &Store| {
         ids.iter()
             .filter(|id| store.get(**id).unwrap().status != Status::Queued)

@@ -2,6 +2,7 @@
 //! opened and corrected, the photo folder at first run, the help's footer, and the photos
 //! previewed on the review page.
 
+mod common;
 mod pty;
 
 use std::path::Path;

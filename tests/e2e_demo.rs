@@ -2,6 +2,7 @@
 //! resident the README names, typed, checked online, submitted, delivered, and seen to
 //! reach 已受理. Then it is run a second time.
 
+mod common;
 mod pty;
 
 use std::path::Path;

@@ -79,7 +79,7 @@ fn both_sides_fill_the_form_for_the_clerk_to_confirm_or_correct() {
     s.send(CTRL_Q);
     s.child.wait().unwrap();
 
-    let store = Store::open_dir(&dir.path().join("data")).unwrap();
+    let store = common::signin::open_store(&dir.path().join("data")).unwrap();
     let app = store.list(None, 1, 0).unwrap()[0].clone();
     let app = store.get(app.id).unwrap();
     let a = &app.applicant;

@@ -1,6 +1,7 @@
 //! The real `sbk` binary in a pseudo-terminal: keys in, the screen read back through a
 //! VT100 parser, the store checked afterwards.
 
+mod common;
 mod pty;
 
 use std::path::{Path, PathBuf};
@@ -8,7 +9,6 @@ use std::time::Duration;
 
 use pty::{CTRL_Q, ENTER, PAGE_DOWN, SPACE, Session, TAB};
 use sbk_counter::domain::Status;
-use sbk_counter::store::Store;
 
 /// The wizard in a pseudo-terminal, with its data in `dir`.
 fn start_sized(dir: &Path, rows: u16, cols: u16) -> Session {
@@ -132,7 +132,7 @@ fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
     let status = s.child.wait().unwrap();
     assert!(status.success(), "sbk exited with {status:?}");
 
-    let store = Store::open_dir(&dir.path().join("data")).unwrap();
+    let store = common::signin::open_store(&dir.path().join("data")).unwrap();
     let queued = store.list(Some(Status::Queued), 10, 0).unwrap();
     assert_eq!(queued.len(), 1);
     let app = store.get(queued[0].id).unwrap();
@@ -195,7 +195,8 @@ fn killed_mid_application_it_reopens_with_everything_typed() {
 #[test]
 fn a_terminal_below_80x24_is_told_and_restored_on_quit() {
     let dir = tempfile::TempDir::new().unwrap();
-    let mut s = start_sized(dir.path(), 20, 60);
+    // Before signing in as after: the sign-in screen says so too.
+    let mut s = pty::wizard_signed_out(dir.path(), 20, 60, &[]);
     s.wait_for("终端窗口太小");
     s.wait_for("60×20");
     s.send(CTRL_Q);

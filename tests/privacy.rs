@@ -1,12 +1,13 @@
 //! Files at rest: the data directory is the owner's alone, checked at every open.
 
+mod common;
 #[cfg(unix)]
 #[test]
 fn wider_modes_are_tightened_when_the_store_opens() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    drop(sbk_counter::store::Store::open_dir(&data).unwrap());
+    drop(common::signin::open_store(&data).unwrap());
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("sbk.sqlite3")), 0o600);
@@ -18,7 +19,7 @@ fn wider_modes_are_tightened_when_the_store_opens() {
     set(&data.join("sbk.sqlite3"), 0o644);
     std::fs::write(data.join("sbk.log"), "x").unwrap();
     set(&data.join("sbk.log"), 0o666);
-    drop(sbk_counter::store::Store::open_dir(&data).unwrap());
+    drop(common::signin::open_store(&data).unwrap());
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("sbk.sqlite3")), 0o600);
     assert_eq!(mode(&data.join("sbk.log")), 0o600);
@@ -40,10 +41,10 @@ fn sbk(dir: &std::path::Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("sbk").unwrap();
     cmd.env("SBK_DATA_DIR", dir.join("data"))
         .env("SBK_CONFIG", dir.join("config.toml"))
-        .env("SBK_OPERATOR_ID", "C001")
-        .env("SBK_OPERATOR_NAME", "李娜")
         .env_remove("SBK_CENTRAL_URL")
-        .env_remove("SBK_CENTRAL_TOKEN");
+        .env_remove("SBK_CENTRAL_TOKEN")
+        .args(common::signin::CLI_SIGN_IN)
+        .write_stdin(format!("{}\n", common::signin::PASSWORD));
     cmd
 }
 
@@ -103,6 +104,7 @@ fn existing_folders_keep_their_modes_and_one_others_can_write_is_refused() {
     std::fs::create_dir(&home).unwrap();
     std::fs::write(home.join("letter.txt"), "x").unwrap();
     set_mode(&home, 0o755);
+    common::signin::ensure_setup(&home.join("sbk-data"));
     let out = sbk(dir.path())
         .args([
             "--config",
@@ -208,7 +210,7 @@ fn escape_sequences_in_stored_names_never_reach_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     {
         // As an older build's import could have stored it.
-        let mut store = sbk_counter::store::Store::open_dir(&dir.path().join("data")).unwrap();
+        let mut store = common::signin::open_store(&dir.path().join("data")).unwrap();
         let mut app = sbk_counter::domain::Application::new(chrono::Utc::now());
         app.applicant.name = "王\u{1b}[2J\u{1b}]0;pwned\u{7}秀英\u{202e}".into();
         app.residence.address = "朝阳区\u{1b}[31m建国路88号".into();

@@ -1,6 +1,7 @@
 //! Retention with a fake clock: 30 days after acceptance an application keeps only what
 //! answers "where is my card"; its photos leave the store; old withdrawn drafts go.
 
+mod common;
 use chrono::{Duration, Utc};
 use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::synthetic::{Rng, application};
@@ -76,7 +77,7 @@ fn accepted(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
 #[test]
 fn thirty_days_after_acceptance_only_what_finds_the_card_remains() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_dir(dir.path()).unwrap();
+    let mut store = common::signin::open_store(dir.path()).unwrap();
     let mut rng = Rng::new(21);
     let app = accepted(&mut store, &mut rng, 1);
     let card_sha = app.photos.card_photo.clone().unwrap().sha256;
@@ -148,6 +149,12 @@ fn thirty_days_after_acceptance_only_what_finds_the_card_remains() {
     );
     // Nothing of the person's number or phone is left anywhere in the database file's rows.
     let raw = rusqlite::Connection::open(store.path()).unwrap();
+    raw.pragma_update(
+        None,
+        "key",
+        common::signin::key(dir.path()).sqlcipher_key().as_str(),
+    )
+    .unwrap();
     let hits: i64 = raw
         .query_row(
             "SELECT count(*) FROM applications WHERE body LIKE '%' || ?1 || '%' OR id_number = ?1",
@@ -188,7 +195,7 @@ fn thirty_days_after_acceptance_only_what_finds_the_card_remains() {
 #[test]
 fn old_withdrawn_drafts_go_and_everything_else_stays() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_dir(dir.path()).unwrap();
+    let mut store = common::signin::open_store(dir.path()).unwrap();
     let mut rng = Rng::new(22);
     // A withdrawn draft, an ordinary draft and a queued one.
     let mut withdrawn = application(&mut rng, Utc::now(), 0);
@@ -234,16 +241,16 @@ fn old_withdrawn_drafts_go_and_everything_else_stays() {
 #[test]
 fn sbk_purge_dry_run_lists_without_removing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_dir(dir.path()).unwrap();
+    let mut store = common::signin::open_store(dir.path()).unwrap();
     let app = accepted(&mut store, &mut Rng::new(23), 3);
     drop(store);
     let out = assert_cmd::Command::cargo_bin("sbk")
         .unwrap()
+        .args(common::signin::CLI_SIGN_IN)
         .args(["purge", "--dry-run"])
+        .write_stdin(format!("{}\n", common::signin::PASSWORD))
         .env("SBK_DATA_DIR", dir.path())
         .env("SBK_CONFIG", dir.path().join("config.toml"))
-        .env("SBK_OPERATOR_ID", "C001")
-        .env("SBK_OPERATOR_NAME", "李娜")
         .env("SBK_RETENTION_DAYS", "0")
         .output()
         .unwrap();
@@ -252,7 +259,7 @@ fn sbk_purge_dry_run_lists_without_removing() {
     assert!(text.contains("将精简 1 件"), "{text}");
     assert!(text.contains(&app.id.to_string()[..8]));
     assert!(!text.contains(&app.applicant.id_number), "masked: {text}");
-    let store = Store::open_dir(dir.path()).unwrap();
+    let store = common::signin::open_store(dir.path()).unwrap();
     assert!(store.get(app.id).unwrap().purged_at.is_none());
 }
 
@@ -272,10 +279,14 @@ fn holds(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The store is encrypted (tests/encryption.rs finds none of this in its file at all);
+/// what is deleted must be gone for someone who has the key too, an operator reading the
+/// file's free pages. So this is checked on a plain file, whose bytes can be read: the
+/// store's deleting is the same with or without encryption.
 #[test]
 fn purged_and_deleted_personal_data_is_gone_from_the_file_and_its_wal() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_dir(dir.path()).unwrap();
+    let mut store = Store::open_plain(&dir.path().join("sbk.sqlite3")).unwrap();
     let mut rng = Rng::new(77);
     // One accepted long enough ago to be reduced, one draft the clerk deletes.
     let accepted_app = accepted(&mut store, &mut rng, 3);
@@ -346,7 +357,7 @@ fn purged_and_deleted_personal_data_is_gone_from_the_file_and_its_wal() {
 #[test]
 fn every_status_has_a_rule_and_queued_applications_wait_for_delivery() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_dir(dir.path()).unwrap();
+    let mut store = common::signin::open_store(dir.path()).unwrap();
     let mut rng = Rng::new(91);
     let op = operator();
     let today = sbk_counter::domain::dates::beijing_date(Utc::now());
@@ -418,7 +429,7 @@ fn every_status_has_a_rule_and_queued_applications_wait_for_delivery() {
 #[test]
 fn imported_originals_leave_the_photo_folder_a_day_later_if_unchanged() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_dir(&dir.path().join("data")).unwrap();
+    let store = common::signin::open_store(&dir.path().join("data")).unwrap();
     let photos = dir.path().join("photos");
     std::fs::create_dir(&photos).unwrap();
     let scan = photos.join("110105194912310021-front.jpg");

@@ -1,5 +1,6 @@
 //! The store on a real SQLite file: migrations, round trips, the lifecycle, search, audit.
 
+mod common;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
@@ -23,7 +24,7 @@ fn today() -> NaiveDate {
 
 fn open() -> (TempDir, Store) {
     let dir = TempDir::new().unwrap();
-    let store = Store::open_dir(&dir.path().join("data")).unwrap();
+    let store = common::signin::open_store(&dir.path().join("data")).unwrap();
     (dir, store)
 }
 
@@ -88,6 +89,7 @@ fn a_new_store_is_wal_at_the_latest_version_and_private() {
 
 #[test]
 fn migrations_run_from_every_earlier_version() {
+    // Stores of earlier versions were plain files (they are encrypted when set up).
     for version in 0..schema::LATEST {
         let dir = TempDir::new().unwrap();
         let path = dir.path().join("old.sqlite3");
@@ -96,7 +98,7 @@ fn migrations_run_from_every_earlier_version() {
             schema::migrate_to(&mut conn, version).unwrap();
             assert_eq!(schema::user_version(&conn).unwrap(), version);
         }
-        let store = Store::open(&path).unwrap();
+        let store = Store::open_plain(&path).unwrap();
         assert_eq!(
             schema::user_version(store.connection()).unwrap(),
             schema::LATEST
@@ -119,7 +121,7 @@ fn a_store_from_a_newer_version_is_refused() {
         .unwrap()
         .pragma_update(None, "user_version", (schema::LATEST + 1) as i64)
         .unwrap();
-    match Store::open(&path) {
+    match Store::open_plain(&path) {
         Err(StoreError::TooNew { found, .. }) => assert_eq!(found, schema::LATEST + 1),
         other => panic!("expected TooNew, got {:?}", other.err()),
     }
@@ -527,7 +529,8 @@ fn back_to_version_4(store: &Store) {
     store
         .connection()
         .execute_batch(
-            "DROP TABLE imported_originals;
+            "DROP TRIGGER operators_never_deleted; DROP TABLE operators;
+             DROP TABLE imported_originals;
              DROP TRIGGER return_reason_insert; DROP TRIGGER return_reason_update;
              ALTER TABLE applications DROP COLUMN return_reason;
              ALTER TABLE outbox DROP COLUMN claim_token; ALTER TABLE outbox DROP COLUMN claimed_by;
@@ -552,7 +555,7 @@ fn the_counts_of_a_store_from_before_version_5_are_its_rows() {
     }
     // Applications written by this build, then the file rolled back to version 4.
     {
-        let mut store = Store::open(&path).unwrap();
+        let mut store = Store::open_plain(&path).unwrap();
         let app = complete(&store);
         store.create(&app, &clerk()).unwrap();
         store.submit(app.id, &clerk(), today()).unwrap();
@@ -563,7 +566,7 @@ fn the_counts_of_a_store_from_before_version_5_are_its_rows() {
         }
         back_to_version_4(&store);
     }
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_plain(&path).unwrap();
     assert_eq!(
         store.counts().unwrap(),
         vec![(Status::Draft, 3), (Status::Queued, 1)]
@@ -575,7 +578,7 @@ fn the_application_numbers_of_a_store_from_before_version_5_are_listed() {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("v4.sqlite3");
     let id = {
-        let mut store = Store::open(&path).unwrap();
+        let mut store = Store::open_plain(&path).unwrap();
         let app = complete(&store);
         store.create(&app, &clerk()).unwrap();
         store.submit(app.id, &clerk(), today()).unwrap();
@@ -589,7 +592,7 @@ fn the_application_numbers_of_a_store_from_before_version_5_are_listed() {
         back_to_version_4(&store);
         app.id
     };
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_plain(&path).unwrap();
     let listed = store.list(None, 10, 0).unwrap();
     assert_eq!(listed[0].id, id);
     assert_eq!(

@@ -4,6 +4,8 @@
 //!
 //! The child is this same test binary, run with `--ignored --exact crash_child`.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -40,7 +42,11 @@ fn crash_child() {
     let Ok(path) = std::env::var("SBK_CRASH_DB") else {
         return;
     };
-    let mut store = Store::open(std::path::Path::new(&path)).unwrap();
+    let mut store = Store::open_keyed(
+        std::path::Path::new(&path),
+        Some(&common::signin::test_key()),
+    )
+    .unwrap();
     let id = Uuid::parse_str(APP_ID).unwrap();
     let mut app = match store.get(id) {
         Ok(app) => app,
@@ -139,7 +145,7 @@ fn crash_mid_save_loses_nothing_acknowledged() {
         }
         saves_seen += last - first + 1;
 
-        let store = Store::open(&db).unwrap();
+        let store = Store::open_keyed(&db, Some(&common::signin::test_key())).unwrap();
         assert!(
             store.integrity_ok().unwrap(),
             "round {round}: integrity_check"

@@ -8,7 +8,6 @@ use std::time::Duration;
 use common::delivery::{TOKEN, delivery, queue_applications, server_config, wait_until};
 use sbk_counter::central::{Faults, Running};
 use sbk_counter::domain::{Eligibility, Status};
-use sbk_counter::store::Store;
 
 #[test]
 fn five_hundred_applications_arrive_exactly_once_through_failures_and_a_restart() {
@@ -65,7 +64,7 @@ fn five_hundred_applications_arrive_exactly_once_through_failures_and_a_restart(
         .unwrap();
     assert_eq!((rows, distinct), (500, 500));
     // ... and every local record has its number, the same the server gave.
-    let store = Store::open_dir(&local).unwrap();
+    let store = common::signin::open_store(&local).unwrap();
     for id in &ids {
         let app = store.get(*id).unwrap();
         assert_eq!(app.status, Status::Delivered, "{id}");
@@ -109,7 +108,7 @@ fn offline_submissions_wait_survive_a_restart_and_go_when_the_server_appears() {
         assert!(report.last_error.unwrap().contains("连接"));
     }
     // sbk restarts: everything is still queued.
-    let store = Store::open_dir(&local).unwrap();
+    let store = common::signin::open_store(&local).unwrap();
     assert_eq!(store.outbox_state().unwrap().pending, 6);
     for id in &ids {
         assert_eq!(store.get(*id).unwrap().status, Status::Queued);
@@ -137,7 +136,7 @@ fn an_ineligible_offline_submission_comes_back_with_the_reason() {
     let ids = queue_applications(&local, &central_db, 2);
     // The resident now has a card (issued elsewhere since the draft was made).
     let conn = rusqlite::Connection::open(&central_db).unwrap();
-    let store = Store::open_dir(&local).unwrap();
+    let store = common::signin::open_store(&local).unwrap();
     let offline = store.get(ids[1]).unwrap();
     assert!(matches!(offline.eligibility, Eligibility::Pending { .. }));
     conn.execute(
@@ -215,13 +214,12 @@ fn sbk_sync_once_summarises_and_fails_only_when_a_person_is_needed() {
     sbk_counter::central::seed(&central_db, 60, 12).unwrap();
     let local = dir.path().join("local");
     queue_applications(&local, &central_db, 2);
+    common::signin::delivery_key(&local, dir.path());
     let sbk = |url: Option<&str>| {
         let mut cmd = assert_cmd::Command::cargo_bin("sbk").unwrap();
         cmd.args(["sync", "--once"])
             .env("SBK_DATA_DIR", &local)
             .env("SBK_CONFIG", dir.path().join("config.toml"))
-            .env("SBK_OPERATOR_ID", "op-7")
-            .env("SBK_OPERATOR_NAME", "测试员")
             .env("SBK_CENTRAL_TOKEN", TOKEN)
             .env_remove("SBK_CENTRAL_URL");
         if let Some(u) = url {

@@ -16,13 +16,12 @@ use sbk_counter::config::{CentralSettings, Secret, check_central_url};
 use sbk_counter::sync::{CallError, Client};
 
 fn sbk_sync_once(dir: &std::path::Path, url: &str) -> (i32, String, String) {
+    common::signin::delivery_key(&dir.join("local"), dir);
     let out = assert_cmd::Command::cargo_bin("sbk")
         .unwrap()
         .args(["sync", "--once"])
         .env("SBK_DATA_DIR", dir.join("local"))
         .env("SBK_CONFIG", dir.join("config.toml"))
-        .env("SBK_OPERATOR_ID", "op-7")
-        .env("SBK_OPERATOR_NAME", "测试员")
         .env("SBK_CENTRAL_URL", url)
         .env("SBK_CENTRAL_TOKEN", TOKEN)
         .output()

@@ -54,3 +54,37 @@ fn audit_history(store: &Store, apps: &[Application]) {
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
+
+/// The benchmarks' operator's password (cheap Argon2 parameters: set-up is not measured
+/// here, but sign-in is, with the parameters calibrated on the PC, in the targets).
+pub const PASSWORD: &str = "bench-password";
+
+/// The benchmark operator signed in on the store in `dir` (set up first if new, with
+/// `kdf`).
+pub fn session(dir: &std::path::Path, kdf: sbk_counter::keys::Kdf) -> sbk_counter::access::Session {
+    use sbk_counter::access::{self, NewOperator, StoreState};
+    use sbk_counter::keys::{Password, Policy};
+    if access::state(dir) != StoreState::Ready {
+        let new = NewOperator {
+            id: operator().id,
+            name: operator().name,
+            role: sbk_counter::store::Role::Supervisor,
+            password: Password::new(PASSWORD),
+        };
+        return access::setup(dir, &new, kdf, 8, None).unwrap().0;
+    }
+    access::sign_in(
+        dir,
+        &operator().id,
+        &Password::new(PASSWORD),
+        Policy::default(),
+        Utc::now(),
+        "bench",
+    )
+    .unwrap()
+}
+
+/// The encrypted store in `dir`, opened by the benchmark operator.
+pub fn store(dir: &std::path::Path) -> Store {
+    session(dir, sbk_counter::keys::Kdf::FOR_TESTS).store
+}

@@ -12,7 +12,7 @@ use sbk_counter::config::{CentralSettings, Secret};
 use sbk_counter::domain::PhotoSlot;
 use sbk_counter::domain::{Application, IdType, PhotoRef, Photos};
 use sbk_counter::photo::synthetic::{card_photo_jpeg, id_card_jpeg};
-use sbk_counter::store::{Store, sha256_hex};
+use sbk_counter::store::sha256_hex;
 use sbk_counter::sync::{Backoff, Client, Delivery};
 
 use crate::common::operator;
@@ -92,7 +92,7 @@ fn prepare(dir: &Path, n: usize) -> Batch {
 fn deliver_with_sbk(dir: &Path, batch: &Batch) -> Duration {
     let server = fresh_server(dir, batch.apps.len());
     let store_dir = dir.join("store");
-    let mut store = Store::open_dir(&store_dir).unwrap();
+    let mut store = crate::common::store(&store_dir);
     for (kind, bytes) in &batch.photos {
         store.put_photo(bytes, *kind, "image/jpeg", 0, 0).unwrap();
     }

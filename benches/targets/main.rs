@@ -70,17 +70,20 @@ impl Scale {
     }
 }
 
-fn seeded(
-    dir: &Path,
-    key: Option<&str>,
-    n: usize,
-) -> (Store, Vec<sbk_counter::domain::Application>) {
+/// A store of `n` applications in `dir`: encrypted, as sbk keeps it, or (`plain`) a plain
+/// SQLite file, the baseline that shows what encryption costs.
+fn seeded(dir: &Path, plain: bool, n: usize) -> (Store, Vec<sbk_counter::domain::Application>) {
     let t = Instant::now();
-    let mut store = Store::open_dir_keyed(dir, key).unwrap();
+    let mut store = if plain {
+        std::fs::create_dir_all(dir).unwrap();
+        Store::open_plain(&dir.join("plain.sqlite3")).unwrap()
+    } else {
+        common::session(dir, sbk_counter::keys::Kdf::calibrate()).store
+    };
     let sample = common::seed(&mut store, n);
     eprintln!(
         "seeded {n} applications{} in {:.1} s",
-        if key.is_some() { " (encrypted)" } else { "" },
+        if plain { " (plain SQLite)" } else { "" },
         t.elapsed().as_secs_f64()
     );
     (store, sample)
@@ -101,7 +104,7 @@ fn plain(results: &Path, s: &Scale) {
     );
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
-    let (store, sample) = seeded(&data, None, s.apps);
+    let (store, sample) = seeded(&data, false, s.apps);
     drop(store);
     // SBK_BENCH_SECTIONS=startup,memory,screens,store,photo,delivery measures only those.
     let sections = std::env::var("SBK_BENCH_SECTIONS").ok();
@@ -141,7 +144,7 @@ fn plain(results: &Path, s: &Scale) {
     }
     if wanted("store") {
         eprintln!("store…");
-        let mut store = Store::open_dir(&data).unwrap();
+        let mut store = common::store(&data);
         report::append(results, &[store::save(&mut store, &sample, "", s.saves)]);
         report::append(results, &store::searches(&store, &sample, "", s.searches));
     }
@@ -159,21 +162,16 @@ fn plain(results: &Path, s: &Scale) {
     }
 }
 
-#[cfg(feature = "encryption")]
+/// The same store rows on a plain SQLite file: what encryption at rest costs.
 fn encrypted(results: &Path, s: &Scale) {
     let work = tempfile::tempdir().unwrap();
-    let (mut store, sample) = seeded(&work.path().join("data"), Some("bench passphrase"), s.apps);
-    let label = ", encrypted (SQLCipher)";
+    let (mut store, sample) = seeded(&work.path().join("data"), true, s.apps);
+    let label = ", plain SQLite (no encryption)";
     report::append(results, &[store::save(&mut store, &sample, label, s.saves)]);
     report::append(
         results,
         &store::searches(&store, &sample, label, s.searches),
     );
-}
-
-#[cfg(not(feature = "encryption"))]
-fn encrypted(_: &Path, _: &Scale) {
-    panic!("the encrypted part needs --features encryption");
 }
 
 fn main() {

@@ -14,7 +14,6 @@ use sbk_counter::store::Store;
 use sbk_counter::tui::app::App;
 use sbk_counter::tui::wizard::Page;
 
-use crate::common::operator;
 use crate::measure::{Row, interleaved};
 
 /// A complete application with (tiny) photos, so that every screen has all it can show.
@@ -38,10 +37,10 @@ fn complete(store: &Store) -> Application {
 }
 
 pub fn draws(data: &Path, photos: &Path, apps: usize, rounds: usize) -> Vec<Row> {
-    let store = Store::open_dir(data).unwrap();
-    let mut app = App::new(store, operator(), photos.to_owned());
+    let session = crate::common::session(data, sbk_counter::keys::Kdf::FOR_TESTS);
+    let mut app = App::new(session, photos.to_owned());
     app.set_now(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
-    let full = complete(&app.ctx.store);
+    let full = complete(&app.ctx.session.store);
     let mut pages: Vec<(String, Option<Page>)> = vec![(format!("home, {apps} applications"), None)];
     for step in Step::ALL {
         pages.push((

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use super::signin::Auth;
 use super::{EXIT_INVALID, Failure};
 use crate::config::Settings;
 use crate::domain::dates::beijing;
@@ -23,10 +24,11 @@ pub enum AuditCommand {
     },
 }
 
-pub fn run(cmd: AuditCommand, settings: &mut Settings) -> Result<ExitCode, Failure> {
-    let store = settings.open_store()?;
+pub fn run(cmd: AuditCommand, settings: &mut Settings, auth: &Auth) -> Result<ExitCode, Failure> {
+    let session = auth.session(settings)?;
+    let store = &session.store;
     match cmd {
-        AuditCommand::Verify => verify(&store, settings),
+        AuditCommand::Verify => verify(store, settings, &session.account.id),
         AuditCommand::Show { application, json } => {
             let id = application.map(|a| store.resolve(&a)).transpose()?;
             for e in store.audit_entries(id)? {
@@ -51,7 +53,11 @@ pub fn run(cmd: AuditCommand, settings: &mut Settings) -> Result<ExitCode, Failu
 
 /// The chain on this PC, then against the anchor the central API keeps: only that finds a
 /// chain cut short or recomputed by someone with the file.
-fn verify(store: &crate::store::Store, settings: &Settings) -> Result<ExitCode, Failure> {
+fn verify(
+    store: &crate::store::Store,
+    settings: &Settings,
+    operator: &str,
+) -> Result<ExitCode, Failure> {
     use crate::store::AnchorCheck;
     let report = store.verify_audit()?;
     let mut ok = match report.broken {
@@ -99,15 +105,9 @@ fn verify(store: &crate::store::Store, settings: &Settings) -> Result<ExitCode, 
     let chain_id = store.audit_chain_id()?;
     let server = match &settings.central {
         None => Err("未配置中心接口".to_owned()),
-        Some(central) => {
-            let operator = settings
-                .operator
-                .as_ref()
-                .map_or("sbk-audit".to_owned(), |o| o.id.clone());
-            crate::sync::Client::new(central, &operator)
-                .and_then(|c| c.latest_anchor(chain_id))
-                .map_err(|e| e.to_string())
-        }
+        Some(central) => crate::sync::Client::new(central, operator)
+            .and_then(|c| c.latest_anchor(chain_id))
+            .map_err(|e| e.to_string()),
     };
     match server {
         Ok(Some(anchor)) => ok &= say(store.check_anchor(&anchor)?, &anchor, "中心锚点"),

@@ -4,8 +4,10 @@ mod audit;
 mod central;
 mod check;
 mod drafts;
+mod operators;
 mod photo;
 mod purge;
+pub mod signin;
 mod sync;
 
 use std::path::PathBuf;
@@ -25,6 +27,8 @@ pub struct Cli {
     /// Config file. Default: config.toml in the XDG config dir; or SBK_CONFIG.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub auth: signin::Auth,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -40,6 +44,10 @@ pub enum Command {
     /// Photos: check one against the card spec, or fix it so that it passes.
     #[command(subcommand)]
     Photo(photo::PhotoCommand),
+    /// Operators: set up, add, list, disable, reset; your password; recovery; the
+    /// delivery key for `sbk sync` from cron.
+    #[command(subcommand)]
+    Operators(operators::OperatorsCommand),
     /// The audit log: verify its hash chain, or show its entries.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -90,6 +98,8 @@ pub enum Failure {
     Wizard(#[from] crate::tui::TuiError),
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    #[error(transparent)]
+    Access(#[from] crate::access::AccessError),
 }
 
 fn report(result: Result<ExitCode, Failure>) -> ExitCode {
@@ -120,11 +130,15 @@ pub fn run() -> ExitCode {
     report(
         crate::config::load(cli.config.as_deref(), cli.data_dir.as_deref())
             .map_err(Failure::from)
-            .and_then(|mut settings| with_settings(command, &mut settings)),
+            .and_then(|mut settings| with_settings(command, &mut settings, &cli.auth)),
     )
 }
 
-fn with_settings(command: Option<Command>, settings: &mut Settings) -> Result<ExitCode, Failure> {
+fn with_settings(
+    command: Option<Command>,
+    settings: &mut Settings,
+    auth: &signin::Auth,
+) -> Result<ExitCode, Failure> {
     match command {
         None => {
             crate::tui::run(settings)?;
@@ -134,19 +148,20 @@ fn with_settings(command: Option<Command>, settings: &mut Settings) -> Result<Ex
             eprintln!("正在准备演示（参考中心接口、演示数据）……");
             let demo = crate::demo::prepare(settings)?;
             let mut demo_settings = demo.settings.clone();
-            let outcome = crate::tui::run_with(&mut demo_settings, true);
+            let outcome = crate::tui::run_with(&mut demo_settings, Some(demo.session));
             demo.server.stop();
             outcome?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Audit(cmd)) => audit::run(cmd, settings),
+        Some(Command::Audit(cmd)) => audit::run(cmd, settings, auth),
+        Some(Command::Operators(cmd)) => operators::run(cmd, settings, auth),
         Some(Command::Config(ConfigCommand::Show)) => {
             print!("{}", settings.describe());
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Purge(args)) => purge::run(args, settings),
-        Some(Command::Sync(args)) => sync::run(args, settings),
-        Some(Command::Drafts(cmd)) => drafts::run(cmd, settings),
+        Some(Command::Purge(args)) => purge::run(args, settings, auth),
+        Some(Command::Sync(args)) => sync::run(args, settings, auth),
+        Some(Command::Drafts(cmd)) => drafts::run(cmd, settings, auth),
         Some(
             Command::Check(_)
             | Command::Photo(_)

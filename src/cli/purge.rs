@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::Failure;
+use super::signin::Auth;
 use crate::config::Settings;
 use crate::domain::dates::beijing;
 
@@ -18,9 +19,10 @@ pub struct PurgeArgs {
     json: bool,
 }
 
-pub fn run(args: PurgeArgs, settings: &mut Settings) -> Result<ExitCode, Failure> {
-    let operator = settings.operator_or_prompt()?;
-    let mut store = settings.open_store()?;
+pub fn run(args: PurgeArgs, settings: &mut Settings, auth: &Auth) -> Result<ExitCode, Failure> {
+    let session = auth.session(settings)?;
+    let operator = session.operator();
+    let mut store = session.store;
     let retention = settings.retention();
     let now = chrono::Utc::now();
     let report = store.purge(now, retention, args.dry_run, &operator)?;

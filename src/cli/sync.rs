@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 
+use std::io::IsTerminal;
+
+use super::signin::Auth;
 use super::{EXIT_INVALID, Failure};
 use crate::config::Settings;
 use crate::sync::{Backoff, Client, Delivery, PassReport};
@@ -34,7 +37,33 @@ fn summary(r: &PassReport) -> String {
     text
 }
 
-pub fn run(args: SyncArgs, settings: &mut Settings) -> Result<ExitCode, Failure> {
+/// Sync signs in as the operator named (`--operator`); with none named, it opens the
+/// store with the delivery key (cron), else as the configured operator at a terminal.
+fn session(settings: &Settings, auth: &Auth) -> Result<crate::access::Session, Failure> {
+    let key_file = &settings.access.delivery_key_file;
+    if auth.operator.is_none() && key_file.exists() {
+        let secret = crate::private_files::read_regular(key_file, 1024).map_err(|why| {
+            Failure::Message(format!(
+                "无法读取无人值守发送的密钥 {}：{why}",
+                key_file.display()
+            ))
+        })?;
+        let secret = zeroize::Zeroizing::new(String::from_utf8_lossy(&secret).into_owned());
+        return Ok(crate::access::sign_in_delivery(
+            &settings.data_dir,
+            &secret,
+        )?);
+    }
+    if auth.operator.is_none() && !auth.password_stdin && !std::io::stdin().is_terminal() {
+        return Err(Failure::Message(format!(
+            "无人登录时发送需要无人值守发送的密钥（{}）：请负责人运行 sbk operators delivery-key；或用 --operator 工号 --password-stdin 登录",
+            key_file.display()
+        )));
+    }
+    auth.session(settings)
+}
+
+pub fn run(args: SyncArgs, settings: &mut Settings, auth: &Auth) -> Result<ExitCode, Failure> {
     let Some(central) = settings.central.clone() else {
         return Err(Failure::Message(
             "离线模式：未配置中心接口。请设置 SBK_CENTRAL_URL 和 SBK_CENTRAL_TOKEN，\
@@ -42,10 +71,11 @@ pub fn run(args: SyncArgs, settings: &mut Settings) -> Result<ExitCode, Failure>
                 .into(),
         ));
     };
-    let operator = settings.operator_or_prompt()?;
+    let session = session(settings, auth)?;
+    let operator = session.operator();
     let client =
         Client::new(&central, &operator.id).map_err(|e| Failure::Message(e.to_string()))?;
-    let store = settings.open_store()?;
+    let store = session.store;
     let mut delivery = Delivery::new(store, client, operator, Backoff::default());
     if args.once {
         let report = delivery.pass(true);

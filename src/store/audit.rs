@@ -35,6 +35,27 @@ pub enum AuditAction {
     View,
     /// Retention reduced an application or deleted a withdrawn draft.
     Purge,
+    /// The store was set up (its first supervisor), or converted from a plain file.
+    Setup,
+    /// An operator signed in (at start, unlocking, or switching).
+    SignIn,
+    /// A sign-in with a wrong password or an unknown 工号.
+    SignInFailed,
+    /// Too many wrong passwords: the 工号 is locked for a while.
+    LockedOut,
+    SignOut,
+    /// The screen was locked (idle, or at the operator's key).
+    Lock,
+    Unlock,
+    OperatorAdded,
+    OperatorDisabled,
+    OperatorEnabled,
+    PasswordReset,
+    PasswordChanged,
+    /// The store was opened with the recovery key.
+    Recovered,
+    /// A delivery-only key was made or removed.
+    DeliveryKey,
 }
 
 impl AuditAction {
@@ -48,6 +69,20 @@ impl AuditAction {
             AuditAction::Reveal => "reveal",
             AuditAction::View => "view",
             AuditAction::Purge => "purge",
+            AuditAction::Setup => "setup",
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::LockedOut => "locked_out",
+            AuditAction::SignOut => "sign_out",
+            AuditAction::Lock => "lock",
+            AuditAction::Unlock => "unlock",
+            AuditAction::OperatorAdded => "operator_added",
+            AuditAction::OperatorDisabled => "operator_disabled",
+            AuditAction::OperatorEnabled => "operator_enabled",
+            AuditAction::PasswordReset => "password_reset",
+            AuditAction::PasswordChanged => "password_changed",
+            AuditAction::Recovered => "recovered",
+            AuditAction::DeliveryKey => "delivery_key",
         }
     }
 }
@@ -72,6 +107,25 @@ impl Store {
         detail: Option<&str>,
     ) -> Result<()> {
         audit_on(&self.conn, operator, action, application, detail)
+    }
+
+    /// Record an action that happened at `at` (a failed sign-in, written when the store
+    /// could next be read). `detail` must not contain personal data.
+    pub fn audit_at(
+        &self,
+        at: DateTime<Utc>,
+        operator: &Operator,
+        action: AuditAction,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        audit_on_at(
+            &self.conn,
+            at.timestamp_millis(),
+            operator,
+            action,
+            None,
+            detail,
+        )
     }
 
     /// Audit entries, oldest first; of one application if given.
@@ -380,6 +434,17 @@ pub(super) fn audit_on(
     application: Option<Uuid>,
     detail: Option<&str>,
 ) -> Result<()> {
+    audit_on_at(conn, now_ms(), operator, action, application, detail)
+}
+
+fn audit_on_at(
+    conn: &rusqlite::Connection,
+    at_ms: i64,
+    operator: &Operator,
+    action: AuditAction,
+    application: Option<Uuid>,
+    detail: Option<&str>,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO audit_log (id, at, operator_id, operator_name, action, application_id,
                                 detail, prev_hash, hash)
@@ -390,7 +455,7 @@ pub(super) fn audit_on(
                                '0000000000000000000000000000000000000000000000000000000000000000') AS h) AS p",
     )?
     .execute(params![
-        now_ms(),
+        at_ms,
         operator.id,
         operator.name,
         action.key(),

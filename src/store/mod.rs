@@ -7,6 +7,7 @@
 
 mod applications;
 mod audit;
+mod operators;
 mod outbox;
 mod photos;
 pub mod retention;
@@ -19,9 +20,11 @@ use rusqlite::{Connection, OpenFlags};
 use uuid::Uuid;
 
 use crate::domain::{Problem, Status};
+use crate::keys::DataKey;
 
 pub use applications::{HistoryEntry, Summary};
 pub use audit::{AnchorCheck, AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
+pub use operators::{Account, Role, checked_account_field};
 pub use outbox::{Claim, OutboxEntry, OutboxState, ProgressStep};
 pub use photos::{Photo, sha256_hex};
 pub use retention::{DEFAULT_DRAFT_DAYS, DEFAULT_RETENTION_DAYS, PurgeReport, Retention, Rule};
@@ -61,14 +64,18 @@ pub enum StoreError {
     Incomplete(Vec<Problem>),
     #[error("数据库版本 {found} 比本程序支持的 {supported} 新：请升级 sbk")]
     TooNew { found: usize, supported: usize },
-    #[error("数据库已加密：请用环境变量 SBK_DB_KEY 或配置文件中的 key_file 提供口令")]
+    #[error("数据库已加密，需要密钥才能打开")]
     Encrypted,
-    #[error("数据库口令不对，无法打开：请核对 SBK_DB_KEY 或 key_file")]
+    #[error("密钥与数据库不符，无法打开：数据库文件与 keys.json 是否来自同一个数据目录？")]
     WrongKey,
-    #[error(
-        "已配置数据库口令，但这个 sbk 编译时没有启用加密：请用 cargo build --release --features encryption 编译，或去掉口令配置"
-    )]
-    NoEncryption,
+    #[error("工号 {0} 已经存在（停用的工号也不能再用）")]
+    OperatorExists(String),
+    #[error("没有工号为 {0} 的操作员")]
+    NoOperator(String),
+    #[error("不能停用最后一位在用的负责人：请先添加另一位负责人")]
+    LastSupervisor,
+    #[error("加密转换后的核对不符，原数据库未改动：请把数据目录备份后联系技术支持")]
+    ConversionCheck,
 }
 
 impl StoreError {
@@ -93,7 +100,10 @@ impl StoreError {
             StoreError::TooNew { .. } => "too_new",
             StoreError::Encrypted => "encrypted",
             StoreError::WrongKey => "wrong_key",
-            StoreError::NoEncryption => "no_encryption",
+            StoreError::OperatorExists(_) => "operator_exists",
+            StoreError::NoOperator(_) => "no_operator",
+            StoreError::LastSupervisor => "last_supervisor",
+            StoreError::ConversionCheck => "conversion_check",
         }
     }
 }
@@ -111,60 +121,25 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open (creating if needed) the store in `data_dir`, migrating it to the latest schema.
-    pub fn open_dir(data_dir: &Path) -> Result<Store> {
-        Store::open_dir_keyed(data_dir, None)
-    }
-
-    /// Open the store in `data_dir`, encrypted with `key` (SQLCipher) if one is given.
-    pub fn open_dir_keyed(data_dir: &Path, key: Option<&str>) -> Result<Store> {
+    /// Open (creating if needed) the store in `data_dir`, encrypted with `key`, migrating
+    /// it to the latest schema. (`crate::keys` gives the key to a signed-in operator.)
+    pub fn open_dir(data_dir: &Path, key: &DataKey) -> Result<Store> {
         create_private_dir(data_dir)?;
         tighten_files(data_dir)?;
-        Store::open_keyed(&data_dir.join(DB_FILE), key)
+        Store::open_keyed(&data_dir.join(DB_FILE), Some(key))
     }
 
-    /// Open (creating if needed) the store at `path`.
-    pub fn open(path: &Path) -> Result<Store> {
+    /// Open a plain (unencrypted) store file: one written before stores were encrypted,
+    /// to convert it, and the benchmarks' baseline. Never used for a store in service.
+    #[doc(hidden)]
+    pub fn open_plain(path: &Path) -> Result<Store> {
         Store::open_keyed(path, None)
     }
 
-    /// Whether this build can encrypt the store (the `encryption` cargo feature).
-    pub const ENCRYPTION_BUILT_IN: bool = cfg!(feature = "encryption");
-
-    /// Open the store at `path`; with `key`, as an SQLCipher database keyed by it.
-    pub fn open_keyed(path: &Path, key: Option<&str>) -> Result<Store> {
-        let mut conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        restrict_to_owner(path)?;
-        if Store::ENCRYPTION_BUILT_IN {
-            // SQLCipher writes its errors (a wrong key) to stderr, which is the wizard's
-            // screen: they are reported as StoreErrors instead.
-            let _ = conn.pragma_update(None, "cipher_log_level", "NONE");
-        }
-        if let Some(key) = key {
-            if !Store::ENCRYPTION_BUILT_IN {
-                return Err(StoreError::NoEncryption);
-            }
-            conn.pragma_update(None, "key", key)?;
-        }
-        // The first read tells an encrypted file (or a wrong key) from a good one.
-        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        }) {
-            let not_a_database = matches!(
-                &e,
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase
-            );
-            return Err(match (not_a_database, key) {
-                (true, Some(_)) => StoreError::WrongKey,
-                (true, None) => StoreError::Encrypted,
-                _ => StoreError::Sqlite(e),
-            });
-        }
+    /// Open the store at `path`, encrypted with `key` (SQLCipher, AES-256), or plain.
+    pub fn open_keyed(path: &Path, key: Option<&DataKey>) -> Result<Store> {
+        let hex = key.map(DataKey::sqlcipher_key);
+        let mut conn = open_connection(path, hex.as_ref().map(|h| h.as_str()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         // Deleted means gone from the file: what is deleted or overwritten is zeroed in
@@ -261,6 +236,141 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// A connection to the database file at `path`, keyed (SQLCipher's `PRAGMA key`, a raw
+/// key as `x'…'` or a passphrase) or plain, with a first read that tells a wrong key or an
+/// encrypted file from a good one.
+fn open_connection(path: &Path, key: Option<&str>) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    restrict_to_owner(path)?;
+    // SQLCipher writes its errors (a wrong key) to stderr, which is the wizard's screen:
+    // they are reported as StoreErrors instead.
+    let _ = conn.pragma_update(None, "cipher_log_level", "NONE");
+    if let Some(key) = key {
+        conn.pragma_update(None, "key", key)?;
+    }
+    if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        let not_a_database = matches!(
+            &e,
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase
+        );
+        return Err(match (not_a_database, key) {
+            (true, Some(_)) => StoreError::WrongKey,
+            (true, None) => StoreError::Encrypted,
+            _ => StoreError::Sqlite(e),
+        });
+    }
+    Ok(conn)
+}
+
+/// Whether the file at `path` is a plain SQLite database (written before stores were
+/// encrypted), as opposed to an encrypted one.
+pub fn is_plain_database(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == b"SQLite format 3\0")
+}
+
+/// Encrypt the store file at `path` with `key`: the database is exported into a new
+/// encrypted file (`old_key`: the passphrase it had, if it was encrypted before), which is
+/// checked (integrity, and every table's rows counted against the old file) and then
+/// renamed over the old one; the old file's bytes are then overwritten with zeros through
+/// a handle kept open, so that no plaintext stays in the folder. (On an SSD or a
+/// copy-on-write filesystem the device may still keep old blocks: the README says so.)
+pub fn encrypt_store_file(path: &Path, old_key: Option<&str>, key: &DataKey) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!("{DB_FILE}.encrypting"));
+    let _ = std::fs::remove_file(&tmp);
+    let counts = |conn: &Connection, schema: &str| -> Result<Vec<(String, i64)>> {
+        let mut names: Vec<String> = conn
+            .prepare(&format!(
+                "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' ORDER BY name"
+            ))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        names.retain(|n| !n.starts_with("sqlite_"));
+        names
+            .into_iter()
+            .map(|n| {
+                let c =
+                    conn.query_row(&format!("SELECT count(*) FROM {schema}.\"{n}\""), [], |r| {
+                        r.get(0)
+                    })?;
+                Ok((n, c))
+            })
+            .collect()
+    };
+    {
+        let old = open_connection(path, old_key)?;
+        old.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let version = schema::user_version(&old)?;
+        let hex = key.sqlcipher_key();
+        old.execute(
+            "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+            rusqlite::params![tmp.to_string_lossy(), hex.as_str()],
+        )?;
+        old.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        old.pragma_update(Some("encrypted"), "user_version", version as i64)?;
+        let before = counts(&old, "main")?;
+        let after = counts(&old, "encrypted")?;
+        old.execute("DETACH DATABASE encrypted", [])?;
+        if before != after {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(StoreError::ConversionCheck);
+        }
+    }
+    restrict_to_owner(&tmp)?;
+    {
+        let check = open_connection(&tmp, Some(&key.sqlcipher_key()))?;
+        let ok: String = check.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            drop(check);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(StoreError::ConversionCheck);
+        }
+    }
+    let old_file = std::fs::OpenOptions::new().write(true).open(path)?;
+    let len = old_file.metadata()?.len();
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    overwrite_with_zeros(&old_file, len)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = dir.join(format!("{DB_FILE}{suffix}"));
+        if let Ok(f) = std::fs::OpenOptions::new().write(true).open(&side) {
+            let len = f.metadata()?.len();
+            overwrite_with_zeros(&f, len)?;
+            drop(f);
+            let _ = std::fs::remove_file(&side);
+        }
+    }
+    Ok(())
+}
+
+fn overwrite_with_zeros(file: &std::fs::File, len: u64) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let mut f = file;
+    f.seek(std::io::SeekFrom::Start(0))?;
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        f.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    f.sync_all()
 }
 
 /// Milliseconds since the Unix epoch, the store's time column unit.

@@ -193,6 +193,27 @@ pub const MIGRATIONS: &[&str] = &[
         imported_at  INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 9: operators who sign in: 工号, 姓名, role, active or disabled. Never deleted (the
+    // audit log names them); their passwords are not here but in the key slots beside
+    // the store (keys.json), which is what opens it.
+    r#"
+    CREATE TABLE operators (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        role            TEXT NOT NULL CHECK (role IN ('clerk', 'supervisor')),
+        active          INTEGER NOT NULL DEFAULT 1,
+        created_at      INTEGER NOT NULL,
+        created_by      TEXT NOT NULL,
+        disabled_at     INTEGER,
+        last_sign_in_at INTEGER,
+        -- Set by a reset: the operator chooses a new password at their next sign-in.
+        must_change     INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE TRIGGER operators_never_deleted BEFORE DELETE ON operators
+    BEGIN
+        SELECT RAISE(ABORT, 'operators are disabled, never deleted');
+    END;
+    "#,
 ];
 
 /// The schema version from which the audit log is a hash chain: a store opened at an

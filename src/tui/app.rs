@@ -5,6 +5,7 @@
 //! went, for the mouse.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{
@@ -18,15 +19,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use uuid::Uuid;
 
+use super::background::Background;
 use super::ctx::Ctx;
+use super::events::AccessReply;
 use super::events::{Event, Events};
 use super::home::{Hits, Home};
 use super::outcome::Outcome;
 use super::popups::Popup;
+use super::signin::{LockReply, LockScreen};
 use super::theme::{MIN_HEIGHT, MIN_WIDTH, dim, pack, prose};
 use super::wizard::{Page, Wizard, first_unfinished_step};
+use crate::access::Session;
+use crate::config::CentralSettings;
 use crate::domain::{Application, Step};
-use crate::store::{Operator, Store};
+use crate::keys::Policy;
+use crate::store::Store;
 
 pub enum Screen {
     Home(Home),
@@ -37,17 +44,32 @@ pub struct App {
     pub ctx: Ctx,
     screen: Screen,
     popup: Option<Popup>,
+    /// Over everything while the screen is locked.
+    lock: Option<LockScreen>,
+    /// No input for this long locks the screen.
+    idle_lock: Duration,
+    last_input: Instant,
+    /// Sign-in rules (for unlocking and switching operator).
+    policy: Policy,
     /// Where the last frame drew the screen's rows.
     hits: Hits,
     pub quit: bool,
     pub events: Events,
+    /// How to start delivery again for another operator (after a switch).
+    delivery: Option<(CentralSettings, Duration)>,
 }
 
 impl App {
-    pub fn new(store: Store, operator: Operator, photo_dir: PathBuf) -> App {
-        let events = Events::default();
+    pub fn new(session: Session, photo_dir: PathBuf) -> App {
+        App::with_events(session, photo_dir, Events::default())
+    }
+
+    /// The wizard for a signed-in `session`, on an event channel that already exists (the
+    /// sign-in before it used it).
+    pub fn with_events(session: Session, photo_dir: PathBuf, events: Events) -> App {
+        let operator = session.operator();
         let mut ctx = Ctx {
-            store,
+            session,
             operator,
             photo_dir,
             fixed_now: None,
@@ -66,10 +88,122 @@ impl App {
             ctx,
             screen: Screen::Home(home),
             popup: None,
+            lock: None,
+            idle_lock: Duration::from_secs(300),
+            last_input: Instant::now(),
+            policy: Policy::default(),
             hits: Hits::new(),
             quit: false,
             events,
+            delivery: None,
         }
+    }
+
+    /// Lock after `idle` without input; `policy` for the passwords typed to unlock.
+    pub fn set_access(&mut self, idle: Duration, policy: Policy) {
+        self.idle_lock = idle;
+        self.policy = policy;
+    }
+
+    /// Start the delivery worker (and online checks) for the signed-in operator.
+    pub fn start_delivery(&mut self, central: CentralSettings, poll: Duration) {
+        self.ctx.sync.configured = true;
+        let store = Store::open_dir(self.ctx.session.data_dir(), self.ctx.session.key());
+        let started = store.map_err(|e| e.to_string()).and_then(|store| {
+            Background::start(
+                &central,
+                store,
+                &self.ctx.operator,
+                poll,
+                self.events.sender(),
+            )
+            .map_err(|e| e.to_string())
+        });
+        match started {
+            Ok(bg) => {
+                self.ctx.background = Some(bg);
+                self.ctx.sync.needs_attention = None;
+            }
+            Err(e) => self.ctx.sync.needs_attention = Some(e),
+        }
+        self.delivery = Some((central, poll));
+    }
+
+    /// Whether the lock screen is up.
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_some()
+    }
+
+    /// Lock the screen (`idle`: by the idle timer), audited.
+    pub fn lock(&mut self, idle: bool) {
+        if self.lock.is_some() {
+            return;
+        }
+        self.popup = None;
+        if let Err(e) = self.ctx.session.record_lock(idle) {
+            tracing::error!(error = %e, "could not audit a lock");
+        }
+        tracing::info!(idle, "screen locked");
+        let mut lock = LockScreen::new(&self.ctx.operator.id, &self.ctx.operator.name, idle);
+        if self.ctx.demo {
+            lock.demo_password = Some(crate::demo::DEMO_PASSWORD);
+        }
+        self.lock = Some(lock);
+    }
+
+    /// Called now and then by the event loop: locks the screen once input has been idle
+    /// long enough.
+    pub fn tick(&mut self) {
+        if self.lock.is_none() && self.last_input.elapsed() >= self.idle_lock {
+            self.lock(true);
+        }
+    }
+
+    /// A password typed on the lock screen was checked on a thread.
+    fn on_verified(
+        &mut self,
+        id: String,
+        result: Result<crate::keys::Unlocked, crate::keys::KeyFileError>,
+    ) {
+        let Some(lock) = &mut self.lock else { return };
+        let account = result
+            .map_err(crate::access::AccessError::from)
+            .and_then(|unlocked| self.ctx.session.finish_verify(&id, unlocked));
+        let account = match account {
+            Ok(a) => a,
+            Err(e) => return lock.refused(e.to_string()),
+        };
+        if account.must_change {
+            return lock.refused(
+                "该工号的密码已由负责人重置：请退出后重新打开 sbk 登录，设置新密码".into(),
+            );
+        }
+        if account.id == self.ctx.operator.id {
+            if let Err(e) = self.ctx.session.record_unlock() {
+                tracing::error!(error = %e, "could not audit an unlock");
+            }
+            self.lock = None;
+            self.last_input = Instant::now();
+            self.ctx.notify("已解锁");
+            return;
+        }
+        // Another operator: the one before is signed out, their application closed.
+        if let Err(e) = self.ctx.session.switch_to(account) {
+            return lock.refused(e.to_string());
+        }
+        self.ctx.operator = self.ctx.session.operator();
+        self.lock = None;
+        self.last_input = Instant::now();
+        self.go_home();
+        if let Some((central, poll)) = self.delivery.clone() {
+            self.ctx.background = None;
+            self.start_delivery(central, poll);
+        }
+        tracing::info!("operator switched");
+        self.ctx.notify(format!(
+            "已换为 {}（{}）登录",
+            self.ctx.operator.name, self.ctx.operator.id
+        ));
     }
 
     /// Run on a fixed clock (tests and snapshots).
@@ -82,7 +216,7 @@ impl App {
         let Some((id, step)) = super::wizard::remembered(&self.ctx) else {
             return;
         };
-        if let Ok(app) = self.ctx.store.get(id) {
+        if let Ok(app) = self.ctx.session.store.get(id) {
             let page = match step {
                 Some(s) if app.status.is_editable() => Page::Step(s),
                 _ => Page::Progress,
@@ -112,7 +246,7 @@ impl App {
     /// Open an application from the list: an editable one where it continues, one that
     /// left the counter on its progress page.
     fn open_by_id(&mut self, id: Uuid) {
-        match self.ctx.store.get(id) {
+        match self.ctx.session.store.get(id) {
             Ok(app) => {
                 let page = if app.status.is_editable() {
                     Page::Step(first_unfinished_step(&app, self.ctx.today()))
@@ -129,7 +263,7 @@ impl App {
 
     fn new_application(&mut self) {
         let app = Application::new(self.ctx.now());
-        match self.ctx.store.create(&app, &self.ctx.operator) {
+        match self.ctx.session.store.create(&app, &self.ctx.operator) {
             Ok(()) => {
                 tracing::info!(application = %app.id, "new application");
                 self.open(app, Page::Step(Step::Disclaimer));
@@ -156,8 +290,24 @@ impl App {
 
     pub fn handle(&mut self, event: Event) {
         match event {
-            Event::Terminal(e) => self.on_terminal(e),
+            Event::Terminal(e) => {
+                if matches!(
+                    e,
+                    TermEvent::Key(_) | TermEvent::Paste(_) | TermEvent::Mouse(_)
+                ) {
+                    self.last_input = Instant::now();
+                }
+                if self.lock.is_some() {
+                    return self.on_locked_input(e);
+                }
+                self.on_terminal(e)
+            }
             Event::Delivery(pass) => self.on_delivery(pass),
+            Event::Access(reply) => {
+                if let AccessReply::Verified { id, result } = *reply {
+                    self.on_verified(id, result);
+                }
+            }
             other => {
                 let outcome = match &mut self.screen {
                     Screen::Wizard(w) => w.on_event(other, &mut self.ctx),
@@ -165,6 +315,40 @@ impl App {
                 };
                 self.carry_out(outcome);
             }
+        }
+    }
+
+    /// Input while the screen is locked: only the lock screen takes it.
+    fn on_locked_input(&mut self, event: TermEvent) {
+        let Some(lock) = &mut self.lock else { return };
+        match event {
+            TermEvent::Key(key) if key.kind != KeyEventKind::Release => {
+                let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+                if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
+                    self.quit = true;
+                    return;
+                }
+                if let LockReply::Verify(id, password) = lock.on_key(key) {
+                    let keys = crate::keys::KeyFile::new(self.ctx.session.data_dir());
+                    let (policy, tx) = (self.policy, self.events.sender());
+                    let _ =
+                        std::thread::Builder::new()
+                            .name("sbk-unlock".into())
+                            .spawn(move || {
+                                let result =
+                                    keys.unlock(&id, &password, policy, chrono::Utc::now());
+                                let _ = tx.send(Event::Access(Box::new(AccessReply::Verified {
+                                    id,
+                                    result,
+                                })));
+                            });
+                }
+            }
+            TermEvent::Paste(text) => {
+                let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+                lock.on_paste(&clean);
+            }
+            _ => {}
         }
     }
 
@@ -194,6 +378,10 @@ impl App {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
             self.quit = true;
+            return;
+        }
+        if ctrl && key.code == KeyCode::Char('l') {
+            self.lock(false);
             return;
         }
         if let Some(popup) = &mut self.popup {
@@ -323,6 +511,12 @@ impl App {
         ])
         .areas(area);
         super::header::draw(frame, &self.ctx, header);
+        if let Some(lock) = &self.lock {
+            // Nothing of the screen beneath: no list, no form, no status line.
+            lock.draw(frame, body);
+            frame.render_widget(Paragraph::new(LockScreen::HINTS).style(dim()), keys);
+            return;
+        }
         let today = self.ctx.today();
         self.hits = match &mut self.screen {
             Screen::Home(home) => {

@@ -57,13 +57,12 @@ impl Background {
     /// passes and every answer come on `events`.
     pub fn start(
         settings: &CentralSettings,
-        config: &crate::config::Settings,
+        store: crate::store::Store,
         operator: &Operator,
         poll_every: std::time::Duration,
         events: Sender<Event>,
     ) -> Result<Background, BackgroundError> {
         let client = Client::new(settings, &operator.id)?;
-        let store = config.open_store()?;
         let delivery = Delivery::new(store, client, operator.clone(), Backoff::default());
         let passes = events.clone();
         let worker = Worker::spawn(delivery, poll_every, move |pass| {

@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use super::background::{Background, SyncView};
 use super::events::Event;
+use crate::access::Session;
 use crate::domain::Status;
-use crate::store::{Operator, Store};
+use crate::store::Operator;
 
 /// A transient message on the status line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +22,10 @@ pub struct Notice {
 }
 
 pub struct Ctx {
-    pub store: Store,
+    /// The open store and who signed in.
+    pub session: Session,
+    /// Who is at the keyboard (the session's operator, kept beside it so that a screen can
+    /// write to the store and name the operator at once).
     pub operator: Operator,
     pub photo_dir: PathBuf,
     /// A fixed clock for tests and snapshots; the system clock otherwise.
@@ -82,7 +86,7 @@ impl Ctx {
 
     /// Record that this operator looked at an application (`how`: where from).
     pub fn audit_view(&mut self, id: Uuid, how: &str) {
-        if let Err(e) = self.store.audit(
+        if let Err(e) = self.session.store.audit(
             &self.operator,
             crate::store::AuditAction::View,
             Some(id),
@@ -95,6 +99,7 @@ impl Ctx {
     /// Recount the applications waiting for delivery.
     pub fn refresh_queued(&mut self) {
         self.queued = self
+            .session
             .store
             .counts()
             .ok()

@@ -7,8 +7,12 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use zeroize::Zeroizing;
+
+use crate::access::{AccessError, Session};
 use crate::api::EligibilityAnswer;
 use crate::idcard::{Recognised, Side};
+use crate::keys::{KeyFileError, Unlocked};
 use crate::sync::{CallError, PassReport};
 
 /// An eligibility answer for the application it was asked for.
@@ -26,12 +30,30 @@ pub struct Reading {
     pub result: Result<Recognised, String>,
 }
 
+/// What signing in on a thread of its own came to (Argon2 takes a moment: the screen
+/// stays live meanwhile).
+#[derive(Debug)]
+pub enum AccessReply {
+    /// First run: the store set up, with the recovery key to show once.
+    SetUp(Result<(Session, Zeroizing<String>), AccessError>),
+    /// Signed in at start.
+    SignedIn(Result<Session, AccessError>),
+    /// A password checked against the open store (unlocking, or another operator).
+    Verified {
+        id: String,
+        result: Result<Unlocked, KeyFileError>,
+    },
+    /// A new password set (the session travels to the thread and back).
+    PasswordChanged(Session, Result<(), AccessError>),
+}
+
 #[derive(Debug)]
 pub enum Event {
     Terminal(crossterm::event::Event),
     Delivery(PassReport),
     Eligibility(Box<EligibilityReply>),
     Reading(Reading),
+    Access(Box<AccessReply>),
 }
 
 /// The channel and both its ends: senders are handed to whatever works in the background.

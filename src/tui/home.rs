@@ -42,9 +42,9 @@ impl Home {
     /// Reload the list (search results if a query is typed) and the counts.
     pub fn refresh(&mut self, ctx: &mut Ctx) {
         let rows = if self.query.trim().is_empty() {
-            ctx.store.list(None, HOME_ROWS, 0)
+            ctx.session.store.list(None, HOME_ROWS, 0)
         } else {
-            ctx.store.search(&self.query, HOME_ROWS)
+            ctx.session.store.search(&self.query, HOME_ROWS)
         };
         match rows {
             Ok(rows) => self.rows = rows,
@@ -53,7 +53,7 @@ impl Home {
                 return;
             }
         }
-        self.counts = ctx.store.counts().unwrap_or_default();
+        self.counts = ctx.session.store.counts().unwrap_or_default();
         ctx.queued = self
             .counts
             .iter()
@@ -163,7 +163,7 @@ impl Home {
 
     pub fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Outcome {
         if let Action::Withdraw(id) = action {
-            match ctx.store.withdraw(id, &ctx.operator) {
+            match ctx.session.store.withdraw(id, &ctx.operator) {
                 Ok(_) => ctx.notify("已撤回，申请回到草稿，可以继续修改"),
                 Err(e) => ctx.fail(format!("撤回失败：{e}")),
             }

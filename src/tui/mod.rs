@@ -14,6 +14,7 @@ pub mod logging;
 pub mod outcome;
 pub mod photo_ui;
 pub mod popups;
+pub mod signin;
 pub mod theme;
 pub mod wizard;
 
@@ -29,6 +30,7 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
+use crate::access::Session;
 use crate::config::Settings;
 
 pub use logging::{LOG_FILE, init_logging};
@@ -62,13 +64,14 @@ pub enum TuiError {
     Terminal(#[from] std::io::Error),
 }
 
-/// Open the wizard.
+/// Open the wizard: sign in (or set the store up at first run) first.
 pub fn run(settings: &mut Settings) -> Result<(), TuiError> {
-    run_with(settings, false)
+    run_with(settings, None)
 }
 
-/// Open the wizard; `demo` marks every screen 演示模式.
-pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), TuiError> {
+/// Open the wizard. With `demo`, the demo's signed-in session: no sign-in, every screen
+/// marked 演示模式.
+pub fn run_with(settings: &mut Settings, demo: Option<Session>) -> Result<(), TuiError> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(TuiError::NotATerminal);
     }
@@ -77,37 +80,13 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), TuiError> {
         dir: settings.data_dir.clone(),
         source,
     })?;
-    let operator = settings.operator_or_prompt()?;
     // The photo folder exists from the first run, so that the clerk is told where photos
     // go rather than that a folder is missing.
     if let Err(e) = popups::ensure_photo_dir(&settings.photo_dir) {
         tracing::warn!(error = %e, "could not create the photo folder");
     }
-    let logged = started.elapsed();
-    let mut store = settings.open_store()?;
-    let opened = started.elapsed();
+    let is_demo = demo.is_some();
     tracing::info!(data_dir = %settings.data_dir.display(), "wizard starting");
-    // Retention runs at every start: nothing personal outlives its period on this PC.
-    match store.purge(chrono::Utc::now(), settings.retention(), false, &operator) {
-        Ok(r) if !r.reduced.is_empty() || !r.deleted.is_empty() => tracing::info!(
-            reduced = r.reduced.len(),
-            deleted = r.deleted.len(),
-            photos = r.photos_removed,
-            "retention applied"
-        ),
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = e.kind(), "retention failed"),
-    }
-    if !settings.keep_photo_originals {
-        match store.purge_originals(chrono::Utc::now(), false) {
-            Ok(removed) if !removed.is_empty() => {
-                tracing::info!(files = removed.len(), "imported originals removed")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = e.kind(), "removing imported originals failed"),
-        }
-    }
-    let purged = started.elapsed();
 
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -129,41 +108,55 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), TuiError> {
         EnableMouseCapture
     );
     let result = setup.map_err(TuiError::from).and_then(|()| {
-        let terminal_ready = started.elapsed();
-        let mut app = app::App::new(store, operator.clone(), settings.photo_dir.clone());
+        let backend = CrosstermBackend::new(std::io::stdout());
+        let mut terminal = Terminal::new(backend)?;
+        // Not `terminal.clear()`: it asks the terminal for the cursor position, and a
+        // terminal that never answers (some serial consoles and SSH clients) would stop
+        // sbk starting.
+        crossterm::execute!(
+            std::io::stdout(),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        )?;
+        // Input is read on a thread of its own and comes on the same channel as what the
+        // background reports, so the loop sleeps until there is something to show.
+        let events = events::Events::default();
+        events.read_terminal();
+        let session = match demo {
+            Some(s) => s,
+            None => match sign_in(&mut terminal, &events, settings)? {
+                Some(s) => s,
+                None => return Ok(()),
+            },
+        };
+        let signed_in = started.elapsed();
+        let operator = session.operator();
+        let mut app = app::App::with_events(session, settings.photo_dir.clone(), events);
+        app.set_access(settings.access.idle_lock, settings.access.rules.policy);
+        retention(&mut app, settings, &operator);
         let home_loaded = started.elapsed();
         app.ctx.picker = picker(settings.preview.as_deref());
-        app.ctx.demo = demo;
+        app.ctx.demo = is_demo;
         if let Some(central) = &settings.central {
-            app.ctx.sync.configured = true;
             // The demo polls often so that progress is seen moving within a minute.
-            let poll = if demo {
+            let poll = if is_demo {
                 Duration::from_secs(2)
             } else {
                 crate::sync::worker::POLL_EVERY
             };
-            match background::Background::start(
-                central,
-                settings,
-                &operator,
-                poll,
-                app.events.sender(),
-            ) {
-                Ok(bg) => app.ctx.background = Some(bg),
-                Err(e) => app.ctx.sync.needs_attention = Some(e.to_string()),
-            }
+            app.start_delivery(central.clone(), poll);
         }
         app.resume();
         tracing::debug!(
-            ?logged,
-            ?opened,
-            ?purged,
-            ?terminal_ready,
+            ?signed_in,
             ?home_loaded,
             resumed = ?started.elapsed(),
             "start-up phases (time since start)"
         );
-        event_loop(&mut app)
+        let outcome = event_loop(&mut app, &mut terminal);
+        if let Err(e) = app.ctx.session.sign_out() {
+            tracing::error!(error = %e, "could not audit the sign-out");
+        }
+        outcome
     });
     restore_terminal();
     let _ = std::io::stdout().flush();
@@ -173,6 +166,66 @@ pub fn run_with(settings: &mut Settings, demo: bool) -> Result<(), TuiError> {
         tracing::info!("wizard closed");
     }
     result
+}
+
+type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
+
+/// The sign-in (or first-run set-up) before the wizard: `None` if the clerk left.
+fn sign_in(
+    terminal: &mut Term,
+    events: &events::Events,
+    settings: &Settings,
+) -> Result<Option<Session>, TuiError> {
+    let mut gate = signin::Gate::new(
+        signin::GateSettings {
+            data_dir: settings.data_dir.clone(),
+            rules: settings.access.rules,
+            default_id: settings.default_operator_id.clone(),
+            legacy_key: settings
+                .legacy_db_key
+                .as_ref()
+                .map(|k| k.expose().to_owned()),
+            kdf: None,
+        },
+        events.sender(),
+    );
+    loop {
+        terminal.draw(|frame| gate.draw(frame))?;
+        if let Some(event) = events.next(Duration::from_millis(1000)) {
+            gate.on_event(event);
+        }
+        if gate.quit {
+            return Ok(None);
+        }
+        if let Some(session) = gate.done.take() {
+            return Ok(Some(session));
+        }
+    }
+}
+
+/// Retention runs at every start: nothing personal outlives its period on this PC.
+fn retention(app: &mut app::App, settings: &Settings, operator: &crate::store::Operator) {
+    let store = &mut app.ctx.session.store;
+    match store.purge(chrono::Utc::now(), settings.retention(), false, operator) {
+        Ok(r) if !r.reduced.is_empty() || !r.deleted.is_empty() => tracing::info!(
+            reduced = r.reduced.len(),
+            deleted = r.deleted.len(),
+            photos = r.photos_removed,
+            "retention applied"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = e.kind(), "retention failed"),
+    }
+    if !settings.keep_photo_originals {
+        match store.purge_originals(chrono::Utc::now(), false) {
+            Ok(removed) if !removed.is_empty() => {
+                tracing::info!(files = removed.len(), "imported originals removed")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = e.kind(), "removing imported originals failed"),
+        }
+    }
+    app.refresh_home();
 }
 
 /// Whether to ask the terminal which graphics protocol it speaks. Asking a terminal that
@@ -215,25 +268,16 @@ fn picker(setting: Option<&str>) -> ratatui_image::picker::Picker {
     })
 }
 
-fn event_loop(app: &mut app::App) -> Result<(), TuiError> {
-    let backend = CrosstermBackend::new(std::io::stdout());
-    let mut terminal = Terminal::new(backend)?;
-    // Not `terminal.clear()`: it asks the terminal for the cursor position, and a terminal
-    // that never answers (some serial consoles and SSH clients) would stop sbk starting.
-    crossterm::execute!(
-        std::io::stdout(),
-        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
-    )?;
-    // Input is read on a thread of its own and comes on the same channel as what the
-    // background reports, so the loop sleeps until there is something to show.
-    app.events.read_terminal();
+fn event_loop(app: &mut app::App, terminal: &mut Term) -> Result<(), TuiError> {
     let mut full_screen = false;
     while !app.quit {
         if !full_screen {
             terminal.draw(|frame| app.draw(frame))?;
         }
-        // Wake now and then even without input: the clock on the screen, a day that turns.
+        // Wake now and then even without input: the clock on the screen, a day that turns,
+        // the idle lock.
         let Some(event) = app.events.next(Duration::from_millis(1000)) else {
+            app.tick();
             continue;
         };
         if full_screen {
@@ -258,6 +302,7 @@ fn event_loop(app: &mut app::App) -> Result<(), TuiError> {
         }
         app.handle(event);
         app.pump();
+        app.tick();
         if let Some(bytes) = app.ctx.view_photo.take() {
             let graphics =
                 app.ctx.picker.protocol_type() != ratatui_image::picker::ProtocolType::Halfblocks;

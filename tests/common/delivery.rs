@@ -48,7 +48,7 @@ pub fn delivery(store_dir: &Path, url: &str) -> Delivery {
     };
     let client = Client::new(&settings, "op-7").unwrap();
     Delivery::new(
-        Store::open_dir(store_dir).unwrap(),
+        super::signin::open_store(store_dir).unwrap(),
         client,
         operator(),
         Backoff {
@@ -74,7 +74,7 @@ pub fn queue_applications_with(
         n,
         "the registry has too few eligible residents"
     );
-    let mut store = Store::open_dir(store_dir).unwrap();
+    let mut store = super::signin::open_store(store_dir).unwrap();
     let put = |store: &Store, bytes: &[u8], kind| {
         Some(PhotoRef {
             sha256: store.put_photo(bytes, kind, "image/jpeg", 0, 0).unwrap(),

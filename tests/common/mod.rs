@@ -4,6 +4,7 @@
 pub mod delivery;
 pub mod fixtures;
 pub mod id_card;
+pub mod signin;
 pub mod ui;
 
 use image::{DynamicImage, ImageFormat};

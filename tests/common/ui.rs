@@ -69,14 +69,14 @@ impl Ui {
     /// Another connection to the wizard's store, for putting data in place and reading
     /// back what the wizard saved.
     pub fn store(&self) -> Store {
-        Store::open_dir(&self.data_dir()).unwrap()
+        super::signin::open_store(&self.data_dir()).unwrap()
     }
 
     /// Stop the wizard and start it again on the same store (it reopens what was open).
     pub fn restart(&mut self) {
         self.app = None;
-        let store = Store::open_dir(&self.data_dir()).unwrap();
-        let mut app = App::new(store, clerk(), self.photo_dir());
+        let session = super::signin::session(&self.data_dir());
+        let mut app = App::new(session, self.photo_dir());
         app.set_now(now());
         app.resume();
         self.app = Some(app);
@@ -89,22 +89,13 @@ impl Ui {
     /// Connect the running wizard to a central API, as a configured one starts: the
     /// delivery worker beside it and online checks.
     pub fn connect(&mut self, central: &sbk_counter::config::CentralSettings) {
-        let settings = sbk_counter::config::load(
-            Some(&self.dir.path().join("config.toml")),
-            Some(&self.data_dir()),
-        )
-        .unwrap();
-        let background = sbk_counter::tui::background::Background::start(
-            central,
-            &settings,
-            &clerk(),
-            std::time::Duration::from_secs(30),
-            self.app().events.sender(),
-        )
-        .unwrap();
-        let app = self.app();
-        app.ctx.sync.configured = true;
-        app.ctx.background = Some(background);
+        self.app()
+            .start_delivery(central.clone(), std::time::Duration::from_secs(30));
+        assert!(
+            self.app().ctx.sync.needs_attention.is_none(),
+            "{:?}",
+            self.app().ctx.sync.needs_attention
+        );
     }
 
     /// Wait (taking in background reports) until `text` is on screen.

@@ -108,18 +108,31 @@ impl Drop for Session {
     }
 }
 
-/// The wizard of clerk 李娜 (C001) with its data, config and photo folder under `dir`.
+/// `sbk` (the wizard) with its data, config and photo folder under `dir`, at its sign-in
+/// screen (or first-run set-up, for a new `dir`); `env` adds to its environment.
+pub fn wizard_signed_out(
+    dir: &std::path::Path,
+    rows: u16,
+    cols: u16,
+    env: &[(&str, String)],
+) -> Session {
+    let mut all = vec![
+        ("SBK_DATA_DIR", dir.join("data").display().to_string()),
+        ("SBK_CONFIG", dir.join("config.toml").display().to_string()),
+        ("SBK_PHOTO_DIR", dir.join("photos").display().to_string()),
+    ];
+    all.extend(env.iter().cloned());
+    Session::start(&[], &all, rows, cols)
+}
+
+/// The wizard of supervisor 李娜 (C001), signed in, with its data, config and photo
+/// folder under `dir` (set up first if new).
 pub fn wizard(dir: &std::path::Path, rows: u16, cols: u16) -> Session {
-    Session::start(
-        &[],
-        &[
-            ("SBK_DATA_DIR", dir.join("data").display().to_string()),
-            ("SBK_CONFIG", dir.join("config.toml").display().to_string()),
-            ("SBK_PHOTO_DIR", dir.join("photos").display().to_string()),
-            ("SBK_OPERATOR_ID", "C001".into()),
-            ("SBK_OPERATOR_NAME", "李娜".into()),
-        ],
-        rows,
-        cols,
-    )
+    crate::common::signin::ensure_setup(&dir.join("data"));
+    let mut s = wizard_signed_out(dir, rows, cols, &[("SBK_OPERATOR_ID", "C001".into())]);
+    s.wait_for("操作员登录");
+    s.send(crate::common::signin::PASSWORD);
+    s.send(ENTER);
+    s.wait_for("工作台");
+    s
 }

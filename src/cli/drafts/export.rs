@@ -6,20 +6,18 @@ use std::path::PathBuf;
 
 use super::{Format, masked_json};
 use crate::cli::Failure;
-use crate::config::Settings;
 use crate::domain::interchange::{CSV_COLUMNS, csv_row};
 use crate::domain::{Application, Status};
-use crate::store::{AuditAction, Store};
+use crate::store::{AuditAction, Operator, Store};
 
 pub(super) fn export(
     store: &Store,
-    settings: &mut Settings,
+    op: &Operator,
     status: Option<Status>,
     format: Format,
     output: Option<PathBuf>,
     reveal: bool,
 ) -> Result<(), Failure> {
-    let op = settings.operator_or_prompt()?;
     // Written down before the first byte goes out, so that an export cut short (piped into
     // head, stopped with Ctrl-C) is on record all the same; its end is recorded after.
     let what = format!(
@@ -28,7 +26,7 @@ pub(super) fn export(
     )
     .to_lowercase();
     store.audit(
-        &op,
+        op,
         AuditAction::Export,
         None,
         Some(&format!("started {what}")),
@@ -64,7 +62,7 @@ pub(super) fn export(
         }
     };
     let detail = format!("finished {what} count={count}");
-    store.audit(&op, AuditAction::Export, None, Some(&detail))?;
+    store.audit(op, AuditAction::Export, None, Some(&detail))?;
     if let Some(path) = output {
         eprintln!("已导出 {count} 条到 {}。", path.display());
     }

@@ -11,7 +11,6 @@ use chrono::Utc;
 
 use super::Format;
 use crate::cli::{EXIT_INVALID, Failure};
-use crate::config::Settings;
 use crate::domain::interchange::{Imported, draft_from_csv, draft_from_json};
 use crate::store::{Operator, Store};
 
@@ -20,7 +19,7 @@ const MAX_IMPORT_BYTES: u64 = 256 * 1024 * 1024;
 
 pub(super) fn import(
     store: &mut Store,
-    settings: &mut Settings,
+    op: &Operator,
     file: &Path,
     format: Option<Format>,
 ) -> Result<ExitCode, Failure> {
@@ -32,7 +31,6 @@ pub(super) fn import(
         if csv { Format::Csv } else { Format::Jsonl }
     });
     let reader = open_regular(file)?;
-    let op = settings.operator_or_prompt()?;
     let mut tally = Tally::default();
     match format {
         Format::Jsonl => {
@@ -40,7 +38,7 @@ pub(super) fn import(
                 let n = i + 1;
                 match line {
                     Ok(l) if l.trim().is_empty() => {}
-                    Ok(l) => tally.take(store, &op, n, draft_from_json(&l, Utc::now()))?,
+                    Ok(l) => tally.take(store, op, n, draft_from_json(&l, Utc::now()))?,
                     Err(e) => tally.skip(n, &format!("无法读取（{e}）")),
                 }
             }
@@ -60,7 +58,7 @@ pub(super) fn import(
                 match record {
                     Ok(r) => {
                         let cells: Vec<&str> = r.iter().collect();
-                        tally.take(store, &op, n, draft_from_csv(&header, &cells, Utc::now()))?
+                        tally.take(store, op, n, draft_from_csv(&header, &cells, Utc::now()))?
                     }
                     Err(e) => tally.skip(n, &format!("无法读取（{e}）")),
                 }

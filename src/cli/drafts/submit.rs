@@ -11,11 +11,12 @@ use chrono::Utc;
 use crate::cli::{EXIT_INVALID, Failure};
 use crate::config::Settings;
 use crate::domain::{Status, mask_id};
-use crate::store::{Store, StoreError};
+use crate::store::{Operator, Store, StoreError};
 
 pub(super) fn submit(
     store: &mut Store,
-    settings: &mut Settings,
+    settings: &Settings,
+    op: &Operator,
     ids: &[String],
     all_ready: bool,
 ) -> Result<ExitCode, Failure> {
@@ -25,7 +26,6 @@ pub(super) fn submit(
                 .into(),
         ));
     }
-    let op = settings.operator_or_prompt()?;
     let today = crate::domain::dates::beijing_date(Utc::now());
     let mut chosen = Vec::new();
     for id in ids {
@@ -61,7 +61,7 @@ pub(super) fn submit(
             crate::domain::display::printable(app.applicant.name.trim()),
             mask_id(app.applicant.id_number.trim())
         );
-        match store.submit(id, &op, today) {
+        match store.submit(id, op, today) {
             Ok(_) => {
                 queued += 1;
                 writeln!(out, "✓ {who}：已提交，进入待同步队列")?;

@@ -28,7 +28,7 @@ impl CropPopup {
 
     pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Reply {
         match self.editor.on_key(key, &ctx.picker) {
-            Some(true) => match self.editor.accept(&ctx.store) {
+            Some(true) => match self.editor.accept(&ctx.session.store) {
                 Ok(photo) => Reply::Act(Action::CardPhotoMade(photo)),
                 Err(message) => {
                     ctx.fail(message);

@@ -17,7 +17,7 @@ impl Wizard {
     /// cannot be saved.
     pub(super) fn save(&mut self, ctx: &mut Ctx) {
         if self.app.status.is_editable()
-            && let Err(e) = ctx.store.save(&mut self.app)
+            && let Err(e) = ctx.session.store.save(&mut self.app)
         {
             ctx.fail(format!("保存失败：{e}"));
         }
@@ -180,25 +180,29 @@ const UI_STEP: &str = "open_step";
 
 /// Remember which application and step are open, so that a restart reopens them.
 pub fn remember_page(w: &Wizard, ctx: &Ctx) {
-    let _ = ctx.store.set_ui_state(UI_OPEN, Some(&w.app.id.to_string()));
+    let _ = ctx
+        .session
+        .store
+        .set_ui_state(UI_OPEN, Some(&w.app.id.to_string()));
     let step = match w.page {
         Page::Step(s) => Some(s.number().to_string()),
         Page::Progress => None,
     };
-    let _ = ctx.store.set_ui_state(UI_STEP, step.as_deref());
+    let _ = ctx.session.store.set_ui_state(UI_STEP, step.as_deref());
 }
 
 /// Forget what was open (the clerk went home).
 pub fn forget_page(ctx: &Ctx) {
-    let _ = ctx.store.set_ui_state(UI_OPEN, None);
-    let _ = ctx.store.set_ui_state(UI_STEP, None);
+    let _ = ctx.session.store.set_ui_state(UI_OPEN, None);
+    let _ = ctx.session.store.set_ui_state(UI_STEP, None);
 }
 
 /// What was open when the wizard last stopped: the application and its step.
 pub fn remembered(ctx: &Ctx) -> Option<(uuid::Uuid, Option<Step>)> {
-    let id = ctx.store.ui_state(UI_OPEN).ok().flatten()?;
+    let id = ctx.session.store.ui_state(UI_OPEN).ok().flatten()?;
     let id = uuid::Uuid::parse_str(&id).ok()?;
     let step = ctx
+        .session
         .store
         .ui_state(UI_STEP)
         .ok()

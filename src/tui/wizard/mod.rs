@@ -182,7 +182,7 @@ impl Wizard {
     /// What the page needs when it is entered: its history, its previews.
     fn entered_page(&mut self, ctx: &mut Ctx) {
         if self.page == Page::Progress {
-            self.history = ctx.store.history(self.app.id).unwrap_or_default();
+            self.history = ctx.session.store.history(self.app.id).unwrap_or_default();
         }
         self.refresh_card_preview(ctx);
         self.refresh_thumbnails(ctx);
@@ -191,14 +191,14 @@ impl Wizard {
     /// The application changed elsewhere (the delivery worker moved it along): take its
     /// new status, and the progress page its new history.
     pub fn reload(&mut self, ctx: &mut Ctx) {
-        if let Ok(app) = ctx.store.get(self.app.id)
+        if let Ok(app) = ctx.session.store.get(self.app.id)
             && app.status != self.app.status
         {
             self.app = app;
             self.revalidate(ctx.today());
         }
         if self.page == Page::Progress {
-            self.history = ctx.store.history(self.app.id).unwrap_or_default();
+            self.history = ctx.session.store.history(self.app.id).unwrap_or_default();
         }
     }
 

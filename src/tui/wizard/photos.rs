@@ -26,7 +26,7 @@ impl Wizard {
         let Some(kind) = PhotoSlot::of(field) else {
             return Outcome::Done;
         };
-        match photo_ui::import(&ctx.store, path, kind) {
+        match photo_ui::import(&ctx.session.store, path, kind) {
             Ok(Imported::Stored(photo, warnings)) => {
                 let sha256 = photo.sha256.clone();
                 self.set_photo(field, photo, ctx);
@@ -41,7 +41,7 @@ impl Wizard {
                 }
                 // An ID card side: read it, as the 民生一卡通 flow does, to fill the fields.
                 if let Some(side) = crate::idcard::Side::of(kind) {
-                    match ctx.store.photo(&sha256) {
+                    match ctx.session.store.photo(&sha256) {
                         Ok(Some(stored)) => self.start_reading(side, stored.bytes, ctx),
                         _ => ctx.fail("照片已导入，但无法读出用于识别"),
                     }
@@ -79,10 +79,10 @@ impl Wizard {
             .app
             .photos
             .get(field)
-            .and_then(|p| ctx.store.photo(&p.sha256).ok().flatten())
+            .and_then(|p| ctx.session.store.photo(&p.sha256).ok().flatten())
         {
             Some(p) => {
-                let _ = ctx.store.audit(
+                let _ = ctx.session.store.audit(
                     &ctx.operator,
                     crate::store::AuditAction::View,
                     Some(self.app.id),
@@ -113,6 +113,7 @@ impl Wizard {
             return;
         }
         let image = ctx
+            .session
             .store
             .photo(&sha)
             .ok()
@@ -142,6 +143,7 @@ impl Wizard {
                 continue;
             }
             let image = ctx
+                .session
                 .store
                 .photo(&sha)
                 .ok()

@@ -36,11 +36,11 @@ impl Wizard {
     /// 确定: queue it, and show the result page.
     pub(super) fn confirm_submit(&mut self, ctx: &mut Ctx) {
         let id = self.app.id;
-        match ctx.store.submit(id, &ctx.operator, ctx.today()) {
+        match ctx.session.store.submit(id, &ctx.operator, ctx.today()) {
             Ok(_) => {
                 tracing::info!(application = %id, "submitted to the outbox");
                 ctx.queued += 1;
-                if let Ok(app) = ctx.store.get(id) {
+                if let Ok(app) = ctx.session.store.get(id) {
                     self.app = app;
                     self.revalidate(ctx.today());
                 }
