@@ -21,6 +21,20 @@ pub enum Action {
     Submit,
     /// Withdraw this queued application.
     Withdraw(Uuid),
+    /// (A supervisor) add an operator with a first password.
+    AddOperator {
+        id: String,
+        name: String,
+        role: crate::store::Role,
+        password: crate::keys::Password,
+    },
+    /// (A supervisor) give an operator a temporary password.
+    ResetPassword {
+        id: String,
+        password: crate::keys::Password,
+    },
+    /// (A supervisor) disable an operator.
+    DisableOperator(String),
     /// From a comparison: the fields whose outside value to take (and the rest kept).
     Take {
         source: Source,

@@ -24,6 +24,7 @@ use super::ctx::Ctx;
 use super::events::AccessReply;
 use super::events::{Event, Events};
 use super::home::{Hits, Home};
+use super::operators::OperatorsScreen;
 use super::outcome::Outcome;
 use super::popups::Popup;
 use super::signin::{LockReply, LockScreen};
@@ -38,6 +39,8 @@ use crate::store::Store;
 pub enum Screen {
     Home(Home),
     Wizard(Box<Wizard>),
+    /// 操作员管理 (supervisors).
+    Operators(OperatorsScreen),
 }
 
 pub struct App {
@@ -82,6 +85,7 @@ impl App {
             view_photo: None,
             open_application: None,
             events: events.sender(),
+            min_password: 8,
         };
         let home = Home::new(&mut ctx);
         App {
@@ -276,7 +280,7 @@ impl App {
     pub fn refresh_home(&mut self) {
         match &mut self.screen {
             Screen::Home(home) => home.refresh(&mut self.ctx),
-            Screen::Wizard(_) => self.ctx.refresh_queued(),
+            Screen::Wizard(_) | Screen::Operators(_) => self.ctx.refresh_queued(),
         }
     }
 
@@ -311,7 +315,7 @@ impl App {
             other => {
                 let outcome = match &mut self.screen {
                     Screen::Wizard(w) => w.on_event(other, &mut self.ctx),
-                    Screen::Home(_) => Outcome::Done,
+                    Screen::Home(_) | Screen::Operators(_) => Outcome::Done,
                 };
                 self.carry_out(outcome);
             }
@@ -367,6 +371,7 @@ impl App {
                     (Some(p), _) => p.on_paste(&clean),
                     (None, Screen::Home(home)) => home.on_paste(&clean, &mut self.ctx),
                     (None, Screen::Wizard(w)) => w.on_paste(&clean, &mut self.ctx),
+                    (None, Screen::Operators(_)) => {}
                 }
             }
             TermEvent::Mouse(mouse) => self.on_mouse(mouse),
@@ -393,6 +398,7 @@ impl App {
             let help = match &self.screen {
                 Screen::Home(home) => home.help(),
                 Screen::Wizard(w) => w.help(),
+                Screen::Operators(o) => o.help(),
             };
             self.popup = Some(Popup::Help(help));
             return;
@@ -401,6 +407,7 @@ impl App {
         let outcome = match &mut self.screen {
             Screen::Home(home) => home.on_key(key, &mut self.ctx),
             Screen::Wizard(w) => w.on_key(key, &mut self.ctx),
+            Screen::Operators(o) => o.on_key(key, &mut self.ctx),
         };
         self.carry_out(outcome);
     }
@@ -423,6 +430,7 @@ impl App {
                 match &mut self.screen {
                     Screen::Home(home) => home.on_click(i),
                     Screen::Wizard(w) => w.on_click(i, &mut self.ctx),
+                    Screen::Operators(o) => o.on_click(i),
                 }
             }
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
@@ -430,6 +438,7 @@ impl App {
                 match &mut self.screen {
                     Screen::Home(home) => home.on_scroll(down),
                     Screen::Wizard(w) => w.on_scroll(down, &mut self.ctx),
+                    Screen::Operators(_) => {}
                 }
                 Outcome::Done
             }
@@ -448,12 +457,20 @@ impl App {
                 let next = match &mut self.screen {
                     Screen::Home(home) => home.on_action(action, &mut self.ctx),
                     Screen::Wizard(w) => w.on_action(action, &mut self.ctx),
+                    Screen::Operators(o) => o.on_action(action, &mut self.ctx),
                 };
                 self.carry_out(next);
             }
             Outcome::Home => self.go_home(),
             Outcome::OpenApplication(id) => self.open_by_id(id),
             Outcome::New => self.new_application(),
+            Outcome::Operators => {
+                if self.ctx.session.account.is_supervisor() {
+                    self.screen = Screen::Operators(OperatorsScreen::new(&mut self.ctx));
+                } else {
+                    self.ctx.fail("只有负责人可以管理操作员");
+                }
+            }
             Outcome::Quit => self.quit = true,
         }
     }
@@ -474,6 +491,7 @@ impl App {
         if pass.delivered + pass.returned + pass.progressed > 0 {
             match &mut self.screen {
                 Screen::Home(home) => home.refresh(&mut self.ctx),
+                Screen::Operators(_) => self.ctx.refresh_queued(),
                 Screen::Wizard(w) => {
                     w.reload(&mut self.ctx);
                     self.ctx.refresh_queued();
@@ -528,6 +546,10 @@ impl App {
                 w.draw_bar(frame, bar);
                 w.draw(frame, body)
             }
+            Screen::Operators(o) => {
+                o.draw_bar(frame, bar);
+                o.draw(frame, body)
+            }
         };
         if let Some(n) = &self.ctx.notice {
             let style = if n.error {
@@ -545,6 +567,7 @@ impl App {
             (Some(p), _) => p.hints(),
             (None, Screen::Home(home)) => home.hints(),
             (None, Screen::Wizard(w)) => w.hints(),
+            (None, Screen::Operators(o)) => o.hints(),
         };
         frame.render_widget(Paragraph::new(hints).style(dim()), keys);
         if let Some(popup) = &self.popup {

@@ -47,6 +47,8 @@ pub struct Ctx {
     pub open_application: Option<Uuid>,
     /// Where background work (an ID card being read) reports.
     pub events: Sender<Event>,
+    /// The shortest password a supervisor may give (the centre's rule).
+    pub min_password: usize,
 }
 
 impl Ctx {

@@ -30,11 +30,16 @@ pub struct Home {
     rows: Vec<Summary>,
     selected: usize,
     counts: Vec<(Status, usize)>,
+    /// The operator may manage operators (o).
+    supervisor: bool,
 }
 
 impl Home {
     pub fn new(ctx: &mut Ctx) -> Home {
-        let mut home = Home::default();
+        let mut home = Home {
+            supervisor: ctx.session.account.is_supervisor(),
+            ..Home::default()
+        };
         home.refresh(ctx);
         home
     }
@@ -65,8 +70,10 @@ impl Home {
     pub fn hints(&self) -> &'static str {
         if self.searching {
             " 输入即搜索  ↑↓ 选择  Enter 结束输入  Esc 清除"
+        } else if self.supervisor {
+            " n 新建  Enter 打开  / 搜索  w 撤回  o 操作员  Ctrl-L 锁屏  F1 帮助  q 退出"
         } else {
-            " n 新建  Enter 打开  / 搜索  w 撤回  F1 帮助  q 退出"
+            " n 新建  Enter 打开  / 搜索  w 撤回  Ctrl-L 锁屏  F1 帮助  q 退出"
         }
     }
 
@@ -114,6 +121,7 @@ impl Home {
             KeyCode::Home => self.selected = 0,
             KeyCode::End => self.selected = last,
             KeyCode::Char('n') => return Outcome::New,
+            KeyCode::Char('o') if self.supervisor => return Outcome::Operators,
             KeyCode::Enter => {
                 if let Some(row) = self.rows.get(self.selected) {
                     return Outcome::OpenApplication(row.id);

@@ -11,6 +11,7 @@ pub mod events;
 pub mod header;
 pub mod home;
 pub mod logging;
+pub mod operators;
 pub mod outcome;
 pub mod photo_ui;
 pub mod popups;
@@ -132,6 +133,7 @@ pub fn run_with(settings: &mut Settings, demo: Option<Session>) -> Result<(), Tu
         let operator = session.operator();
         let mut app = app::App::with_events(session, settings.photo_dir.clone(), events);
         app.set_access(settings.access.idle_lock, settings.access.rules.policy);
+        app.ctx.min_password = settings.access.rules.min_password;
         retention(&mut app, settings, &operator);
         let home_loaded = started.elapsed();
         app.ctx.picker = picker(settings.preview.as_deref());

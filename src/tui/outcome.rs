@@ -24,6 +24,8 @@ pub enum Outcome {
     OpenApplication(Uuid),
     /// Start a new application.
     New,
+    /// The supervisor's 操作员管理.
+    Operators,
     Quit,
 }
 

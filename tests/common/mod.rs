@@ -3,6 +3,7 @@
 
 pub mod delivery;
 pub mod fixtures;
+pub mod gate;
 pub mod id_card;
 pub mod signin;
 pub mod ui;

@@ -224,10 +224,50 @@ impl Ui {
 
     /// The screen as plain text: each wide (CJK) character once, trailing spaces trimmed.
     pub fn render(&mut self, width: u16, height: u16) -> String {
-        use unicode_width::UnicodeWidthStr;
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         let app = self.app.as_mut().unwrap();
-        terminal.draw(|f| app.draw(f)).unwrap();
+        render_with(width, height, |f| app.draw(f))
+    }
+
+    /// A clerk added to the store (by the supervisor, elsewhere).
+    pub fn store_session_add_clerk(&self, id: &str, password: &str) {
+        let mut boss = super::signin::session(&self.data_dir());
+        boss.add_operator(
+            &sbk_counter::access::NewOperator {
+                id: id.into(),
+                name: "赵敏".into(),
+                role: sbk_counter::store::Role::Clerk,
+                password: sbk_counter::keys::Password::new(password),
+            },
+            8,
+        )
+        .unwrap();
+    }
+
+    /// Lock the screen now (as Ctrl-L does).
+    pub fn lock(&mut self) {
+        self.ctrl('l');
+    }
+
+    /// Whether the lock screen is up.
+    pub fn is_locked(&self) -> bool {
+        self.app.as_ref().unwrap().is_locked()
+    }
+
+    /// Run the idle timer with `idle` as the limit (it has been idle since the last key).
+    pub fn idle_lock_after(&mut self, idle: std::time::Duration) {
+        self.app()
+            .set_access(idle, sbk_counter::keys::Policy::default());
+        self.app().tick();
+    }
+}
+
+/// What `draw` draws, as plain text: each wide (CJK) character once, trailing spaces
+/// trimmed.
+pub fn render_with(width: u16, height: u16, draw: impl FnOnce(&mut ratatui::Frame)) -> String {
+    use unicode_width::UnicodeWidthStr;
+    {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(draw).unwrap();
         let buf = terminal.backend().buffer();
         let mut out = String::new();
         for y in 0..height {
@@ -243,7 +283,9 @@ impl Ui {
         }
         out
     }
+}
 
+impl Ui {
     /// The screen at 80×24, the smallest the wizard draws.
     pub fn screen(&mut self) -> String {
         self.render(80, 24)

@@ -13,7 +13,7 @@ use crate::tui::action::Action;
 use crate::tui::theme::{centered, clear_for_popup, prose};
 
 pub struct ConfirmPopup {
-    question: &'static str,
+    question: String,
     /// Whether 确定 (rather than 取消) is selected.
     yes: bool,
     action: Option<Action>,
@@ -25,7 +25,7 @@ impl ConfirmPopup {
     /// 是否确认提交个人申领？ (确定 selected).
     pub fn submit() -> ConfirmPopup {
         ConfirmPopup {
-            question: "是否确认提交个人申领？",
+            question: "是否确认提交个人申领？".into(),
             yes: true,
             action: Some(Action::Submit),
         }
@@ -34,9 +34,20 @@ impl ConfirmPopup {
     /// Withdraw a queued application (取消 selected).
     pub fn withdraw(id: Uuid) -> ConfirmPopup {
         ConfirmPopup {
-            question: "确认撤回这份待同步的申请？撤回后回到草稿，可修改后再提交。",
+            question: "确认撤回这份待同步的申请？撤回后回到草稿，可修改后再提交。".into(),
             yes: false,
             action: Some(Action::Withdraw(id)),
+        }
+    }
+
+    /// Disable an operator (取消 selected).
+    pub fn disable_operator(id: &str, name: &str) -> ConfirmPopup {
+        ConfirmPopup {
+            question: format!(
+                "确认停用 {name}（{id}）？停用后其密码不能再打开数据库；审计记录保留其姓名。需要时可用“重置密码”重新启用。"
+            ),
+            yes: false,
+            action: Some(Action::DisableOperator(id.to_owned())),
         }
     }
 
@@ -74,7 +85,7 @@ impl ConfirmPopup {
             )
         };
         let lines = vec![
-            Line::from(self.question),
+            Line::from(self.question.as_str()),
             Line::from(""),
             Line::from(vec![
                 Span::raw("       "),

@@ -2,6 +2,7 @@
 //! close, or close and hand the screen an `Action`), draws itself, and says which keys it
 //! takes, so that the footer and the handler cannot drift apart.
 
+mod account;
 mod choice;
 mod compare;
 mod confirm;
@@ -9,6 +10,7 @@ mod crop;
 mod files;
 mod help;
 
+pub use account::AccountPopup;
 pub use choice::ChoicePopup;
 pub use compare::ComparePopup;
 pub use confirm::ConfirmPopup;
@@ -34,6 +36,7 @@ pub enum Reply {
 }
 
 pub enum Popup {
+    Account(AccountPopup),
     Choice(ChoicePopup),
     Files(FilePopup),
     Confirm(ConfirmPopup),
@@ -45,6 +48,7 @@ pub enum Popup {
 impl Popup {
     pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Reply {
         match self {
+            Popup::Account(p) => p.on_key(key),
             Popup::Choice(p) => p.on_key(key),
             Popup::Files(p) => p.on_key(key),
             Popup::Confirm(p) => p.on_key(key),
@@ -57,6 +61,7 @@ impl Popup {
     /// Text pasted while the popup is open (control characters already removed).
     pub fn on_paste(&mut self, text: &str) {
         match self {
+            Popup::Account(p) => p.on_paste(text),
             Popup::Choice(p) => p.on_paste(text),
             Popup::Files(p) => p.on_paste(text),
             _ => {}
@@ -65,6 +70,7 @@ impl Popup {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         match self {
+            Popup::Account(p) => p.draw(frame, area),
             Popup::Choice(p) => p.draw(frame, area),
             Popup::Files(p) => p.draw(frame, area),
             Popup::Confirm(p) => p.draw(frame, area),
@@ -77,6 +83,7 @@ impl Popup {
     /// The keys this popup takes, for the footer.
     pub fn hints(&self) -> &'static str {
         match self {
+            Popup::Account(p) => p.hints(),
             Popup::Choice(_) => ChoicePopup::HINTS,
             Popup::Files(_) => FilePopup::HINTS,
             Popup::Confirm(_) => ConfirmPopup::HINTS,

@@ -21,6 +21,8 @@ pub struct FormField {
     pub label: &'static str,
     value: Zeroizing<String>,
     secret: bool,
+    /// A choice among these (←→ or Space), not typed.
+    options: &'static [&'static str],
     /// A field the form shows but does not let change (the locked operator's 工号).
     fixed: bool,
 }
@@ -31,7 +33,16 @@ impl FormField {
             label,
             value: Zeroizing::new(String::new()),
             secret: false,
+            options: &[],
             fixed: false,
+        }
+    }
+
+    /// A choice among `options` (the first chosen), changed with ←→ or Space.
+    pub fn choice(label: &'static str, options: &'static [&'static str]) -> FormField {
+        FormField {
+            options,
+            ..FormField::text(label).with(options.first().copied().unwrap_or(""))
         }
     }
 
@@ -122,6 +133,26 @@ impl Form {
     pub fn on_key(&mut self, key: KeyEvent) -> FormReply {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let field = &mut self.fields[self.focus];
+        if !field.options.is_empty() {
+            let n = field.options.len();
+            let at = field
+                .options
+                .iter()
+                .position(|o| *o == field.value.as_str())
+                .unwrap_or(0);
+            let next = match key.code {
+                KeyCode::Left => Some((at + n - 1) % n),
+                KeyCode::Right | KeyCode::Char(' ') => Some((at + 1) % n),
+                _ => None,
+            };
+            if let Some(i) = next {
+                field.value = Zeroizing::new(field.options[i].to_owned());
+                return FormReply::Stay;
+            }
+            if matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace) {
+                return FormReply::Stay;
+            }
+        }
         match key.code {
             KeyCode::Tab | KeyCode::Down => self.step(true),
             KeyCode::BackTab | KeyCode::Up => self.step(false),
@@ -154,7 +185,7 @@ impl Form {
     /// Pasted text into the focused field (control characters already removed).
     pub fn on_paste(&mut self, text: &str) {
         let field = &mut self.fields[self.focus];
-        if field.fixed {
+        if field.fixed || !field.options.is_empty() {
             return;
         }
         for c in text.chars().filter(|c| !c.is_control()) {
@@ -181,6 +212,21 @@ impl Form {
             .map(|(i, f)| {
                 let shown = if f.secret {
                     "●".repeat(f.value.chars().count())
+                } else if !f.options.is_empty() {
+                    f.options
+                        .iter()
+                        .map(|o| {
+                            format!(
+                                "{}{o}",
+                                if *o == f.value.as_str() {
+                                    "(●) "
+                                } else {
+                                    "( ) "
+                                }
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("  ")
                 } else {
                     f.value.to_string()
                 };

@@ -364,7 +364,10 @@ impl Wizard {
             Action::CropCancelled => ctx.notify("已取消，照片未导入"),
             Action::Submit => self.confirm_submit(ctx),
             Action::Take { source, values } => self.take(source, values, ctx),
-            Action::Withdraw(_) => {}
+            Action::Withdraw(_)
+            | Action::AddOperator { .. }
+            | Action::ResetPassword { .. }
+            | Action::DisableOperator(_) => {}
         }
         Outcome::Done
     }
