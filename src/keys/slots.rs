@@ -263,6 +263,16 @@ impl KeyFile {
         let body = self.read()?;
         let typed = clean_id(operator);
         if let Some(until) = locked(&body, &typed, now) {
+            // Tried while locked: on record too, and no closer to getting in.
+            let _lock = self.lock()?;
+            let mut body = self.read()?;
+            body.pending.push(Pending {
+                at: now,
+                operator: typed,
+                event: "sign_in_failed".into(),
+            });
+            prune_attempts(&mut body, now);
+            self.write(&body)?;
             return Err(KeyFileError::Locked { until });
         }
         let kind = SlotKind::Operator {
@@ -639,7 +649,8 @@ mod tests {
         assert_eq!(got.key, key);
         // Every failure and the lock wait for the audit log; the sign-in hands them over.
         let events: Vec<&str> = got.pending.iter().map(|p| p.event.as_str()).collect();
-        assert_eq!(events.iter().filter(|e| **e == "sign_in_failed").count(), 5);
+        // Five wrong, and the right one while locked.
+        assert_eq!(events.iter().filter(|e| **e == "sign_in_failed").count(), 6);
         assert_eq!(events.iter().filter(|e| **e == "locked_out").count(), 1);
         assert!(keys.take_pending().unwrap().is_empty());
     }
