@@ -1,5 +1,5 @@
-//! Every performance target of sbk beside its baseline, in one run: start-up, screens,
-//! saves (plain and encrypted), searches, photo fix, delivery and memory. Driven by
+//! Every performance target of sbk beside its baseline, in one run: start-up and sign-in,
+//! screens, saves, searches, what encryption costs, photo fix, delivery and memory. Driven by
 //! `benches/run`, which installs the peer tools, builds release binaries and runs this in
 //! parts (`SBK_BENCH_PART` = `plain`, `encrypted`, `report`); the last writes BENCHMARKS.md.
 
@@ -124,7 +124,6 @@ fn plain(results: &Path, s: &Scale) {
                 work.path().join("config.toml").display().to_string(),
             ),
             ("SBK_OPERATOR_ID", "BENCH".into()),
-            ("SBK_OPERATOR_NAME", "基准".into()),
             ("SBK_PREVIEW", "halfblocks".into()),
         ],
         apps: s.apps,
@@ -132,6 +131,7 @@ fn plain(results: &Path, s: &Scale) {
     if wanted("startup") {
         eprintln!("start-up…");
         report::append(results, &[startup::first_frame(&programs, s.starts)]);
+        report::append(results, &[startup::sign_in(&programs, &data, s.starts)]);
     }
     if wanted("memory") {
         eprintln!("memory…");
@@ -162,15 +162,25 @@ fn plain(results: &Path, s: &Scale) {
     }
 }
 
-/// The same store rows on a plain SQLite file: what encryption at rest costs.
+/// What encryption at rest costs: the same store encrypted and as a plain SQLite file.
 fn encrypted(results: &Path, s: &Scale) {
     let work = tempfile::tempdir().unwrap();
-    let (mut store, sample) = seeded(&work.path().join("data"), true, s.apps);
-    let label = ", plain SQLite (no encryption)";
-    report::append(results, &[store::save(&mut store, &sample, label, s.saves)]);
+    let enc_dir = work.path().join("encrypted");
+    let plain_dir = work.path().join("plain");
+    let (store, sample) = seeded(&enc_dir, false, s.apps);
+    drop(store);
+    drop(seeded(&plain_dir, true, s.apps));
+    let key = common::session(&enc_dir, sbk_counter::keys::Kdf::FOR_TESTS)
+        .key()
+        .clone();
     report::append(
         results,
-        &store::searches(&store, &sample, label, s.searches),
+        &store::encryption_cost(
+            (&enc_dir, &key),
+            &plain_dir.join("plain.sqlite3"),
+            &sample,
+            s.saves,
+        ),
     );
 }
 

@@ -99,6 +99,13 @@ impl Row {
         self
     }
 
+    /// Met when the median is within `limit` milliseconds.
+    pub fn median_within_ms(mut self, limit: f64) -> Row {
+        self.target = format!("median ≤ {limit} ms");
+        self.met = Some(self.median <= limit);
+        self
+    }
+
     /// Met when the p99 (the slow ones a clerk notices) is within `limit` milliseconds.
     pub fn p99_within_ms(mut self, limit: f64) -> Row {
         self.target = format!("p99 ≤ {limit} ms");

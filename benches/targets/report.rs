@@ -96,8 +96,9 @@ pub fn render(results: &Path, analysis: &Path, out: &Path) {
          machine, alternating with it so that both see the same noise. Regenerate with:\n\n\
          ```sh\nbenches/run\n```\n\n\
          It installs ImageMagick and libvips from Debian's packages if they are missing, builds in\n\
-         release mode (and once more with `--features encryption`), prepares a store of\n\
-         100,000 synthetic applications and a 4000×3000 JPEG, and writes this file. About 15 minutes.\n\
+         release mode, prepares a store of 100,000 synthetic applications (encrypted, as sbk\n\
+         keeps it, and once more as a plain SQLite file for what encryption costs) and a\n\
+         4000×3000 JPEG, and writes this file. About 20 minutes.\n\
          `SBK_BENCH_APPS` changes the store size; `SBK_BENCH_QUICK=1` makes a short smoke run.\n\n\
          Run at {} UTC on commit `{commit}`{}.\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M"),

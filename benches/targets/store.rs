@@ -92,3 +92,58 @@ pub fn searches(store: &Store, sample: &[Application], label: &str, rounds: usiz
     }
     rows
 }
+
+/// What encryption at rest costs: the same operations on the encrypted store and on a
+/// plain SQLite file of the same applications, interleaved. Reported beside each other;
+/// the target is on opening (a sign-in pays it) and on the save a keystroke pays.
+pub fn encryption_cost(
+    encrypted: (&std::path::Path, &sbk_counter::keys::DataKey),
+    plain: &std::path::Path,
+    sample: &[Application],
+    rounds: usize,
+) -> Vec<Row> {
+    let (dir, key) = encrypted;
+    let (s, b) = interleaved(
+        2,
+        rounds.min(60),
+        |_| {
+            let store = Store::open_dir(dir, key).unwrap();
+            black_box(store.list(None, 50, 0).unwrap());
+        },
+        |_| {
+            let store = Store::open_plain(plain).unwrap();
+            black_box(store.list(None, 50, 0).unwrap());
+        },
+    );
+    let open = Row::timed(
+        "Store",
+        "open the store + home list, encrypted (SQLCipher)",
+        s,
+        Some(("the same on a plain SQLite file", b)),
+    )
+    .ratio_at_most(2.0);
+    let mut enc = Store::open_dir(dir, key).unwrap();
+    let mut pla = Store::open_plain(plain).unwrap();
+    let mut a = sample[sample.len() / 2].clone();
+    let mut p = a.clone();
+    let (s, b) = interleaved(
+        50,
+        rounds,
+        |k| {
+            a.residence.address = format!("复兴路{}号", k % 300);
+            enc.save(&mut a).unwrap();
+        },
+        |k| {
+            p.residence.address = format!("复兴路{}号", k % 300);
+            pla.save(&mut p).unwrap();
+        },
+    );
+    let save = Row::timed(
+        "Store",
+        "save: one field, encrypted (SQLCipher)",
+        s,
+        Some(("the same save on a plain SQLite file", b)),
+    )
+    .ratio_at_most(2.0);
+    vec![open, save]
+}
