@@ -135,7 +135,7 @@ fn plain(results: &Path, s: &Scale) {
     }
     if wanted("memory") {
         eprintln!("memory…");
-        report::append(results, &[startup::peak_memory(&programs)]);
+        report::append(results, &startup::peak_memory(&programs));
     }
     if wanted("screens") {
         eprintln!("screens…");

@@ -114,14 +114,22 @@ impl Tui {
 
     /// Peak resident memory so far (VmHWM), in bytes.
     pub fn peak_memory(&self) -> u64 {
+        self.status_kb("VmHWM:") * 1024
+    }
+
+    /// Resident memory now (VmRSS), in bytes.
+    pub fn resident_memory(&self) -> u64 {
+        self.status_kb("VmRSS:") * 1024
+    }
+
+    fn status_kb(&self, field: &str) -> u64 {
         let pid = self.child.process_id().expect("a pid");
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        let kb: u64 = status
+        status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc/PID/status");
-        kb * 1024
+            .unwrap_or_else(|| panic!("{field} in /proc/PID/status"))
     }
 
     /// Quit with `keys` and wait for the exit (killed if it does not come).
@@ -231,7 +239,7 @@ pub fn sign_in(p: &Programs, data: &Path, rounds: usize) -> Row {
 
 /// Peak memory of a working session: first frame, searches, an application opened and
 /// paged through every step, the list paged, then VmHWM read before quitting.
-pub fn peak_memory(p: &Programs) -> Row {
+pub fn peak_memory(p: &Programs) -> Vec<Row> {
     let mut t = signed_in(p);
     for query in ["wang", "王", "0067"] {
         t.send("/");
@@ -256,15 +264,17 @@ pub fn peak_memory(p: &Programs) -> Row {
     }
     std::thread::sleep(Duration::from_millis(300));
     let sbk = t.peak_memory();
+    let now = t.resident_memory();
     t.quit("q");
     let b = Tui::start(p.baseline, &[], &[], BASELINE_MARKER);
     let base = b.peak_memory();
+    let base_now = b.resident_memory();
     b.quit("q");
     // MB as the target states it: 10^6 bytes (stricter than MiB).
     let mb = |b: u64| b as f64 / 1e6;
-    Row {
+    let row = |what: String, sbk: u64, base: u64| Row {
         section: "Memory".into(),
-        what: format!("wizard peak RSS, {} applications", p.apps),
+        what,
         unit: "MB".into(),
         median: mb(sbk),
         p99: None,
@@ -276,5 +286,25 @@ pub fn peak_memory(p: &Programs) -> Row {
         }),
         target: "≤ 40 MB".into(),
         met: Some(mb(sbk) <= 40.0),
-    }
+    };
+    vec![
+        // The peak includes Argon2id's 64 MiB at sign-in (the cost of a password that
+        // is slow to guess), freed at once after it.
+        row(
+            format!(
+                "wizard peak RSS (VmHWM), sign-in included, {} applications",
+                p.apps
+            ),
+            sbk,
+            base,
+        ),
+        row(
+            format!(
+                "wizard RSS after a working session (VmRSS), {} applications",
+                p.apps
+            ),
+            now,
+            base_now,
+        ),
+    ]
 }
