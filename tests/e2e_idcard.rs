@@ -14,7 +14,6 @@ use pty::{ENTER, PAGE_DOWN, SPACE};
 use sbk_counter::domain::synthetic::Rng;
 use sbk_counter::domain::{Field, Gender};
 use sbk_counter::idcard::Side;
-use sbk_counter::store::Store;
 
 const DOWN: &str = "\x1b[B";
 const PAGE_UP: &str = "\x1b[5~";
