@@ -4,11 +4,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::LazyLock;
 
-use rusqlite::{OptionalExtension, Row, ToSql, Transaction, params, params_from_iter};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::audit::{AuditAction, Operator, audit_on};
+use super::db::{Backend, Row, Sql, ToValue, Value, args};
 use super::photos::collect_garbage;
 use super::search::{Query, name_keys, prefix_upper_bound, reversed};
 use super::{Result, Store, StoreError, from_ms, now_ms};
@@ -98,18 +98,18 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
 
 impl Derived {
     /// The values of `DERIVED_COLUMNS`, in that order.
-    fn values(&self) -> [&dyn ToSql; 10] {
+    fn values(&self) -> [Value; 10] {
         [
-            &self.name,
-            &self.name_rev,
-            &self.name_initials,
-            &self.name_pinyin,
-            &self.id_number,
-            &self.id_rev,
-            &self.mobile_rev,
-            &self.card_photo,
-            &self.id_front,
-            &self.id_back,
+            self.name.to_value(),
+            self.name_rev.to_value(),
+            self.name_initials.to_value(),
+            self.name_pinyin.to_value(),
+            self.id_number.to_value(),
+            self.id_rev.to_value(),
+            self.mobile_rev.to_value(),
+            self.card_photo.to_value(),
+            self.id_front.to_value(),
+            self.id_back.to_value(),
         ]
     }
 
@@ -146,7 +146,7 @@ const DENSE_SEARCH_HITS: usize = 1500;
 const SUMMARY_COLUMNS: &str =
     "applications.id, status, name, id_number, application_number, updated_at, return_reason";
 
-fn summary(r: &Row) -> rusqlite::Result<Summary> {
+fn summary(r: &Row) -> Result<Summary> {
     let id: String = r.get(0)?;
     let status: String = r.get(1)?;
     Ok(Summary {
@@ -160,21 +160,19 @@ fn summary(r: &Row) -> rusqlite::Result<Summary> {
     })
 }
 
-fn map_fk(e: rusqlite::Error) -> StoreError {
-    match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
-        {
-            StoreError::MissingPhoto
-        }
-        other => StoreError::Sqlite(other),
+/// A photo the application names is not in the store (a foreign key), said so.
+fn map_fk(e: StoreError) -> StoreError {
+    if e.is_foreign_key() {
+        StoreError::MissingPhoto
+    } else {
+        e
     }
 }
 
 impl Store {
     /// Insert a new application (normally a fresh `Application::new`) and record who made it.
     pub fn create(&mut self, app: &Application, operator: &Operator) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         insert(&tx, app)?;
         history(&tx, app.id, app.status, None)?;
         audit_on(&tx, operator, AuditAction::Create, Some(app.id), None)?;
@@ -185,7 +183,7 @@ impl Store {
     /// Insert many applications in one transaction (seeding a demo or a benchmark store),
     /// recorded as one audit entry.
     pub fn create_batch(&mut self, apps: &[Application], operator: &Operator) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         for app in apps {
             insert(&tx, app)?;
             history(&tx, app.id, app.status, None)?;
@@ -198,7 +196,7 @@ impl Store {
 
     /// Insert an application brought from a file, as a draft, recording the import.
     pub fn import(&mut self, app: &Application, operator: &Operator) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         insert(&tx, app)?;
         history(&tx, app.id, app.status, Some("导入"))?;
         audit_on(&tx, operator, AuditAction::Import, Some(app.id), None)?;
@@ -222,18 +220,14 @@ impl Store {
         // body and the time are written, and no search index is touched.
         let unchanged = self.derived_cache.get(&app.id) == Some(&d);
         let changed = if unchanged {
-            self.conn
-                .prepare_cached(
-                    "UPDATE applications SET body = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4",
-                )?
-                .execute(params![body, now, id, app.status.key()])
+            self.db.execute(
+                "UPDATE applications SET body = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4",
+                args![body, now, id, app.status.key()],
+            )
         } else {
-            let status = app.status.key();
-            let mut values: Vec<&dyn ToSql> = vec![&body, &now, &id, &status];
+            let mut values = args![body, now, id, app.status.key()].to_vec();
             values.extend(d.values());
-            self.conn
-                .prepare_cached(&UPDATE_ALL)?
-                .execute(params_from_iter(values))
+            self.db.execute(&UPDATE_ALL, &values)
         }
         .map_err(map_fk)?;
         if changed == 0 {
@@ -252,13 +246,7 @@ impl Store {
 
     /// Load one application.
     pub fn get(&self, id: Uuid) -> Result<Application> {
-        let body: Option<String> = self
-            .conn
-            .prepare_cached("SELECT body FROM applications WHERE id = ?1")?
-            .query_row([id.to_string()], |r| r.get(0))
-            .optional()?;
-        let body = body.ok_or(StoreError::NotFound(id))?;
-        Ok(serde_json::from_str(&body)?)
+        load_in(&self.db, id)
     }
 
     /// Find an application by its UUID or an unambiguous prefix of it (as `git` does).
@@ -267,12 +255,15 @@ impl Store {
         if let Ok(id) = Uuid::parse_str(&prefix) {
             return Ok(id);
         }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id FROM applications WHERE id >= ?1 AND id < ?2 LIMIT 2")?;
-        let ids: Vec<String> = stmt
-            .query_map(params![prefix, prefix_upper_bound(&prefix)], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let ids: Vec<String> = self
+            .db
+            .query(
+                "SELECT id FROM applications WHERE id >= ?1 AND id < ?2 LIMIT 2",
+                args![prefix, prefix_upper_bound(&prefix)],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<Result<_>>()?;
         match ids.as_slice() {
             [one] => Ok(Uuid::parse_str(one).unwrap_or_default()),
             [] => Err(StoreError::NoMatch(prefix)),
@@ -282,10 +273,10 @@ impl Store {
 
     fn status_of(&self, id: Uuid) -> Result<Option<Status>> {
         let s: Option<String> = self
-            .conn
-            .prepare_cached("SELECT status FROM applications WHERE id = ?1")?
-            .query_row([id.to_string()], |r| r.get(0))
-            .optional()?;
+            .db
+            .query_opt("SELECT status FROM applications WHERE id = ?1", args![id])?
+            .map(|r| r.get(0))
+            .transpose()?;
         Ok(s.and_then(|s| Status::from_key(&s)))
     }
 
@@ -298,26 +289,24 @@ impl Store {
     ) -> Result<Vec<Summary>> {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM applications
-             WHERE ?1 IS NULL OR status = ?1 ORDER BY updated_at DESC LIMIT ?2 OFFSET ?3"
+             WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1 ORDER BY updated_at DESC LIMIT ?2 OFFSET ?3"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![status.map(Status::key), limit as i64, offset as i64],
-            summary,
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.db
+            .query(&sql, args![status.map(Status::key), limit, offset])?
+            .iter()
+            .map(summary)
+            .collect()
     }
 
     /// How many applications there are in each status (statuses with none left out), from
     /// the counts the triggers of schema version 5 keep.
     pub fn counts(&self) -> Result<Vec<(Status, usize)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT status, n FROM status_counts WHERE n > 0")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let rows = self
+            .db
+            .query("SELECT status, n FROM status_counts WHERE n > 0", args![])?;
         let mut out = Vec::new();
         for row in rows {
-            let (s, n) = row?;
+            let (s, n): (String, i64) = (row.get(0)?, row.get(1)?);
             if let Some(s) = Status::from_key(&s) {
                 out.push((s, n as usize));
             }
@@ -355,11 +344,19 @@ impl Store {
             .iter()
             .map(|c| format!("(SELECT count(*) FROM applications WHERE {c})"))
             .collect();
+        let values: Vec<Value> = args.iter().map(ToValue::to_value).collect();
         let hits: i64 = self
-            .conn
-            .prepare_cached(&format!("SELECT {}", counts.join(" + ")))?
-            .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
-        let sql = if hits as usize > DENSE_SEARCH_HITS.max(limit) {
+            .db
+            .query_one(&format!("SELECT {}", counts.join(" + ")), &values)?
+            .get(0)?;
+        let sql = if self.db.backend() == Backend::Postgres {
+            // PostgreSQL combines the key indexes itself (a bitmap OR) and sorts the hits.
+            format!(
+                "SELECT {SUMMARY_COLUMNS} FROM applications WHERE {}
+                 ORDER BY updated_at DESC LIMIT {limit}",
+                conditions.join(" OR ")
+            )
+        } else if hits as usize > DENSE_SEARCH_HITS.max(limit) {
             format!(
                 "SELECT {SUMMARY_COLUMNS} FROM applications INDEXED BY applications_updated
                  WHERE {} ORDER BY updated_at DESC LIMIT {limit}",
@@ -378,9 +375,7 @@ impl Store {
                 branches.join(" UNION ")
             )
         };
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), summary)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.db.query(&sql, &values)?.iter().map(summary).collect()
     }
 
     /// Move an application to another status, if the lifecycle allows it; records the
@@ -392,7 +387,7 @@ impl Store {
         operator: &Operator,
         note: Option<&str>,
     ) -> Result<Application> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         let app = transition_in(&tx, id, to, operator, note)?;
         self.derived_cache.remove(&id);
         tx.commit()?;
@@ -403,7 +398,7 @@ impl Store {
     /// `queued` and gets an outbox entry with a fresh idempotency key, in one transaction.
     /// Returns the key.
     pub fn submit(&mut self, id: Uuid, operator: &Operator, today: NaiveDate) -> Result<String> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         let app = load_in(&tx, id)?;
         let report = validate(&app, today);
         if !report.is_ready_to_submit() {
@@ -423,7 +418,7 @@ impl Store {
         tx.execute(
             "INSERT INTO outbox (application_id, idempotency_key, state, next_attempt_at, created_at)
              VALUES (?1, ?2, 'pending', ?3, ?3)",
-            params![id.to_string(), key, now],
+            args![id, key, now],
         )?;
         tx.commit()?;
         Ok(key)
@@ -433,20 +428,21 @@ impl Store {
     /// Refused while a worker holds a live claim on it, or once a submission was sent (it
     /// may have reached the central API: only its answer can tell).
     pub fn withdraw(&mut self, id: Uuid, operator: &Operator) -> Result<Application> {
-        let tx = self.conn.transaction()?;
-        let busy: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE application_id = ?1 AND state = 'pending'
-                 AND (posted_at IS NOT NULL OR lease_until > ?2))",
-            params![id.to_string(), now_ms()],
-            |r| r.get(0),
-        )?;
+        let tx = self.db.begin()?;
+        let busy: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE application_id = ?1 AND state = 'pending'
+                     AND (posted_at IS NOT NULL OR lease_until > ?2))",
+                args![id, now_ms()],
+            )?
+            .get(0)?;
         if busy {
             return Err(StoreError::BeingDelivered);
         }
         let app = transition_in(&tx, id, Status::Draft, operator, Some("撤回"))?;
         tx.execute(
             "UPDATE outbox SET state = 'withdrawn' WHERE application_id = ?1 AND state = 'pending'",
-            [id.to_string()],
+            args![id],
         )?;
         tx.commit()?;
         Ok(app)
@@ -454,12 +450,12 @@ impl Store {
 
     /// Delete a draft (or a ready, never-submitted application) and any photos only it used.
     pub fn delete(&mut self, id: Uuid, operator: &Operator) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         let status = load_in(&tx, id)?.status;
         if !status.is_deletable() {
             return Err(StoreError::NotDeletable(status));
         }
-        tx.execute("DELETE FROM applications WHERE id = ?1", [id.to_string()])?;
+        tx.execute("DELETE FROM applications WHERE id = ?1", args![id])?;
         self.derived_cache.remove(&id);
         collect_garbage(&tx)?;
         audit_on(&tx, operator, AuditAction::Delete, Some(id), None)?;
@@ -469,18 +465,21 @@ impl Store {
 
     /// The status history of one application, oldest first.
     pub fn history(&self, id: Uuid) -> Result<Vec<HistoryEntry>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT at, status, note FROM status_history WHERE application_id = ?1 ORDER BY at, id",
-        )?;
-        let rows = stmt.query_map([id.to_string()], |r| {
-            let status: String = r.get(1)?;
-            Ok(HistoryEntry {
-                at: from_ms(r.get(0)?),
-                status: Status::from_key(&status).unwrap_or(Status::Draft),
-                note: r.get(2)?,
+        self.db
+            .query(
+                "SELECT at, status, note FROM status_history WHERE application_id = ?1 ORDER BY at, id",
+                args![id],
+            )?
+            .iter()
+            .map(|r| {
+                let status: String = r.get(1)?;
+                Ok(HistoryEntry {
+                    at: from_ms(r.get(0)?),
+                    status: Status::from_key(&status).unwrap_or(Status::Draft),
+                    note: r.get(2)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .collect()
     }
 
     /// Whether an application with this id exists.
@@ -489,7 +488,7 @@ impl Store {
     }
 }
 
-fn insert(tx: &Transaction, app: &Application) -> Result<()> {
+fn insert(tx: &impl Sql, app: &Application) -> Result<()> {
     let d = Derived::of(app);
     let (id, status, body) = (
         app.id.to_string(),
@@ -500,61 +499,53 @@ fn insert(tx: &Transaction, app: &Application) -> Result<()> {
         app.created_at.timestamp_millis(),
         app.updated_at.timestamp_millis(),
     );
-    let mut values: Vec<&dyn ToSql> = vec![&id, &status, &body, &created, &updated];
+    let mut values = args![id, status, body, created, updated].to_vec();
     values.extend(d.values());
-    tx.prepare_cached(&INSERT)?
-        .execute(params_from_iter(values))
-        .map_err(map_fk)?;
+    tx.execute(&INSERT, &values).map_err(map_fk)?;
     Ok(())
 }
 
 /// Write an application's body and every derived column, whatever its status (retention
 /// reduces delivered applications, which `save` rightly refuses).
-pub(super) fn rewrite(tx: &Transaction, app: &Application) -> Result<()> {
+pub(super) fn rewrite(tx: &impl Sql, app: &Application) -> Result<()> {
     let body = serde_json::to_string(app)?;
     let d = Derived::of(app);
-    let (now, id, status) = (now_ms(), app.id.to_string(), app.status.key());
-    let mut values: Vec<&dyn ToSql> = vec![&body, &now, &id, &status];
+    let mut values = args![body, now_ms(), app.id, app.status.key()].to_vec();
     values.extend(d.values());
-    tx.prepare_cached(&UPDATE_ALL)?
-        .execute(params_from_iter(values))
-        .map_err(map_fk)?;
+    tx.execute(&UPDATE_ALL, &values).map_err(map_fk)?;
     Ok(())
 }
 
-pub(super) fn load_in(tx: &Transaction, id: Uuid) -> Result<Application> {
+pub(super) fn load_in(tx: &impl Sql, id: Uuid) -> Result<Application> {
     let body: Option<String> = tx
-        .query_row(
-            "SELECT body FROM applications WHERE id = ?1",
-            [id.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?;
+        .query_opt("SELECT body FROM applications WHERE id = ?1", args![id])?
+        .map(|r| r.get(0))
+        .transpose()?;
     Ok(serde_json::from_str(
         &body.ok_or(StoreError::NotFound(id))?,
     )?)
 }
 
-fn history(tx: &Transaction, id: Uuid, status: Status, note: Option<&str>) -> Result<()> {
+fn history(tx: &impl Sql, id: Uuid, status: Status, note: Option<&str>) -> Result<()> {
     history_at(tx, id, status, note, now_ms())
 }
 
 fn history_at(
-    tx: &Transaction,
+    tx: &impl Sql,
     id: Uuid,
     status: Status,
     note: Option<&str>,
     at_ms: i64,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO status_history (application_id, at, status, note) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![id.to_string(), at_ms, status.key(), note])?;
+        args![id, at_ms, status.key(), note],
+    )?;
     Ok(())
 }
 
 fn transition_in(
-    tx: &Transaction,
+    tx: &impl Sql,
     id: Uuid,
     to: Status,
     operator: &Operator,
@@ -566,7 +557,7 @@ fn transition_in(
 /// A transition that also changes the application (its number, its eligibility), in the
 /// caller's transaction.
 pub(super) fn transition_with(
-    tx: &Transaction,
+    tx: &impl Sql,
     id: Uuid,
     to: Status,
     operator: &Operator,
@@ -580,7 +571,7 @@ pub(super) fn transition_with(
 /// API's time of a progress step), not when this store heard of it. Never earlier than
 /// the application's last entry, so that the history stays in order whatever the clocks.
 pub(super) fn transition_at(
-    tx: &Transaction,
+    tx: &impl Sql,
     id: Uuid,
     to: Status,
     operator: &Operator,
@@ -600,13 +591,7 @@ pub(super) fn transition_at(
     // Conditional on the status it was decided from, whatever the isolation.
     let changed = tx.execute(
         "UPDATE applications SET status = ?1, body = ?2, updated_at = ?3 WHERE id = ?4 AND status = ?5",
-        params![
-            to.key(),
-            serde_json::to_string(&app)?,
-            now,
-            id.to_string(),
-            from.key()
-        ],
+        args![to.key(), serde_json::to_string(&app)?, now, id, from.key()],
     )?;
     if changed == 0 {
         return Err(StoreError::StatusChanged {
@@ -617,11 +602,12 @@ pub(super) fn transition_at(
     let at = match happened_at {
         None => now,
         Some(t) => {
-            let last: Option<i64> = tx.query_row(
-                "SELECT max(at) FROM status_history WHERE application_id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )?;
+            let last: Option<i64> = tx
+                .query_one(
+                    "SELECT max(at) FROM status_history WHERE application_id = ?1",
+                    args![id],
+                )?
+                .get(0)?;
             t.timestamp_millis().max(last.unwrap_or(i64::MIN)).min(now)
         }
     };

@@ -7,10 +7,11 @@
 //! there on, which `Store::verify_audit` (`sbk audit verify`) finds.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::db::{Backend, Sql, args};
 use super::{Result, Store, from_ms, now_ms};
 
 /// The clerk at the keyboard, recorded with every audited action.
@@ -106,7 +107,7 @@ impl Store {
         application: Option<Uuid>,
         detail: Option<&str>,
     ) -> Result<()> {
-        audit_on(&self.conn, operator, action, application, detail)
+        audit_on(&self.db, operator, action, application, detail)
     }
 
     /// Record an action that happened at `at` (a failed sign-in, written when the store
@@ -119,7 +120,7 @@ impl Store {
         detail: Option<&str>,
     ) -> Result<()> {
         audit_on_at(
-            &self.conn,
+            &self.db,
             at.timestamp_millis(),
             operator,
             action,
@@ -130,21 +131,24 @@ impl Store {
 
     /// Audit entries, oldest first; of one application if given.
     pub fn audit_entries(&self, application: Option<Uuid>) -> Result<Vec<AuditEntry>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT at, operator_id, operator_name, action, application_id, detail
-             FROM audit_log WHERE ?1 IS NULL OR application_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![application.map(|u| u.to_string())], |r| {
-            Ok(AuditEntry {
-                at: from_ms(r.get(0)?),
-                operator_id: r.get(1)?,
-                operator_name: r.get(2)?,
-                action: r.get(3)?,
-                application_id: r.get(4)?,
-                detail: r.get(5)?,
+        self.db
+            .query(
+                "SELECT at, operator_id, operator_name, action, application_id, detail
+                 FROM audit_log WHERE CAST(?1 AS TEXT) IS NULL OR application_id = ?1 ORDER BY id",
+                args![application],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    at: from_ms(r.get(0)?),
+                    operator_id: r.get(1)?,
+                    operator_name: r.get(2)?,
+                    action: r.get(3)?,
+                    application_id: r.get(4)?,
+                    detail: r.get(5)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .collect()
     }
 }
 
@@ -166,53 +170,49 @@ pub enum AnchorCheck {
 impl Store {
     /// This store's audit chain's id (made the first time it is asked for).
     pub fn audit_chain_id(&self) -> Result<Uuid> {
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-            params![CHAIN_ID_KEY, Uuid::new_v4().to_string()],
+            args![CHAIN_ID_KEY, Uuid::new_v4()],
         )?;
-        let id: String = self.conn.query_row(
-            "SELECT value FROM sync_state WHERE key = ?1",
-            [CHAIN_ID_KEY],
-            |r| r.get(0),
-        )?;
+        let id: String = self
+            .db
+            .query_one(
+                "SELECT value FROM sync_state WHERE key = ?1",
+                args![CHAIN_ID_KEY],
+            )?
+            .get(0)?;
         Ok(id.parse().unwrap_or_default())
     }
 
     /// The chain's last entry: its number and hash.
     pub fn audit_head(&self) -> Result<Option<(i64, String)>> {
-        Ok(self
-            .conn
-            .query_row(
+        self.db
+            .query_opt(
                 "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
-                [],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                    ))
-                },
-            )
-            .optional()?)
+                args![],
+            )?
+            .map(|r| Ok((r.get(0)?, r.get::<Option<String>>(1)?.unwrap_or_default())))
+            .transpose()
     }
 
     /// The last anchor the central API acknowledged, as this store remembers it.
     pub fn last_anchor(&self) -> Result<Option<crate::api::AnchorReceipt>> {
         let json: Option<String> = self
-            .conn
-            .query_row(
+            .db
+            .query_opt(
                 "SELECT value FROM sync_state WHERE key = ?1",
-                [ANCHOR_KEY],
-                |r| r.get(0),
-            )
-            .optional()?;
+                args![ANCHOR_KEY],
+            )?
+            .map(|r| r.get(0))
+            .transpose()?;
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
     }
 
     pub fn set_last_anchor(&self, anchor: &crate::api::AnchorReceipt) -> Result<()> {
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![ANCHOR_KEY, serde_json::to_string(anchor)?],
+            args![ANCHOR_KEY, serde_json::to_string(anchor)?],
         )?;
         Ok(())
     }
@@ -224,13 +224,13 @@ impl Store {
             return Ok(AnchorCheck::Shorter { head });
         }
         let hash: Option<String> = self
-            .conn
-            .query_row(
+            .db
+            .query_opt(
                 "SELECT hash FROM audit_log WHERE id = ?1",
-                [anchor.seq],
-                |r| r.get(0),
-            )
-            .optional()?
+                args![anchor.seq],
+            )?
+            .map(|r| r.get::<Option<String>>(0))
+            .transpose()?
             .flatten();
         Ok(if hash.as_deref() == Some(anchor.hash.as_str()) {
             AnchorCheck::Holds {
@@ -269,30 +269,6 @@ pub fn entry_hash(
         detail
     ]);
     super::sha256_hex(fields.to_string().as_bytes())
-}
-
-/// Make `sbk_audit_hash(...)` callable from SQL, so that an entry and its hash are written
-/// by one statement under SQLite's write lock: two writers can never chain from the same
-/// entry.
-pub(super) fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    use rusqlite::functions::FunctionFlags;
-    conn.create_scalar_function(
-        "sbk_audit_hash",
-        8,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            Ok(entry_hash(
-                &ctx.get::<String>(0)?,
-                ctx.get(1)?,
-                ctx.get(2)?,
-                &ctx.get::<String>(3)?,
-                &ctx.get::<String>(4)?,
-                &ctx.get::<String>(5)?,
-                ctx.get::<Option<String>>(6)?.as_deref(),
-                ctx.get::<Option<String>>(7)?.as_deref(),
-            ))
-        },
-    )
 }
 
 /// How many audit entries still lack their hash: asked at every open, answered from the
@@ -377,16 +353,16 @@ pub struct ChainReport {
 impl Store {
     /// Check the audit chain from the first entry to the last.
     pub fn verify_audit(&self) -> Result<ChainReport> {
-        let mut stmt = self.conn.prepare(
+        let rows = self.db.query(
             "SELECT id, at, operator_id, operator_name, action, application_id, detail,
                     prev_hash, hash
              FROM audit_log ORDER BY id",
+            args![],
         )?;
-        let mut rows = stmt.query([])?;
         let mut prev = GENESIS.to_owned();
         let mut entries = 0;
         let mut expected_id = None;
-        while let Some(r) = rows.next()? {
+        for r in rows {
             entries += 1;
             let id: i64 = r.get(0)?;
             let prev_hash: Option<String> = r.get(7)?;
@@ -408,11 +384,11 @@ impl Store {
                 &prev,
                 id,
                 r.get(1)?,
-                &r.get::<_, String>(2)?,
-                &r.get::<_, String>(3)?,
-                &r.get::<_, String>(4)?,
-                r.get::<_, Option<String>>(5)?.as_deref(),
-                r.get::<_, Option<String>>(6)?.as_deref(),
+                &r.get::<String>(2)?,
+                &r.get::<String>(3)?,
+                &r.get::<String>(4)?,
+                r.get::<Option<String>>(5)?.as_deref(),
+                r.get::<Option<String>>(6)?.as_deref(),
             );
             if hash.as_deref() != Some(actual.as_str()) {
                 return broken("内容与哈希不符：这条记录被改动过");
@@ -428,39 +404,75 @@ impl Store {
 
 /// Record an action on a connection or inside a transaction.
 pub(super) fn audit_on(
-    conn: &rusqlite::Connection,
+    db: &impl Sql,
     operator: &Operator,
     action: AuditAction,
     application: Option<Uuid>,
     detail: Option<&str>,
 ) -> Result<()> {
-    audit_on_at(conn, now_ms(), operator, action, application, detail)
+    audit_on_at(db, now_ms(), operator, action, application, detail)
 }
 
+/// The key of PostgreSQL's advisory lock that serialises appends to the chain.
+const CHAIN_LOCK: i64 = 0x5B4B_A0D1;
+
+/// Append an entry: the next number and the hash over the last entry's hash, read and
+/// written under one lock (SQLite's write lock, PostgreSQL's advisory lock for the chain),
+/// so that two writers never chain from the same entry. Outside a transaction it makes
+/// one of its own.
 fn audit_on_at(
-    conn: &rusqlite::Connection,
+    db: &impl Sql,
     at_ms: i64,
     operator: &Operator,
     action: AuditAction,
     application: Option<Uuid>,
     detail: Option<&str>,
 ) -> Result<()> {
-    conn.prepare_cached(
+    if !db.conn().in_transaction() {
+        let tx = db.conn().begin()?;
+        audit_on_at(&tx, at_ms, operator, action, application, detail)?;
+        return tx.commit();
+    }
+    if db.backend() == Backend::Postgres {
+        db.execute("SELECT pg_advisory_xact_lock(?1)", args![CHAIN_LOCK])?;
+    }
+    let (id, prev) = match db.query_opt(
+        "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
+        args![],
+    )? {
+        Some(r) => (
+            r.get::<i64>(0)? + 1,
+            r.get::<Option<String>>(1)?
+                .unwrap_or_else(|| GENESIS.to_owned()),
+        ),
+        None => (1, GENESIS.to_owned()),
+    };
+    let application = application.map(|u| u.to_string());
+    let hash = entry_hash(
+        &prev,
+        id,
+        at_ms,
+        &operator.id,
+        &operator.name,
+        action.key(),
+        application.as_deref(),
+        detail,
+    );
+    db.execute(
         "INSERT INTO audit_log (id, at, operator_id, operator_name, action, application_id,
                                 detail, prev_hash, hash)
-         SELECT n.id, ?1, ?2, ?3, ?4, ?5, ?6, p.h,
-                sbk_audit_hash(p.h, n.id, ?1, ?2, ?3, ?4, ?5, ?6)
-         FROM (SELECT coalesce(max(id), 0) + 1 AS id FROM audit_log) AS n,
-              (SELECT coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1),
-                               '0000000000000000000000000000000000000000000000000000000000000000') AS h) AS p",
-    )?
-    .execute(params![
-        at_ms,
-        operator.id,
-        operator.name,
-        action.key(),
-        application.map(|u| u.to_string()),
-        detail
-    ])?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        args![
+            id,
+            at_ms,
+            operator.id,
+            operator.name,
+            action.key(),
+            application,
+            detail,
+            prev,
+            hash
+        ],
+    )?;
     Ok(())
 }

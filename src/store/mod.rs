@@ -7,6 +7,7 @@
 
 mod applications;
 mod audit;
+pub mod db;
 mod operators;
 mod outbox;
 mod photos;
@@ -21,6 +22,7 @@ use uuid::Uuid;
 
 use crate::domain::{Problem, Status};
 use crate::keys::DataKey;
+use db::Sql;
 
 pub use applications::{HistoryEntry, Summary};
 pub use audit::{AnchorCheck, AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
@@ -36,6 +38,10 @@ pub const DB_FILE: &str = "sbk.sqlite3";
 pub enum StoreError {
     #[error("数据库错误：{0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{}", describe_postgres(.0))]
+    Postgres(#[from] postgres::Error),
+    #[error("数据库内容不符合预期：{0}")]
+    Column(String),
     #[error("申请数据无法解析（{0}）")]
     Json(#[from] serde_json::Error),
     #[error("文件错误：{0}")]
@@ -84,6 +90,8 @@ impl StoreError {
     pub fn kind(&self) -> &'static str {
         match self {
             StoreError::Sqlite(_) => "sqlite",
+            StoreError::Postgres(_) => "postgres",
+            StoreError::Column(_) => "column",
             StoreError::Json(_) => "json",
             StoreError::Io(_) => "io",
             StoreError::NotFound(_) => "not_found",
@@ -108,12 +116,48 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// A foreign key was violated (a photo an application names is not stored).
+    pub fn is_foreign_key(&self) -> bool {
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+            }
+            StoreError::Postgres(e) => {
+                e.code() == Some(&postgres::error::SqlState::FOREIGN_KEY_VIOLATION)
+            }
+            _ => false,
+        }
+    }
+
+    /// The server could not be reached or the connection broke: what is on screen is kept
+    /// and saved again when it is back.
+    pub fn is_connection(&self) -> bool {
+        matches!(self, StoreError::Postgres(e) if e.is_closed() || e.code().is_none() && e.as_db_error().is_none())
+    }
+}
+
+/// A PostgreSQL error in the clerk's words: a lost connection as such, the server's own
+/// message otherwise (it never holds the values of a statement).
+fn describe_postgres(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        format!("中心数据库出错：{}（{}）", db.message(), db.code().code())
+    } else if e.is_closed() {
+        "与中心数据库的连接已断开：已输入的内容还在屏幕上，恢复连接后会自动保存".into()
+    } else {
+        format!("无法连接中心数据库：{e}")
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// An open store.
 pub struct Store {
-    conn: Connection,
+    db: db::Conn,
     path: PathBuf,
+    /// Which counter window opened it (a centre's store): named in what it holds for the
+    /// window itself (the application it had open) and in the draft locks it takes.
+    window: String,
     /// The search columns as last written by this connection, per application: a save
     /// that leaves them unchanged writes only the body. Only this process writes drafts it
     /// is editing (the status guard in `save` catches anyone else), so the cache is safe.
@@ -162,17 +206,22 @@ impl Store {
                 supported: schema::LATEST,
             });
         }
-        audit::register_functions(&conn)?;
         schema::migrate(&mut conn)?;
         if found < schema::AUDIT_CHAINED {
             audit::chain_legacy_entries(&mut conn)?;
         }
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Store {
-            conn,
+            db: db::Conn::sqlite(conn),
             path: path.to_owned(),
+            window: String::new(),
             derived_cache: std::collections::HashMap::new(),
         })
+    }
+
+    /// Which database this store is on.
+    pub fn backend(&self) -> db::Backend {
+        self.db.backend()
     }
 
     pub fn path(&self) -> &Path {
@@ -184,11 +233,14 @@ impl Store {
     /// `secure_delete` the pages themselves were zeroed.) Waits for readers, up to the
     /// busy timeout.
     pub fn forget_deleted(&self) -> Result<()> {
+        // On PostgreSQL a deleted row's space is the server's to reclaim (autovacuum).
+        let Some(conn) = self.db.sqlite_connection() else {
+            return Ok(());
+        };
         let (busy, _, _): (i64, i64, i64) =
-            self.conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         if busy != 0 {
             tracing::warn!("the WAL could not be emptied after a delete: a reader held it");
         }
@@ -197,44 +249,59 @@ impl Store {
 
     /// `PRAGMA integrity_check` returned "ok".
     pub fn integrity_ok(&self) -> Result<bool> {
-        let r: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        let Some(conn) = self.db.sqlite_connection() else {
+            return Ok(true);
+        };
+        let r: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         Ok(r == "ok")
     }
 
     /// A remembered piece of UI state (no personal data: ids and step numbers only).
+    /// On a centre's store each window keeps its own.
     pub fn ui_state(&self, key: &str) -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn
-            .prepare_cached("SELECT value FROM ui_state WHERE key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()?)
+        let key = format!("{}{key}", self.ui_prefix());
+        self.db
+            .query_opt("SELECT value FROM ui_state WHERE key = ?1", db::args![key])?
+            .map(|r| r.get(0))
+            .transpose()
+    }
+
+    fn ui_prefix(&self) -> String {
+        if self.window.is_empty() {
+            String::new()
+        } else {
+            format!("{}:", self.window)
+        }
     }
 
     /// Remember (or with `None`, forget) a piece of UI state.
     pub fn set_ui_state(&self, key: &str, value: Option<&str>) -> Result<()> {
+        let key = format!("{}{key}", self.ui_prefix());
         match value {
-            Some(v) => self
-                .conn
-                .prepare_cached(
-                    "INSERT INTO ui_state (key, value) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                )?
-                .execute([key, v])?,
+            Some(v) => self.db.execute(
+                "INSERT INTO ui_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                db::args![key, v],
+            )?,
             None => self
-                .conn
-                .prepare_cached("DELETE FROM ui_state WHERE key = ?1")?
-                .execute([key])?,
+                .db
+                .execute("DELETE FROM ui_state WHERE key = ?1", db::args![key])?,
         };
         Ok(())
     }
 
-    /// The raw connection, for benchmarks and tests that measure against bare SQLite.
+    /// The raw SQLite connection, for benchmarks and tests that measure against bare
+    /// SQLite (panics on PostgreSQL).
     #[doc(hidden)]
     pub fn connection(&self) -> &Connection {
-        &self.conn
+        self.db
+            .sqlite_connection()
+            .expect("connection() is for an SQLite store")
+    }
+
+    /// The window this store was opened at (a centre's store: its name; one PC: empty).
+    pub fn window(&self) -> &str {
+        &self.window
     }
 }
 

@@ -3,10 +3,10 @@
 //! is what opens the store, so a password is checked by opening it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::audit::audit_on;
+use super::db::{Row, Sql, args};
 use super::{AuditAction, Operator, Result, Store, StoreError, from_ms, now_ms};
 
 /// What an operator may do.
@@ -90,16 +90,16 @@ pub fn checked_account_field(
 
 const COLUMNS: &str = "id, name, role, active, created_at, last_sign_in_at, must_change";
 
-fn account(r: &rusqlite::Row) -> rusqlite::Result<Account> {
+fn account(r: &Row) -> Result<Account> {
     let role: String = r.get(2)?;
     Ok(Account {
         id: r.get(0)?,
         name: r.get(1)?,
         role: Role::from_key(&role).unwrap_or(Role::Clerk),
-        active: r.get::<_, i64>(3)? != 0,
+        active: r.get::<bool>(3)?,
         created_at: from_ms(r.get(4)?),
-        last_sign_in_at: r.get::<_, Option<i64>>(5)?.map(from_ms),
-        must_change: r.get::<_, i64>(6)? != 0,
+        last_sign_in_at: r.get::<Option<i64>>(5)?.map(from_ms),
+        must_change: r.get::<bool>(6)?,
     })
 }
 
@@ -112,19 +112,17 @@ impl Store {
         role: Role,
         by: &Operator,
     ) -> Result<Account> {
-        let tx = self.conn.transaction()?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM operators WHERE id = ?1)",
-            [id],
-            |r| r.get(0),
-        )?;
+        let tx = self.db.begin()?;
+        let exists = tx
+            .query_opt("SELECT 1 FROM operators WHERE id = ?1", args![id])?
+            .is_some();
         if exists {
             return Err(StoreError::OperatorExists(id.to_owned()));
         }
         tx.execute(
             "INSERT INTO operators (id, name, role, active, created_at, created_by)
              VALUES (?1, ?2, ?3, 1, ?4, ?5)",
-            params![id, name, role.key(), now_ms(), by.id],
+            args![id, name, role.key(), now_ms(), by.id],
         )?;
         audit_on(
             &tx,
@@ -133,50 +131,54 @@ impl Store {
             None,
             Some(&format!("{id} {}", role.key())),
         )?;
-        let added = tx.query_row(
+        let added = account(&tx.query_one(
             &format!("SELECT {COLUMNS} FROM operators WHERE id = ?1"),
-            [id],
-            account,
-        )?;
+            args![id],
+        )?)?;
         tx.commit()?;
         Ok(added)
     }
 
     /// The operator with this 工号.
     pub fn operator_account(&self, id: &str) -> Result<Option<Account>> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM operators WHERE id = ?1"))?
-            .query_row([id], account)
-            .optional()?)
+        self.db
+            .query_opt(
+                &format!("SELECT {COLUMNS} FROM operators WHERE id = ?1"),
+                args![id],
+            )?
+            .map(|r| account(&r))
+            .transpose()
     }
 
     /// Every operator, active first, by 工号.
     pub fn operator_accounts(&self) -> Result<Vec<Account>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM operators ORDER BY active DESC, id"
-        ))?;
-        let rows = stmt.query_map([], account)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.db
+            .query(
+                &format!("SELECT {COLUMNS} FROM operators ORDER BY active DESC, id"),
+                args![],
+            )?
+            .iter()
+            .map(account)
+            .collect()
     }
 
     /// Disable or enable an operator, audited. The last active supervisor stays active.
     pub fn set_operator_active(&mut self, id: &str, active: bool, by: &Operator) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         let role: Option<String> = tx
-            .query_row("SELECT role FROM operators WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
+            .query_opt("SELECT role FROM operators WHERE id = ?1", args![id])?
+            .map(|r| r.get(0))
+            .transpose()?;
         let Some(role) = role else {
             return Err(StoreError::NoOperator(id.to_owned()));
         };
         if !active && role == "supervisor" {
-            let others: i64 = tx.query_row(
-                "SELECT count(*) FROM operators WHERE role = 'supervisor' AND active = 1 AND id <> ?1",
-                [id],
-                |r| r.get(0),
-            )?;
+            let others: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM operators WHERE role = 'supervisor' AND active = 1 AND id <> ?1",
+                    args![id],
+                )?
+                .get(0)?;
             if others == 0 {
                 return Err(StoreError::LastSupervisor);
             }
@@ -185,7 +187,7 @@ impl Store {
             "UPDATE operators SET active = ?2,
                  disabled_at = CASE WHEN ?2 = 0 THEN ?3 ELSE NULL END
              WHERE id = ?1",
-            params![id, active as i64, now_ms()],
+            args![id, active as i64, now_ms()],
         )?;
         let action = if active {
             AuditAction::OperatorEnabled
@@ -201,10 +203,10 @@ impl Store {
     /// an operator's own change (`by` is them: nothing left to choose).
     pub fn record_password_set(&mut self, id: &str, by: &Operator) -> Result<()> {
         let own = by.id == id;
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         let n = tx.execute(
             "UPDATE operators SET must_change = ?2 WHERE id = ?1",
-            params![id, (!own) as i64],
+            args![id, (!own) as i64],
         )?;
         if n == 0 {
             return Err(StoreError::NoOperator(id.to_owned()));
@@ -221,10 +223,10 @@ impl Store {
 
     /// Note a sign-in (audited with `how`: "start", "unlock", "switch", "cli", "delivery").
     pub fn record_sign_in(&mut self, account: &Account, how: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         tx.execute(
             "UPDATE operators SET last_sign_in_at = ?2 WHERE id = ?1",
-            params![account.id, now_ms()],
+            args![account.id, now_ms()],
         )?;
         audit_on(
             &tx,

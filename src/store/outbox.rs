@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use super::applications::{load_in, transition_at, transition_with};
+use super::db::{Backend, Row, Sql, args};
 use super::{Operator, Result, Store, StoreError, from_ms};
 use crate::domain::{Application, CardIssuer, Eligibility, ReturnNote, Status};
 
@@ -57,7 +57,7 @@ pub struct Claim {
     pub lease_until: DateTime<Utc>,
 }
 
-fn entry_of(r: &rusqlite::Row) -> rusqlite::Result<OutboxEntry> {
+fn entry_of(r: &Row) -> Result<OutboxEntry> {
     let id: String = r.get(1)?;
     Ok(OutboxEntry {
         id: r.get(0)?,
@@ -71,14 +71,19 @@ fn entry_of(r: &rusqlite::Row) -> rusqlite::Result<OutboxEntry> {
 
 /// The claim still holds: the entry is pending and carries this claim's token. (A lease
 /// that ran out while nobody took the entry over still holds.)
-fn check_claim(tx: &Transaction, claim: &Claim) -> Result<()> {
+fn check_claim(tx: &impl Sql, claim: &Claim) -> Result<()> {
+    // Locked until the transaction ends: nobody takes the claim over meanwhile.
+    let lock = match tx.backend() {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
     let token: Option<Option<String>> = tx
-        .query_row(
-            "SELECT claim_token FROM outbox WHERE id = ?1 AND state = 'pending'",
-            [claim.entry.id],
-            |r| r.get(0),
-        )
-        .optional()?;
+        .query_opt(
+            &format!("SELECT claim_token FROM outbox WHERE id = ?1 AND state = 'pending'{lock}"),
+            args![claim.entry.id],
+        )?
+        .map(|r| r.get(0))
+        .transpose()?;
     match token {
         Some(Some(t)) if t == claim.token => Ok(()),
         _ => Err(StoreError::ClaimLost),
@@ -86,7 +91,7 @@ fn check_claim(tx: &Transaction, claim: &Claim) -> Result<()> {
 }
 
 /// The application of a claim is still queued (what every delivery decision assumed).
-fn check_queued(tx: &Transaction, id: Uuid) -> Result<Application> {
+fn check_queued(tx: &impl Sql, id: Uuid) -> Result<Application> {
     let app = load_in(tx, id)?;
     if app.status != Status::Queued {
         return Err(StoreError::StatusChanged {
@@ -107,13 +112,16 @@ impl Store {
     /// or not: this is for reading (the status bar, tests); delivery claims.
     pub fn due_outbox(&self, now: Option<DateTime<Utc>>, limit: usize) -> Result<Vec<OutboxEntry>> {
         let due = now.map_or(i64::MAX, |t| t.timestamp_millis());
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, application_id, idempotency_key, attempts, next_attempt_at, last_error
-             FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
-             ORDER BY next_attempt_at, id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![due, limit as i64], entry_of)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.db
+            .query(
+                "SELECT id, application_id, idempotency_key, attempts, next_attempt_at, last_error
+                 FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
+                 ORDER BY next_attempt_at, id LIMIT ?2",
+                args![due, limit],
+            )?
+            .iter()
+            .map(entry_of)
+            .collect()
     }
 
     /// Claim the next entry for `worker` (a description for diagnostics, such as
@@ -130,19 +138,33 @@ impl Store {
     ) -> Result<Option<Claim>> {
         let now_ms = now.timestamp_millis();
         let due = if all { i64::MAX } else { now_ms };
-        let skip = serde_json::to_string(skip)?;
-        let tx = self.conn.transaction()?;
+        // The ids are the store's own integers, written into the statement as numbers.
+        let skip: Vec<String> = skip.iter().map(i64::to_string).collect();
+        let skip = if skip.is_empty() {
+            String::new()
+        } else {
+            format!("AND id NOT IN ({})", skip.join(", "))
+        };
+        // PostgreSQL: another worker's row being claimed right now is passed over, not
+        // waited for (SQLite's IMMEDIATE transaction already lets one claim at a time).
+        let lock = match self.db.backend() {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let tx = self.db.begin()?;
         let entry = tx
-            .prepare_cached(
-                "SELECT id, application_id, idempotency_key, attempts, next_attempt_at, last_error
-                 FROM outbox
-                 WHERE state = 'pending' AND next_attempt_at <= ?1
-                   AND (lease_until IS NULL OR lease_until <= ?2)
-                   AND id NOT IN (SELECT value FROM json_each(?3))
-                 ORDER BY next_attempt_at, id LIMIT 1",
+            .query_opt(
+                &format!(
+                    "SELECT id, application_id, idempotency_key, attempts, next_attempt_at, last_error
+                     FROM outbox
+                     WHERE state = 'pending' AND next_attempt_at <= ?1
+                       AND (lease_until IS NULL OR lease_until <= ?2) {skip}
+                     ORDER BY next_attempt_at, id LIMIT 1 {lock}"
+                ),
+                args![due, now_ms],
             )?
-            .query_row(params![due, now_ms, skip], entry_of)
-            .optional()?;
+            .map(|r| entry_of(&r))
+            .transpose()?;
         let Some(entry) = entry else {
             return Ok(None);
         };
@@ -150,7 +172,7 @@ impl Store {
         let until = lease_end(now, lease);
         tx.execute(
             "UPDATE outbox SET claim_token = ?2, claimed_by = ?3, lease_until = ?4 WHERE id = ?1",
-            params![entry.id, token, worker, until.timestamp_millis()],
+            args![entry.id, token, worker, until.timestamp_millis()],
         )?;
         tx.commit()?;
         Ok(Some(Claim {
@@ -166,14 +188,14 @@ impl Store {
     pub fn renew_claim(&mut self, claim: &mut Claim, lease: Duration, posting: bool) -> Result<()> {
         let now = Utc::now();
         let until = lease_end(now, lease);
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         check_claim(&tx, claim)?;
         check_queued(&tx, claim.entry.application_id)?;
         tx.execute(
             "UPDATE outbox SET lease_until = ?2,
                     posted_at = CASE WHEN ?3 THEN coalesce(posted_at, ?4) ELSE posted_at END
              WHERE id = ?1",
-            params![
+            args![
                 claim.entry.id,
                 until.timestamp_millis(),
                 posting,
@@ -187,40 +209,50 @@ impl Store {
 
     /// Give a claim up without changing the entry (nothing was attempted).
     pub fn release_claim(&mut self, claim: &Claim) -> Result<()> {
-        self.conn.execute(
+        self.db.execute(
             "UPDATE outbox SET claim_token = NULL, claimed_by = NULL, lease_until = NULL
              WHERE id = ?1 AND claim_token = ?2",
-            params![claim.entry.id, claim.token],
+            args![claim.entry.id, claim.token],
         )?;
         Ok(())
     }
 
     /// When the next pending entry is due, if any is pending.
     pub fn next_outbox_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let at: Option<i64> = self.conn.query_row(
-            "SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM outbox
-             WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )?;
+        let later = match self.db.backend() {
+            Backend::Sqlite => "max",
+            Backend::Postgres => "greatest",
+        };
+        let at: Option<i64> = self
+            .db
+            .query_one(
+                &format!(
+                    "SELECT min({later}(next_attempt_at, coalesce(lease_until, 0))) FROM outbox
+                     WHERE state = 'pending'"
+                ),
+                args![],
+            )?
+            .get(0)?;
         Ok(at.map(from_ms))
     }
 
     pub fn outbox_state(&self) -> Result<OutboxState> {
-        let pending: i64 = self.conn.query_row(
-            "SELECT count(*) FROM outbox WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )?;
+        let pending: i64 = self
+            .db
+            .query_one(
+                "SELECT count(*) FROM outbox WHERE state = 'pending'",
+                args![],
+            )?
+            .get(0)?;
         let last_error = self
-            .conn
-            .query_row(
+            .db
+            .query_opt(
                 "SELECT last_error FROM outbox WHERE state = 'pending' AND last_error IS NOT NULL
                  ORDER BY next_attempt_at DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
+                args![],
+            )?
+            .map(|r| r.get(0))
+            .transpose()?;
         Ok(OutboxState {
             pending: pending as usize,
             last_error,
@@ -234,13 +266,13 @@ impl Store {
         error: &str,
         next: DateTime<Utc>,
     ) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         check_claim(&tx, claim)?;
         tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3,
                     claim_token = NULL, claimed_by = NULL, lease_until = NULL
              WHERE id = ?1",
-            params![claim.entry.id, error, next.timestamp_millis()],
+            args![claim.entry.id, error, next.timestamp_millis()],
         )?;
         tx.commit()?;
         Ok(())
@@ -255,7 +287,7 @@ impl Store {
         issuer: Option<CardIssuer>,
     ) -> Result<()> {
         let id = claim.entry.application_id;
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         check_claim(&tx, claim)?;
         let mut app = check_queued(&tx, id)?;
         app.eligibility = eligibility;
@@ -264,7 +296,7 @@ impl Store {
         }
         tx.execute(
             "UPDATE applications SET body = ?1 WHERE id = ?2 AND status = 'queued'",
-            params![serde_json::to_string(&app)?, id.to_string()],
+            args![serde_json::to_string(&app)?, id],
         )?;
         tx.commit()?;
         self.derived_cache.remove(&id);
@@ -280,7 +312,7 @@ impl Store {
         operator: &Operator,
     ) -> Result<()> {
         let id = claim.entry.application_id;
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         check_claim(&tx, claim)?;
         check_queued(&tx, id)?;
         let note = format!("申领编号 {application_number}");
@@ -291,7 +323,7 @@ impl Store {
             "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL,
                     claim_token = NULL, lease_until = NULL
              WHERE id = ?1",
-            [claim.entry.id],
+            args![claim.entry.id],
         )?;
         tx.commit()?;
         self.derived_cache.remove(&id);
@@ -309,7 +341,7 @@ impl Store {
         operator: &Operator,
     ) -> Result<()> {
         let id = claim.entry.application_id;
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         check_claim(&tx, claim)?;
         check_queued(&tx, id)?;
         let reason = note.reason.clone();
@@ -323,7 +355,7 @@ impl Store {
             "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2,
                     claim_token = NULL, lease_until = NULL
              WHERE id = ?1",
-            params![claim.entry.id, reason],
+            args![claim.entry.id, reason],
         )?;
         tx.commit()?;
         self.derived_cache.remove(&id);
@@ -341,7 +373,7 @@ impl Store {
         step: ProgressStep,
         operator: &Operator,
     ) -> Result<bool> {
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         let Ok(app) = load_in(&tx, id) else {
             return Ok(false);
         };
@@ -373,21 +405,21 @@ impl Store {
     /// Where progress polling got to (empty: from the beginning).
     pub fn sync_cursor(&self) -> Result<String> {
         Ok(self
-            .conn
-            .query_row(
+            .db
+            .query_opt(
                 "SELECT value FROM sync_state WHERE key = ?1",
-                [CURSOR_KEY],
-                |r| r.get(0),
-            )
-            .optional()?
+                args![CURSOR_KEY],
+            )?
+            .map(|r| r.get(0))
+            .transpose()?
             .unwrap_or_default())
     }
 
     pub fn set_sync_cursor(&mut self, cursor: &str) -> Result<()> {
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![CURSOR_KEY, cursor],
+            args![CURSOR_KEY, cursor],
         )?;
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Photos, content-addressed by SHA-256: one row per distinct content, however many
 //! applications use it. Checking and fixing photos is `crate::photo`'s job; this stores them.
 
-use rusqlite::{OptionalExtension, params};
+use super::db::{Sql, args};
 
 use super::{Result, Store, now_ms};
 use crate::domain::PhotoSlot;
@@ -29,62 +29,57 @@ impl Store {
         height: u32,
     ) -> Result<String> {
         let sha = sha256_hex(bytes);
-        self.conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO photos (sha256, kind, media_type, size, width, height, bytes, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
+        self.db.execute(
+            "INSERT INTO photos (sha256, kind, media_type, size, width, height, bytes, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (sha256) DO NOTHING",
+            args![
                 sha,
                 kind.key(),
                 media_type,
-                bytes.len() as i64,
+                bytes.len(),
                 width,
                 height,
                 bytes,
                 now_ms()
-            ])?;
+            ],
+        )?;
         Ok(sha)
     }
 
     pub fn photo(&self, sha256: &str) -> Result<Option<Photo>> {
-        Ok(self
-            .conn
-            .query_row(
+        self.db
+            .query_opt(
                 "SELECT sha256, kind, media_type, width, height, bytes FROM photos WHERE sha256 = ?1",
-                [sha256],
-                |r| {
-                    Ok(Photo {
-                        sha256: r.get(0)?,
-                        kind: r.get(1)?,
-                        media_type: r.get(2)?,
-                        width: r.get(3)?,
-                        height: r.get(4)?,
-                        bytes: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?)
+                args![sha256],
+            )?
+            .map(|r| {
+                Ok(Photo {
+                    sha256: r.get(0)?,
+                    kind: r.get(1)?,
+                    media_type: r.get(2)?,
+                    width: r.get(3)?,
+                    height: r.get(4)?,
+                    bytes: r.get(5)?,
+                })
+            })
+            .transpose()
     }
 
     pub fn has_photo(&self, sha256: &str) -> Result<bool> {
         Ok(self
-            .conn
-            .query_row("SELECT 1 FROM photos WHERE sha256 = ?1", [sha256], |_| {
-                Ok(())
-            })
-            .optional()?
+            .db
+            .query_opt("SELECT 1 FROM photos WHERE sha256 = ?1", args![sha256])?
             .is_some())
     }
 }
 
 /// Delete photos no application refers to any more.
-pub(super) fn collect_garbage(conn: &rusqlite::Connection) -> Result<usize> {
-    Ok(conn.execute(
+pub(super) fn collect_garbage(conn: &impl Sql) -> Result<usize> {
+    conn.execute(
         "DELETE FROM photos WHERE sha256 NOT IN (
              SELECT card_photo FROM applications WHERE card_photo IS NOT NULL
              UNION SELECT id_front FROM applications WHERE id_front IS NOT NULL
              UNION SELECT id_back FROM applications WHERE id_back IS NOT NULL)",
-        [],
-    )?)
+        args![],
+    )
 }

@@ -15,12 +15,12 @@
 //! folder's originals that sbk imported are removed a day after their import (`originals`).
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::params;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::applications::{load_in, rewrite};
 use super::audit::audit_on;
+use super::db::{Sql, args};
 use super::photos::collect_garbage;
 use super::{AuditAction, Operator, Result, Store, from_ms};
 use crate::domain::{Application, Photos, Status, ValidUntil, mask_id};
@@ -172,13 +172,14 @@ impl Store {
                 days(i64::from(retention.draft_days))
             }
         };
-        let tx = self.conn.transaction()?;
+        let tx = self.db.begin()?;
         let mut report = PurgeReport::default();
         for (rule, sql) in RULES {
             let candidates: Vec<(String, i64)> = tx
-                .prepare(sql)?
-                .query_map([cutoff(rule)], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+                .query(sql, args![cutoff(rule)])?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<Result<_>>()?;
             let delete = matches!(rule, Rule::WithdrawnDraft | Rule::UntouchedDraft);
             for (id, since) in candidates {
                 let id: Uuid = id.parse().unwrap_or_default();
@@ -202,10 +203,7 @@ impl Store {
                     continue;
                 }
                 if delete {
-                    tx.execute(
-                        "DELETE FROM applications WHERE id = ?1",
-                        params![id.to_string()],
-                    )?;
+                    tx.execute("DELETE FROM applications WHERE id = ?1", args![id])?;
                 } else {
                     reduce(&mut app, now);
                     rewrite(&tx, &app)?;
@@ -214,11 +212,12 @@ impl Store {
                 audit_on(&tx, operator, AuditAction::Purge, Some(id), Some(&detail))?;
             }
         }
-        report.queued_kept = tx.query_row(
-            "SELECT count(*) FROM applications WHERE status = 'queued'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )? as usize;
+        report.queued_kept = tx
+            .query_one(
+                "SELECT count(*) FROM applications WHERE status = 'queued'",
+                args![],
+            )?
+            .get::<i64>(0)? as usize;
         if !dry_run {
             report.photos_removed = collect_garbage(&tx)?;
             tx.commit()?;
@@ -240,11 +239,11 @@ pub const ORIGINALS_KEPT: Duration = Duration::days(1);
 impl Store {
     /// Remember a file of the photo folder that was imported (its bytes' SHA-256).
     pub fn note_original(&self, path: &std::path::Path, sha256: &str) -> Result<()> {
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO imported_originals (path, sha256, imported_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256,
                                               imported_at = excluded.imported_at",
-            params![path.to_string_lossy(), sha256, super::now_ms()],
+            args![path.to_string_lossy().as_ref(), sha256, super::now_ms()],
         )?;
         Ok(())
     }
@@ -259,10 +258,14 @@ impl Store {
     ) -> Result<Vec<std::path::PathBuf>> {
         let cutoff = (now - ORIGINALS_KEPT).timestamp_millis();
         let rows: Vec<(String, String)> = self
-            .conn
-            .prepare("SELECT path, sha256 FROM imported_originals WHERE imported_at <= ?1")?
-            .query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .db
+            .query(
+                "SELECT path, sha256 FROM imported_originals WHERE imported_at <= ?1",
+                args![cutoff],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect::<Result<_>>()?;
         let mut removed = Vec::new();
         for (path, sha256) in rows {
             let file = std::path::PathBuf::from(&path);
@@ -280,8 +283,10 @@ impl Store {
                 removed.pop();
                 continue;
             }
-            self.conn
-                .execute("DELETE FROM imported_originals WHERE path = ?1", [&path])?;
+            self.db.execute(
+                "DELETE FROM imported_originals WHERE path = ?1",
+                args![path],
+            )?;
         }
         Ok(removed)
     }

@@ -1,0 +1,523 @@
+//! The store's database behind one small interface: the embedded SQLite file (SQLCipher)
+//! or a centre's PostgreSQL server. The store's code is written once against `Sql`
+//! (statements, rows of `Value`s, transactions); where the two dialects differ it asks
+//! `backend()`. Statements are written with SQLite's `?N` placeholders and rewritten to
+//! PostgreSQL's `$N`; prepared statements are cached on both.
+//!
+//! A transaction that writes takes the write lock when it begins (SQLite: `BEGIN
+//! IMMEDIATE`, so that it waits for the lock instead of failing); on PostgreSQL every
+//! change is conditional on the state it was decided from, and rows that several workers
+//! compete for are locked (`FOR UPDATE SKIP LOCKED`) by the statements that need it.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use super::{Result, StoreError};
+
+/// Which database a store is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A value going in or coming out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Blob(Vec<u8>),
+    Bool(bool),
+}
+
+/// What can be a statement's argument.
+pub trait ToValue {
+    fn to_value(&self) -> Value;
+}
+
+macro_rules! int_values {
+    ($($t:ty),*) => {$(
+        impl ToValue for $t {
+            fn to_value(&self) -> Value {
+                Value::Int(*self as i64)
+            }
+        }
+    )*};
+}
+int_values!(i64, i32, u32, u16, usize);
+
+impl ToValue for bool {
+    fn to_value(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+impl ToValue for str {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_owned())
+    }
+}
+impl ToValue for String {
+    fn to_value(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+impl ToValue for [u8] {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+impl ToValue for Vec<u8> {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.clone())
+    }
+}
+impl ToValue for uuid::Uuid {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_string())
+    }
+}
+impl ToValue for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+impl<T: ToValue + ?Sized> ToValue for &T {
+    fn to_value(&self) -> Value {
+        (**self).to_value()
+    }
+}
+impl<T: ToValue> ToValue for Option<T> {
+    fn to_value(&self) -> Value {
+        match self {
+            Some(v) => v.to_value(),
+            None => Value::Null,
+        }
+    }
+}
+
+/// A statement's arguments: `args![id, now, note]`.
+macro_rules! args {
+    () => { &[] as &[$crate::store::db::Value] };
+    ($($x:expr),+ $(,)?) => {
+        &[$($crate::store::db::ToValue::to_value(&$x)),+] as &[$crate::store::db::Value]
+    };
+}
+pub(crate) use args;
+
+/// What a column can be read as.
+pub trait FromValue: Sized {
+    fn from_value(v: &Value) -> Result<Self>;
+}
+
+fn wrong(v: &Value, want: &str) -> StoreError {
+    StoreError::Column(format!("expected {want}, found {v:?}"))
+}
+
+impl FromValue for i64 {
+    fn from_value(v: &Value) -> Result<i64> {
+        match v {
+            Value::Int(i) => Ok(*i),
+            Value::Bool(b) => Ok(*b as i64),
+            other => Err(wrong(other, "an integer")),
+        }
+    }
+}
+impl FromValue for u32 {
+    fn from_value(v: &Value) -> Result<u32> {
+        i64::from_value(v).map(|i| i.clamp(0, u32::MAX as i64) as u32)
+    }
+}
+impl FromValue for bool {
+    fn from_value(v: &Value) -> Result<bool> {
+        match v {
+            Value::Bool(b) => Ok(*b),
+            Value::Int(i) => Ok(*i != 0),
+            other => Err(wrong(other, "a boolean")),
+        }
+    }
+}
+impl FromValue for String {
+    fn from_value(v: &Value) -> Result<String> {
+        match v {
+            Value::Text(s) => Ok(s.clone()),
+            other => Err(wrong(other, "text")),
+        }
+    }
+}
+impl FromValue for Vec<u8> {
+    fn from_value(v: &Value) -> Result<Vec<u8>> {
+        match v {
+            Value::Blob(b) => Ok(b.clone()),
+            Value::Text(s) => Ok(s.clone().into_bytes()),
+            other => Err(wrong(other, "bytes")),
+        }
+    }
+}
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: &Value) -> Result<Option<T>> {
+        match v {
+            Value::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+/// One row of a result.
+#[derive(Debug, Clone)]
+pub struct Row(Vec<Value>);
+
+impl Row {
+    pub fn get<T: FromValue>(&self, i: usize) -> Result<T> {
+        T::from_value(self.0.get(i).unwrap_or(&Value::Null))
+    }
+}
+
+/// What the store's code runs statements on: a connection, or a transaction on one.
+pub trait Sql {
+    fn conn(&self) -> &Conn;
+
+    fn backend(&self) -> Backend {
+        self.conn().backend()
+    }
+
+    /// Run a statement; how many rows it changed.
+    fn execute(&self, sql: &str, args: &[Value]) -> Result<usize> {
+        self.conn().execute_raw(sql, args)
+    }
+
+    fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>> {
+        self.conn().query_raw(sql, args)
+    }
+
+    /// The first row, if any.
+    fn query_opt(&self, sql: &str, args: &[Value]) -> Result<Option<Row>> {
+        Ok(self.query(sql, args)?.into_iter().next())
+    }
+
+    /// The first row (a statement that always returns one, such as a count).
+    fn query_one(&self, sql: &str, args: &[Value]) -> Result<Row> {
+        self.query_opt(sql, args)?
+            .ok_or_else(|| StoreError::Column("a statement returned no row".into()))
+    }
+
+    /// Statements without arguments, separated by semicolons.
+    fn batch(&self, sql: &str) -> Result<()> {
+        self.conn().batch_raw(sql)
+    }
+}
+
+enum Inner {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<RefCell<Pg>>),
+}
+
+struct Pg {
+    client: postgres::Client,
+    /// Prepared statements by the SQL as the store's code writes it.
+    cache: HashMap<String, postgres::Statement>,
+}
+
+/// An open connection to the store's database.
+pub struct Conn {
+    inner: Inner,
+    in_tx: Cell<bool>,
+}
+
+impl Conn {
+    pub fn sqlite(conn: rusqlite::Connection) -> Conn {
+        Conn {
+            inner: Inner::Sqlite(conn),
+            in_tx: Cell::new(false),
+        }
+    }
+
+    pub fn postgres(client: postgres::Client) -> Conn {
+        Conn {
+            inner: Inner::Postgres(Box::new(RefCell::new(Pg {
+                client,
+                cache: HashMap::new(),
+            }))),
+            in_tx: Cell::new(false),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Whether a transaction is open on this connection.
+    pub fn in_transaction(&self) -> bool {
+        self.in_tx.get()
+    }
+
+    /// The SQLite connection (the file's own operations: PRAGMAs, checkpoints, export).
+    pub fn sqlite_connection(&self) -> Option<&rusqlite::Connection> {
+        match &self.inner {
+            Inner::Sqlite(c) => Some(c),
+            Inner::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL client (notifications), borrowed for `f`.
+    pub fn with_postgres<T>(&self, f: impl FnOnce(&mut postgres::Client) -> T) -> Option<T> {
+        match &self.inner {
+            Inner::Postgres(pg) => Some(f(&mut pg.borrow_mut().client)),
+            Inner::Sqlite(_) => None,
+        }
+    }
+
+    /// Begin a transaction that may write; committed by `Tx::commit`, rolled back if
+    /// dropped before.
+    pub fn begin(&self) -> Result<Tx<'_>> {
+        if self.in_tx.get() {
+            return Err(StoreError::Column("a transaction is already open".into()));
+        }
+        self.batch_raw(match self.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        })?;
+        self.in_tx.set(true);
+        Ok(Tx {
+            conn: self,
+            open: Cell::new(true),
+        })
+    }
+
+    fn execute_raw(&self, sql: &str, args: &[Value]) -> Result<usize> {
+        match &self.inner {
+            Inner::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                Ok(stmt.execute(rusqlite::params_from_iter(args.iter()))?)
+            }
+            Inner::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let stmt = pg.prepare(sql)?;
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    args.iter().map(|a| a as _).collect();
+                Ok(pg.client.execute(&stmt, &refs)? as usize)
+            }
+        }
+    }
+
+    fn query_raw(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>> {
+        match &self.inner {
+            Inner::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let n = stmt.column_count();
+                let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let mut vals = Vec::with_capacity(n);
+                    for i in 0..n {
+                        use rusqlite::types::ValueRef;
+                        vals.push(match r.get_ref(i)? {
+                            ValueRef::Null => Value::Null,
+                            ValueRef::Integer(i) => Value::Int(i),
+                            ValueRef::Real(f) => Value::Int(f as i64),
+                            ValueRef::Text(t) => {
+                                Value::Text(String::from_utf8_lossy(t).into_owned())
+                            }
+                            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                        });
+                    }
+                    out.push(Row(vals));
+                }
+                Ok(out)
+            }
+            Inner::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let stmt = pg.prepare(sql)?;
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    args.iter().map(|a| a as _).collect();
+                let rows = pg.client.query(&stmt, &refs)?;
+                rows.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    fn batch_raw(&self, sql: &str) -> Result<()> {
+        match &self.inner {
+            Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Inner::Postgres(pg) => Ok(pg.borrow_mut().client.batch_execute(sql)?),
+        }
+    }
+}
+
+impl Sql for Conn {
+    fn conn(&self) -> &Conn {
+        self
+    }
+}
+
+/// A transaction: rolled back when dropped uncommitted.
+pub struct Tx<'a> {
+    conn: &'a Conn,
+    open: Cell<bool>,
+}
+
+impl Tx<'_> {
+    pub fn commit(self) -> Result<()> {
+        self.open.set(false);
+        self.conn.in_tx.set(false);
+        self.conn.batch_raw("COMMIT")
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open.get() {
+            self.conn.in_tx.set(false);
+            if let Err(e) = self.conn.batch_raw("ROLLBACK") {
+                tracing::warn!(error = e.kind(), "a rollback failed");
+            }
+        }
+    }
+}
+
+impl Sql for Tx<'_> {
+    fn conn(&self) -> &Conn {
+        self.conn
+    }
+}
+
+impl Pg {
+    fn prepare(&mut self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(s) = self.cache.get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self.client.prepare(&dollar_placeholders(sql))?;
+        self.cache.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+}
+
+/// `?N` → `$N` outside string literals (the store's SQL uses numbered placeholders only).
+pub fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '?' if !quoted => out.push('$'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn pg_row(r: &postgres::Row) -> Result<Row> {
+    use postgres::types::Type;
+    let mut vals = Vec::with_capacity(r.len());
+    for (i, col) in r.columns().iter().enumerate() {
+        let ty = col.type_();
+        let v = if *ty == Type::INT8 {
+            r.try_get::<_, Option<i64>>(i)?
+                .map_or(Value::Null, Value::Int)
+        } else if *ty == Type::INT4 {
+            r.try_get::<_, Option<i32>>(i)?
+                .map_or(Value::Null, |x| Value::Int(x.into()))
+        } else if *ty == Type::INT2 {
+            r.try_get::<_, Option<i16>>(i)?
+                .map_or(Value::Null, |x| Value::Int(x.into()))
+        } else if *ty == Type::BOOL {
+            r.try_get::<_, Option<bool>>(i)?
+                .map_or(Value::Null, Value::Bool)
+        } else if *ty == Type::BYTEA {
+            r.try_get::<_, Option<Vec<u8>>>(i)?
+                .map_or(Value::Null, Value::Blob)
+        } else {
+            r.try_get::<_, Option<String>>(i)?
+                .map_or(Value::Null, Value::Text)
+        };
+        vals.push(v);
+    }
+    Ok(Row(vals))
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(*b as i64)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
+    }
+}
+
+impl postgres::types::ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>>
+    {
+        use postgres::types::{IsNull, Type};
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) if *ty == Type::INT4 => (*i as i32).to_sql(ty, out),
+            Value::Int(i) if *ty == Type::INT2 => (*i as i16).to_sql(ty, out),
+            Value::Int(i) if *ty == Type::BOOL => (*i != 0).to_sql(ty, out),
+            Value::Int(i) if *ty == Type::TEXT || *ty == Type::VARCHAR => {
+                i.to_string().to_sql(ty, out)
+            }
+            Value::Int(i) => i.to_sql(ty, out),
+            Value::Bool(b) if *ty == Type::BOOL => b.to_sql(ty, out),
+            Value::Bool(b) if *ty == Type::INT4 => (*b as i32).to_sql(ty, out),
+            Value::Bool(b) => (*b as i64).to_sql(ty, out),
+            Value::Text(s) => s.as_str().to_sql(ty, out),
+            Value::Blob(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_dollars_outside_strings() {
+        assert_eq!(
+            dollar_placeholders("SELECT '?' , x FROM t WHERE a = ?1 AND b = ?12"),
+            "SELECT '?' , x FROM t WHERE a = $1 AND b = $12"
+        );
+    }
+
+    #[test]
+    fn a_transaction_dropped_uncommitted_is_rolled_back() {
+        let conn = Conn::sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        conn.batch("CREATE TABLE t (x INTEGER)").unwrap();
+        {
+            let tx = conn.begin().unwrap();
+            tx.execute("INSERT INTO t (x) VALUES (?1)", args![1])
+                .unwrap();
+        }
+        let n: i64 = conn
+            .query_one("SELECT count(*) FROM t", args![])
+            .unwrap()
+            .get(0)
+            .unwrap();
+        assert_eq!(n, 0);
+        let tx = conn.begin().unwrap();
+        tx.execute("INSERT INTO t (x) VALUES (?1)", args![Some(2i64)])
+            .unwrap();
+        tx.commit().unwrap();
+        let rows = conn.query("SELECT x FROM t", args![]).unwrap();
+        assert_eq!(rows[0].get::<i64>(0).unwrap(), 2);
+    }
+}
