@@ -37,6 +37,20 @@ pub struct FileConfig {
     pub key_file: Option<PathBuf>,
     /// Sign-in rules.
     pub access: Option<AccessFile>,
+    /// A centre's shared store (PostgreSQL). Absent: the embedded file in the data dir.
+    pub store: Option<StoreFile>,
+}
+
+/// The `[store]` table: a centre's PostgreSQL server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreFile {
+    /// `postgresql://user:password@host:5432/sbk` (the file is kept 0600 when it holds one).
+    pub url: Option<String>,
+    /// A CA certificate (PEM) to trust for the server.
+    pub ca_file: Option<PathBuf>,
+    /// This window's name, shown to the others (default: the PC's host name).
+    pub window: Option<String>,
 }
 
 /// The `[operator]` table: the 工号 filled in at sign-in. (`name` is from older versions,
@@ -135,6 +149,8 @@ pub struct Settings {
     /// file), used once to convert it.
     pub legacy_db_key: Option<Secret>,
     pub access: AccessSettings,
+    /// A centre's store (`None`: the embedded file in the data directory).
+    pub server: Option<crate::store::server::Server>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +263,7 @@ pub fn load(
             .max(1),
     };
     let access = access_settings(file.access.clone().unwrap_or_default(), &config_file)?;
+    let server = server_settings(file.store.clone().unwrap_or_default());
     let legacy_db_key = match std::env::var("SBK_DB_KEY").ok().filter(|k| !k.is_empty()) {
         Some(k) => Some(Secret::new(k)),
         None => match &file.key_file {
@@ -263,6 +280,7 @@ pub fn load(
     Ok(Settings {
         legacy_db_key,
         access,
+        server,
         retention_days,
         draft_days,
         keep_photo_originals: file.keep_photo_originals.unwrap_or(false),
@@ -272,6 +290,32 @@ pub fn load(
         preview,
         default_operator_id,
         central,
+    })
+}
+
+/// A centre's store from `SBK_STORE_URL` / `SBK_STORE_CA_FILE` / `SBK_STORE_WINDOW` over
+/// `[store]`.
+fn server_settings(file: StoreFile) -> Option<crate::store::server::Server> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let url = env("SBK_STORE_URL").or(file.url)?;
+    let window = env("SBK_STORE_WINDOW")
+        .or(file.window)
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| "柜台".into());
+    Some(crate::store::server::Server {
+        url: url.trim().to_owned(),
+        ca_file: env("SBK_STORE_CA_FILE").map(PathBuf::from).or(file.ca_file),
+        window: window
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(32)
+            .collect(),
     })
 }
 
@@ -404,7 +448,9 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
                     None => e.message().to_owned(),
                 },
             })?;
-            if file.central.as_ref().is_some_and(|c| c.token.is_some()) {
+            if file.central.as_ref().is_some_and(|c| c.token.is_some())
+                || file.store.as_ref().is_some_and(|s| s.url.is_some())
+            {
                 keep_token_file_private(path);
             }
             Ok(file)
@@ -505,7 +551,15 @@ fn write_template(config_file: &Path) -> std::io::Result<()> {
 }
 
 impl Settings {
-    /// Open the store in the data directory, with the passphrase if one is configured.
+    /// Where the store is: a centre's server if one is configured, else the embedded file
+    /// in the data directory.
+    pub fn location(&self) -> crate::access::Location {
+        match &self.server {
+            Some(s) => crate::access::Location::Server(s.clone()),
+            None => crate::access::Location::File(self.data_dir.clone()),
+        }
+    }
+
     /// The retention periods these settings give.
     pub fn retention(&self) -> crate::store::Retention {
         crate::store::Retention {

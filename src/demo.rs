@@ -151,7 +151,10 @@ pub fn prepare(base: &Settings) -> Result<Demo, DemoError> {
         None,
     )?;
     let operator = setup.operator();
-    let key = setup.key().clone();
+    let key = setup
+        .key()
+        .cloned()
+        .ok_or_else(|| DemoError::Data("演示数据库没有密钥".into()))?;
 
     // The residents the README names (the first of the seed) stay free for the newcomer.
     let named: Vec<&str> = seeded

@@ -57,6 +57,11 @@ fn holds(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// A draft with a (real JPEG) card photo, made by C001 in `dir`.
 fn draft_with_photo(dir: &Path, seed: u64) -> sbk_counter::domain::Application {
+    draft_and_photo(dir, seed).0
+}
+
+/// The draft and its photo's bytes.
+fn draft_and_photo(dir: &Path, seed: u64) -> (sbk_counter::domain::Application, Vec<u8>) {
     let session = common::signin::session(dir);
     let mut store = session.store;
     let mut app = application(&mut Rng::new(seed), Utc::now(), 0);
@@ -70,13 +75,16 @@ fn draft_with_photo(dir: &Path, seed: u64) -> sbk_counter::domain::Application {
         source_name: None,
     });
     store.create(&app, &operator()).unwrap();
-    app
+    (app, jpeg)
 }
 
 #[test]
 fn the_store_and_its_folder_hold_no_personal_data_in_the_clear() {
     let dir = tempfile::tempdir().unwrap();
-    let app = draft_with_photo(dir.path(), 31);
+    let (app, jpeg) = draft_and_photo(dir.path(), 31);
+    // The photo's header and a stretch of its image data (a needle long enough that
+    // encrypted bytes do not hold it by chance).
+    let mid = jpeg.len() / 2;
     let raw = raw_folder(dir.path());
     assert!(!raw.starts_with(b"SQLite format 3"));
     for needle in [
@@ -84,7 +92,8 @@ fn the_store_and_its_folder_hold_no_personal_data_in_the_clear() {
         app.applicant.name.as_bytes(),
         app.applicant.mobile.as_bytes(),
         app.residence.address.as_bytes(),
-        &[0xFF, 0xD8, 0xFF],
+        &jpeg[..12],
+        &jpeg[mid..mid + 32],
         PASSWORD.as_bytes(),
     ] {
         assert!(
@@ -137,7 +146,7 @@ fn a_plain_store_of_an_earlier_version_is_encrypted_at_setup_and_its_plaintext_i
         &raw_folder(dir.path()),
         app.applicant.id_number.as_bytes()
     ));
-    assert_eq!(access::state(dir.path()), StoreState::Plain);
+    assert_eq!(access::state(dir.path()).unwrap(), StoreState::Plain);
     let (session, _recovery) = access::setup(
         dir.path(),
         &supervisor("S001", "supervisor-1"),
@@ -204,7 +213,7 @@ fn a_store_an_earlier_version_encrypted_with_a_passphrase_is_converted_with_it()
         conn.execute("DETACH DATABASE legacy", []).unwrap();
     }
     std::fs::remove_file(&plain_path).unwrap();
-    assert_eq!(access::state(dir.path()), StoreState::KeysMissing);
+    assert_eq!(access::state(dir.path()).unwrap(), StoreState::KeysMissing);
     // Without the old passphrase it cannot be converted, and says why.
     let err = access::setup(
         dir.path(),
@@ -372,7 +381,7 @@ fn the_recovery_key_opens_the_store_when_its_key_file_is_lost() {
     drop(session);
     let app = draft_with_photo_by(dir.path(), "S001", "supervisor-1", 35);
     std::fs::remove_file(dir.path().join("keys.json")).unwrap();
-    assert_eq!(access::state(dir.path()), StoreState::KeysMissing);
+    assert_eq!(access::state(dir.path()).unwrap(), StoreState::KeysMissing);
     let e = sign_in(dir.path(), "S001", "supervisor-1").unwrap_err();
     assert!(e.to_string().contains("恢复密钥"), "{e}");
     // A mistyped recovery key is caught; a key of another store does not open this one.

@@ -64,7 +64,7 @@ pub const PASSWORD: &str = "bench-password";
 pub fn session(dir: &std::path::Path, kdf: sbk_counter::keys::Kdf) -> sbk_counter::access::Session {
     use sbk_counter::access::{self, NewOperator, StoreState};
     use sbk_counter::keys::{Password, Policy};
-    if access::state(dir) != StoreState::Ready {
+    if access::state(dir).unwrap() != StoreState::Ready {
         let new = NewOperator {
             id: operator().id,
             name: operator().name,

@@ -172,7 +172,8 @@ fn encrypted(results: &Path, s: &Scale) {
     drop(seeded(&plain_dir, true, s.apps));
     let key = common::session(&enc_dir, sbk_counter::keys::Kdf::FOR_TESTS)
         .key()
-        .clone();
+        .cloned()
+        .expect("a file's key");
     report::append(
         results,
         &store::encryption_cost(

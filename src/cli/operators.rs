@@ -90,7 +90,7 @@ pub fn run(cmd: OperatorsCommand, settings: &Settings, auth: &Auth) -> Result<Ex
             let password = new_password(auth, &format!("负责人 {id} "))?;
             eprintln!("正在设置（计算密钥约需 1 秒）……");
             let (session, recovery) = access::setup(
-                &settings.data_dir,
+                settings.location(),
                 &NewOperator {
                     id,
                     name,
@@ -172,7 +172,7 @@ pub fn run(cmd: OperatorsCommand, settings: &Settings, auth: &Auth) -> Result<Ex
             let id = auth.operator_id(settings)?;
             let password = auth.password(&format!("工号 {id} 的当前密码："))?;
             let mut session = access::sign_in(
-                &settings.data_dir,
+                settings.location(),
                 &id,
                 &password,
                 settings.access.rules.policy,
@@ -196,7 +196,8 @@ pub fn run(cmd: OperatorsCommand, settings: &Settings, auth: &Auth) -> Result<Ex
             let kdf = crate::keys::KeyFile::new(&settings.data_dir)
                 .kdf()
                 .unwrap_or_else(Kdf::calibrate);
-            let session = access::recover(&settings.data_dir, &recovery, &id, &password, kdf, min)?;
+            let session =
+                access::recover(settings.location(), &recovery, &id, &password, kdf, min)?;
             say!(
                 "已用恢复密钥打开数据库，并为负责人 {}（{}）设置了新密码。其他操作员如无法登录，请由负责人重置其密码。",
                 session.account.name,

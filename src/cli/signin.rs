@@ -60,7 +60,7 @@ impl Auth {
         let id = self.operator_id(settings)?;
         let password = self.password(&format!("工号 {id} 的密码："))?;
         let session = access::sign_in(
-            &settings.data_dir,
+            settings.location(),
             &id,
             &password,
             settings.access.rules.policy,

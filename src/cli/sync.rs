@@ -40,6 +40,10 @@ fn summary(r: &PassReport) -> String {
 /// Sync signs in as the operator named (`--operator`); with none named, it opens the
 /// store with the delivery key (cron), else as the configured operator at a terminal.
 fn session(settings: &Settings, auth: &Auth) -> Result<crate::access::Session, Failure> {
+    // A centre's server: the credentials of its URL (the config file's, 0600) open it.
+    if auth.operator.is_none() && settings.server.is_some() && !auth.password_stdin {
+        return Ok(crate::access::sign_in_delivery(settings.location(), "")?);
+    }
     let key_file = &settings.access.delivery_key_file;
     if auth.operator.is_none() && key_file.exists() {
         let secret = crate::private_files::read_regular(key_file, 1024).map_err(|why| {
@@ -50,7 +54,7 @@ fn session(settings: &Settings, auth: &Auth) -> Result<crate::access::Session, F
         })?;
         let secret = zeroize::Zeroizing::new(String::from_utf8_lossy(&secret).into_owned());
         return Ok(crate::access::sign_in_delivery(
-            &settings.data_dir,
+            settings.location(),
             &secret,
         )?);
     }

@@ -110,6 +110,45 @@ impl Kdf {
     }
 }
 
+impl Kdf {
+    /// A password's Argon2id hash as a PHC string, with a fresh salt (a centre's store
+    /// keeps it in the operators table: there are no key slots on a server).
+    pub fn hash_password(&self, password: &[u8]) -> String {
+        let salt = super::secret::random::<16>();
+        let hash = self.derive(password, &salt);
+        let b64 = |b: &[u8]| {
+            argon2::password_hash::Output::new(b)
+                .expect("32 bytes")
+                .to_string()
+        };
+        format!("{}${}", self.phc(&salt), b64(&hash[..]))
+    }
+
+    /// Whether `password` matches a PHC string from `hash_password` (false for anything
+    /// malformed or with parameters out of bounds). Takes the parameters' time either way.
+    pub fn verify_password(phc: &str, password: &[u8]) -> bool {
+        let Some((kdf, salt)) = Kdf::from_phc(phc) else {
+            let _ = Kdf::FOR_TESTS.derive(password, &[0u8; 16]);
+            return false;
+        };
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let Some(expected) = parsed.hash else {
+            return false;
+        };
+        let actual = kdf.derive(password, &salt);
+        // Compared in constant time: every byte, whatever the first difference.
+        let expected = expected.as_bytes();
+        expected.len() == actual.len()
+            && expected
+                .iter()
+                .zip(actual.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
 /// Whether `kib` of memory can be had (and touched) now.
 fn can_allocate(kib: u32) -> bool {
     let mut v: Vec<u8> = Vec::new();
@@ -132,6 +171,16 @@ mod tests {
         let (kdf, back) = Kdf::from_phc(&phc).unwrap();
         assert_eq!(kdf, Kdf::FOR_TESTS);
         assert_eq!(back, salt);
+    }
+
+    #[test]
+    fn a_password_hash_verifies_only_its_password() {
+        let phc = Kdf::FOR_TESTS.hash_password(b"secret-1");
+        assert!(phc.starts_with("$argon2id$v=19$m=256,t=1,p=1$"), "{phc}");
+        assert!(Kdf::verify_password(&phc, b"secret-1"));
+        assert!(!Kdf::verify_password(&phc, b"secret-2"));
+        assert!(!Kdf::verify_password("garbage", b"secret-1"));
+        assert_ne!(phc, Kdf::FOR_TESTS.hash_password(b"secret-1"), "salted");
     }
 
     #[test]

@@ -214,6 +214,9 @@ enum Inner {
 
 struct Pg {
     client: postgres::Client,
+    /// How to connect again when the connection broke (the server restarted, the network
+    /// came back).
+    connector: super::server::Connector,
     /// Prepared statements by the SQL as the store's code writes it.
     cache: HashMap<String, postgres::Statement>,
 }
@@ -232,10 +235,11 @@ impl Conn {
         }
     }
 
-    pub fn postgres(client: postgres::Client) -> Conn {
+    pub(super) fn postgres(client: postgres::Client, connector: super::server::Connector) -> Conn {
         Conn {
             inner: Inner::Postgres(Box::new(RefCell::new(Pg {
                 client,
+                connector,
                 cache: HashMap::new(),
             }))),
             in_tx: Cell::new(false),
@@ -293,13 +297,12 @@ impl Conn {
                 let mut stmt = c.prepare_cached(sql)?;
                 Ok(stmt.execute(rusqlite::params_from_iter(args.iter()))?)
             }
-            Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
+            Inner::Postgres(pg) => self.pg_retry(pg, |pg| {
                 let stmt = pg.prepare(sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     args.iter().map(|a| a as _).collect();
                 Ok(pg.client.execute(&stmt, &refs)? as usize)
-            }
+            }),
         }
     }
 
@@ -328,21 +331,36 @@ impl Conn {
                 }
                 Ok(out)
             }
-            Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
+            Inner::Postgres(pg) => self.pg_retry(pg, |pg| {
                 let stmt = pg.prepare(sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     args.iter().map(|a| a as _).collect();
                 let rows = pg.client.query(&stmt, &refs)?;
                 rows.iter().map(pg_row).collect()
-            }
+            }),
         }
     }
 
     fn batch_raw(&self, sql: &str) -> Result<()> {
         match &self.inner {
             Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Inner::Postgres(pg) => Ok(pg.borrow_mut().client.batch_execute(sql)?),
+            Inner::Postgres(pg) => self.pg_retry(pg, |pg| Ok(pg.client.batch_execute(sql)?)),
+        }
+    }
+
+    /// Run `f`; if the connection had broken and no transaction is open, connect again
+    /// once and run it again (a transaction's work cannot be carried over: its caller is
+    /// told, and what it was saving is still in memory).
+    fn pg_retry<T>(&self, pg: &RefCell<Pg>, f: impl Fn(&mut Pg) -> Result<T>) -> Result<T> {
+        let mut pg = pg.borrow_mut();
+        match f(&mut pg) {
+            Err(StoreError::Postgres(e)) if e.is_closed() && !self.in_tx.get() => {
+                tracing::warn!("the connection to the database server broke; connecting again");
+                pg.client = pg.connector.connect()?;
+                pg.cache.clear();
+                f(&mut pg)
+            }
+            other => other,
         }
     }
 }

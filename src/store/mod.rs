@@ -13,7 +13,9 @@ mod outbox;
 mod photos;
 pub mod retention;
 pub mod schema;
+pub mod schema_pg;
 pub mod search;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 
@@ -26,7 +28,7 @@ use db::Sql;
 
 pub use applications::{HistoryEntry, Summary};
 pub use audit::{AnchorCheck, AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
-pub use operators::{Account, Role, checked_account_field};
+pub use operators::{Account, Role, SignInAttempts, checked_account_field};
 pub use outbox::{Claim, OutboxEntry, OutboxState, ProgressStep};
 pub use photos::{Photo, sha256_hex};
 pub use retention::{DEFAULT_DRAFT_DAYS, DEFAULT_RETENTION_DAYS, PurgeReport, Retention, Rule};
@@ -42,6 +44,8 @@ pub enum StoreError {
     Postgres(#[from] postgres::Error),
     #[error("数据库内容不符合预期：{0}")]
     Column(String),
+    #[error("{0}")]
+    Server(String),
     #[error("申请数据无法解析（{0}）")]
     Json(#[from] serde_json::Error),
     #[error("文件错误：{0}")]
@@ -92,6 +96,7 @@ impl StoreError {
             StoreError::Sqlite(_) => "sqlite",
             StoreError::Postgres(_) => "postgres",
             StoreError::Column(_) => "column",
+            StoreError::Server(_) => "server",
             StoreError::Json(_) => "json",
             StoreError::Io(_) => "io",
             StoreError::NotFound(_) => "not_found",
@@ -219,6 +224,21 @@ impl Store {
         })
     }
 
+    /// Open a centre's store on its PostgreSQL server, migrating it to the latest schema
+    /// (once, whichever PC comes first).
+    pub fn open_server(server: &server::Server) -> Result<Store> {
+        let connector = server::Connector::new(server)?;
+        let client = connector.connect()?;
+        let db = db::Conn::postgres(client, connector);
+        schema_pg::migrate(&db)?;
+        Ok(Store {
+            db,
+            path: PathBuf::new(),
+            window: server.window.clone(),
+            derived_cache: std::collections::HashMap::new(),
+        })
+    }
+
     /// Which database this store is on.
     pub fn backend(&self) -> db::Backend {
         self.db.backend()
@@ -297,6 +317,13 @@ impl Store {
         self.db
             .sqlite_connection()
             .expect("connection() is for an SQLite store")
+    }
+
+    /// The store's database, for tests and benchmarks that look at the rows themselves
+    /// (on either backend).
+    #[doc(hidden)]
+    pub fn sql(&self) -> &db::Conn {
+        &self.db
     }
 
     /// The window this store was opened at (a centre's store: its name; one PC: empty).

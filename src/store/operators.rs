@@ -239,3 +239,73 @@ impl Store {
         Ok(())
     }
 }
+
+/// Failed sign-ins of one 工号 typed, on a centre's store (an SQLite file keeps them in
+/// its key slots' file).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInAttempts {
+    pub failed: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// An operator's Argon2id password hash (PHC string), on a centre's store.
+    pub fn operator_password(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .db
+            .query_opt(
+                "SELECT password_phc FROM operators WHERE id = ?1 AND active = 1",
+                args![id],
+            )?
+            .map(|r| r.get::<Option<String>>(0))
+            .transpose()?
+            .flatten())
+    }
+
+    /// Set (or with `None`, remove) an operator's password hash.
+    pub fn set_operator_password(&self, id: &str, phc: Option<&str>) -> Result<()> {
+        self.db.execute(
+            "UPDATE operators SET password_phc = ?2 WHERE id = ?1",
+            args![id, phc],
+        )?;
+        Ok(())
+    }
+
+    pub fn sign_in_attempts(&self, operator: &str) -> Result<SignInAttempts> {
+        Ok(self
+            .db
+            .query_opt(
+                "SELECT failed, locked_until FROM sign_in_attempts WHERE operator = ?1",
+                args![operator],
+            )?
+            .map(|r| -> Result<SignInAttempts> {
+                Ok(SignInAttempts {
+                    failed: r.get(0)?,
+                    locked_until: r.get::<Option<i64>>(1)?.map(from_ms),
+                })
+            })
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    /// Write a 工号's attempts as they now stand (`None`: cleared, after a sign-in).
+    pub fn set_sign_in_attempts(&self, operator: &str, a: Option<&SignInAttempts>) -> Result<()> {
+        match a {
+            None => self.db.execute(
+                "DELETE FROM sign_in_attempts WHERE operator = ?1",
+                args![operator],
+            )?,
+            Some(a) => self.db.execute(
+                "INSERT INTO sign_in_attempts (operator, failed, locked_until) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (operator) DO UPDATE SET failed = excluded.failed,
+                                                      locked_until = excluded.locked_until",
+                args![
+                    operator,
+                    a.failed,
+                    a.locked_until.map(|t| t.timestamp_millis())
+                ],
+            )?,
+        };
+        Ok(())
+    }
+}

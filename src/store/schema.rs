@@ -214,6 +214,28 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT RAISE(ABORT, 'operators are disabled, never deleted');
     END;
     "#,
+    // 10: what a store shared by several windows needs, kept the same on both backends
+    // (the store's code is one): a version per application, so that a save never
+    // overwrites a newer one unseen; who is editing a draft, where, until when; and for a
+    // centre's server, the operators' password hashes and the sign-in attempts (an SQLite
+    // file keeps these in its key slots instead, and leaves them empty).
+    r#"
+    ALTER TABLE applications ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE draft_leases (
+        application_id  TEXT PRIMARY KEY REFERENCES applications(id) ON DELETE CASCADE,
+        token           TEXT NOT NULL,
+        window_name     TEXT NOT NULL,
+        operator_id     TEXT NOT NULL,
+        operator_name   TEXT NOT NULL,
+        lease_until     INTEGER NOT NULL
+    ) STRICT;
+    ALTER TABLE operators ADD COLUMN password_phc TEXT;
+    CREATE TABLE sign_in_attempts (
+        operator      TEXT PRIMARY KEY,
+        failed        INTEGER NOT NULL DEFAULT 0,
+        locked_until  INTEGER
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version from which the audit log is a hash chain: a store opened at an

@@ -34,7 +34,6 @@ use crate::access::Session;
 use crate::config::CentralSettings;
 use crate::domain::{Application, Step};
 use crate::keys::Policy;
-use crate::store::Store;
 
 pub enum Screen {
     Home(Home),
@@ -112,7 +111,7 @@ impl App {
     /// Start the delivery worker (and online checks) for the signed-in operator.
     pub fn start_delivery(&mut self, central: CentralSettings, poll: Duration) {
         self.ctx.sync.configured = true;
-        let store = Store::open_dir(self.ctx.session.data_dir(), self.ctx.session.key());
+        let store = self.ctx.session.open_store();
         let started = store.map_err(|e| e.to_string()).and_then(|store| {
             Background::start(
                 &central,
@@ -164,15 +163,12 @@ impl App {
     }
 
     /// A password typed on the lock screen was checked on a thread.
-    fn on_verified(
-        &mut self,
-        id: String,
-        result: Result<crate::keys::Unlocked, crate::keys::KeyFileError>,
-    ) {
+    fn on_verified(&mut self, id: String, verdict: crate::access::Verdict) {
         let Some(lock) = &mut self.lock else { return };
-        let account = result
-            .map_err(crate::access::AccessError::from)
-            .and_then(|unlocked| self.ctx.session.finish_verify(&id, unlocked));
+        let account = self
+            .ctx
+            .session
+            .finish_verify(&id, verdict, self.policy, chrono::Utc::now());
         let account = match account {
             Ok(a) => a,
             Err(e) => return lock.refused(e.to_string()),
@@ -308,8 +304,8 @@ impl App {
             }
             Event::Delivery(pass) => self.on_delivery(pass),
             Event::Access(reply) => {
-                if let AccessReply::Verified { id, result } = *reply {
-                    self.on_verified(id, result);
+                if let AccessReply::Verified { id, verdict } = *reply {
+                    self.on_verified(id, verdict);
                 }
             }
             other => {
@@ -333,17 +329,20 @@ impl App {
                     return;
                 }
                 if let LockReply::Verify(id, password) = lock.on_key(key) {
-                    let keys = crate::keys::KeyFile::new(self.ctx.session.data_dir());
+                    let verifier = match self.ctx.session.verifier(&id) {
+                        Ok(v) => v,
+                        Err(e) => return lock.refused(e.to_string()),
+                    };
                     let (policy, tx) = (self.policy, self.events.sender());
                     let _ =
                         std::thread::Builder::new()
                             .name("sbk-unlock".into())
                             .spawn(move || {
-                                let result =
-                                    keys.unlock(&id, &password, policy, chrono::Utc::now());
+                                let verdict =
+                                    verifier.check(&id, &password, policy, chrono::Utc::now());
                                 let _ = tx.send(Event::Access(Box::new(AccessReply::Verified {
                                     id,
-                                    result,
+                                    verdict,
                                 })));
                             });
                 }

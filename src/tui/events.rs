@@ -12,7 +12,6 @@ use zeroize::Zeroizing;
 use crate::access::{AccessError, Session};
 use crate::api::EligibilityAnswer;
 use crate::idcard::{Recognised, Side};
-use crate::keys::{KeyFileError, Unlocked};
 use crate::sync::{CallError, PassReport};
 
 /// An eligibility answer for the application it was asked for.
@@ -41,7 +40,7 @@ pub enum AccessReply {
     /// A password checked against the open store (unlocking, or another operator).
     Verified {
         id: String,
-        result: Result<Unlocked, KeyFileError>,
+        verdict: crate::access::Verdict,
     },
     /// A new password set (the session travels to the thread and back).
     PasswordChanged(Session, Result<(), AccessError>),

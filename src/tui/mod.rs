@@ -180,7 +180,7 @@ fn sign_in(
 ) -> Result<Option<Session>, TuiError> {
     let mut gate = signin::Gate::new(
         signin::GateSettings {
-            data_dir: settings.data_dir.clone(),
+            location: settings.location(),
             rules: settings.access.rules,
             default_id: settings.default_operator_id.clone(),
             legacy_key: settings

@@ -20,7 +20,7 @@ impl GateUi {
         let events = Events::default();
         let gate = Gate::new(
             GateSettings {
-                data_dir: data.to_owned(),
+                location: super::signin::location(data),
                 rules: Rules::default(),
                 default_id: default_id.map(str::to_owned),
                 legacy_key: None,

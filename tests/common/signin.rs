@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use sbk_counter::access::{self, NewOperator, Session, StoreState};
+use sbk_counter::access::{self, Location, NewOperator, Session, StoreState};
 use sbk_counter::keys::{DataKey, Kdf, KeyFile, Password, Policy};
 use sbk_counter::store::{Operator, Role, Store, StoreError};
 
@@ -19,11 +19,62 @@ pub fn operator() -> Operator {
     }
 }
 
+thread_local! {
+    /// Whether the test on this thread runs on the PostgreSQL test server.
+    static POSTGRES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The test server (`SBK_TEST_PG_URL`, a throwaway cluster's `postgresql://…/postgres`).
+pub fn pg_url() -> Option<String> {
+    std::env::var("SBK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// Run this thread's test on PostgreSQL: its stores are databases on the test server.
+/// False (and nothing changes) when no server is given.
+pub fn use_postgres() -> bool {
+    let available = pg_url().is_some();
+    POSTGRES.with(|p| p.set(available));
+    available
+}
+
+/// Where the test store of `dir` is: the file in `dir`, or (for a test on PostgreSQL) a
+/// database of its own on the test server, made the first time and named in
+/// `dir/.pg-database` (so that threads the test starts find it too).
+pub fn location(dir: &Path) -> Location {
+    let marker = dir.join(".pg-database");
+    let url = |name: &str| {
+        let base = pg_url().expect("SBK_TEST_PG_URL");
+        let (server, _) = base.rsplit_once('/').expect("a URL ending in /database");
+        format!("{server}/{name}")
+    };
+    if let Ok(name) = std::fs::read_to_string(&marker) {
+        return Location::Server(sbk_counter::store::server::Server {
+            url: url(name.trim()),
+            ca_file: None,
+            window: "测试窗口".into(),
+        });
+    }
+    if !POSTGRES.with(|p| p.get()) {
+        return Location::File(dir.to_owned());
+    }
+    let name = format!("sbk_t_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = postgres::Client::connect(&pg_url().unwrap(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(&marker, &name).unwrap();
+    location(dir)
+}
+
 /// Set `dir` up with C001 (a supervisor) if it is new.
 pub fn ensure_setup(dir: &Path) {
-    if access::state(dir) != StoreState::Ready {
+    let at = location(dir);
+    if access::state(&at).unwrap() != StoreState::Ready {
         let (session, _) = access::setup(
-            dir,
+            &at,
             &NewOperator {
                 id: OPERATOR.into(),
                 name: NAME.into(),
@@ -43,7 +94,7 @@ pub fn ensure_setup(dir: &Path) {
 pub fn session(dir: &Path) -> Session {
     ensure_setup(dir);
     access::sign_in(
-        dir,
+        location(dir),
         OPERATOR,
         &Password::new(PASSWORD),
         Policy::default(),
@@ -70,8 +121,39 @@ pub fn key(dir: &Path) -> DataKey {
 /// Another connection to the store in `dir`, as another process of sbk's opens it (set
 /// up first if new).
 pub fn open_store(dir: &Path) -> Result<Store, StoreError> {
-    let key = key(dir);
-    Store::open_dir(dir, &key)
+    match location(dir) {
+        Location::Server(s) => {
+            ensure_setup(dir);
+            Store::open_server(&s)
+        }
+        Location::File(_) => {
+            let key = key(dir);
+            Store::open_dir(dir, &key)
+        }
+    }
+}
+
+/// `#[test] fn name() { … }` run twice: `name::sqlite` on the embedded file, and
+/// `name::postgres` on the PostgreSQL test server when `SBK_TEST_PG_URL` gives one (`.ci/run`
+/// always does; without it that half says so and checks nothing).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[test] fn $name:ident() $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn sqlite() $body
+            #[test]
+            fn postgres() {
+                if !$crate::common::signin::use_postgres() {
+                    eprintln!("SBK_TEST_PG_URL is not set: not run on PostgreSQL");
+                    return;
+                }
+                $body
+            }
+        }
+    )*};
 }
 
 /// A fixed key for tests that open a store file by its path.

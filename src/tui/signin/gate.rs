@@ -3,7 +3,6 @@
 //! replaced here. Nothing personal is on these screens: the store is not open yet.
 //! Argon2 runs on a thread; the screen says so and stays live.
 
-use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
@@ -15,7 +14,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use zeroize::Zeroizing;
 
 use super::form::{Form, FormField, FormReply};
-use crate::access::{self, AccessError, NewOperator, Rules, Session, StoreState};
+use crate::access::{self, AccessError, Location, NewOperator, Rules, Session, StoreState};
 use crate::keys::Kdf;
 use crate::store::Role;
 use crate::tui::events::{AccessReply, Event};
@@ -24,7 +23,8 @@ use crate::tui::theme::{MIN_HEIGHT, MIN_WIDTH, centered, dim, prose};
 /// What the gate needs to know.
 #[derive(Debug, Clone)]
 pub struct GateSettings {
-    pub data_dir: PathBuf,
+    /// Where the store is (a file in the data directory, or a centre's server).
+    pub location: Location,
     pub rules: Rules,
     /// The 工号 filled in at sign-in.
     pub default_id: Option<String>,
@@ -84,9 +84,24 @@ fn new_password_form() -> Form {
 
 impl Gate {
     pub fn new(settings: GateSettings, events: Sender<Event>) -> Gate {
-        let state = access::state(&settings.data_dir);
-        let converting = state == StoreState::Plain
-            || (state == StoreState::KeysMissing && settings.legacy_key.is_some());
+        let state = access::state(&settings.location);
+        let converting = matches!(state, Ok(StoreState::Plain))
+            || (matches!(state, Ok(StoreState::KeysMissing)) && settings.legacy_key.is_some());
+        let state = match state {
+            Ok(s) => s,
+            Err(e) => {
+                return Gate {
+                    page: Page::Blocked(e.to_string()),
+                    settings,
+                    message: None,
+                    busy: None,
+                    converting,
+                    done: None,
+                    quit: false,
+                    events,
+                };
+            }
+        };
         let page = match state {
             StoreState::New | StoreState::Plain => Page::Setup(setup_form()),
             StoreState::KeysMissing if settings.legacy_key.is_some() => Page::Setup(setup_form()),
@@ -210,7 +225,7 @@ impl Gate {
                     move || {
                         let kdf = s.kdf.unwrap_or_else(Kdf::calibrate);
                         AccessReply::SetUp(access::setup(
-                            &s.data_dir,
+                            &s.location,
                             &new,
                             kdf,
                             s.rules.min_password,
@@ -231,7 +246,7 @@ impl Gate {
                 }
                 self.spawn("正在核对密码……", move || {
                     AccessReply::SignedIn(access::sign_in(
-                        &s.data_dir,
+                        &s.location,
                         &id,
                         &password,
                         s.rules.policy,
