@@ -45,6 +45,11 @@ pub struct Application {
     /// again, and the fields it names marked until the clerk changes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returned: Option<ReturnNote>,
+    /// Which saved version of it this is: the store counts every change, and a save from
+    /// an older copy is refused rather than overwriting a newer one (two windows on one
+    /// centre store). Not part of the model's JSON.
+    #[serde(skip)]
+    pub version: i64,
 }
 
 /// Why an application was returned, by the central API after review or on delivery
@@ -476,6 +481,7 @@ impl Application {
             purged_at: None,
             recognised: Default::default(),
             returned: None,
+            version: 0,
         }
     }
 

@@ -79,10 +79,14 @@ static UPDATE_ALL: LazyLock<String> = LazyLock::new(|| {
         .map(|(i, c)| format!("{c} = ?{}", i + 5))
         .collect();
     format!(
-        "UPDATE applications SET body = ?1, updated_at = ?2, {} WHERE id = ?3 AND status = ?4",
+        "UPDATE applications SET body = ?1, updated_at = ?2, version = version + 1, {}
+         WHERE id = ?3 AND status = ?4",
         sets.join(", ")
     )
 });
+
+/// `UPDATE_ALL` for a save: also conditional on the version (`?15`).
+static SAVE_ALL: LazyLock<String> = LazyLock::new(|| format!("{} AND version = ?15", *UPDATE_ALL));
 
 static INSERT: LazyLock<String> = LazyLock::new(|| {
     let marks: Vec<String> = (6..6 + DERIVED_COLUMNS.len())
@@ -219,27 +223,33 @@ impl Store {
         // Most keystrokes change neither the name, the numbers nor the photos: then only the
         // body and the time are written, and no search index is touched.
         let unchanged = self.derived_cache.get(&app.id) == Some(&d);
+        // Conditional on the version this copy was loaded or last saved at: a save from a
+        // window that missed a newer change is refused, not written over it.
         let changed = if unchanged {
             self.db.execute(
-                "UPDATE applications SET body = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4",
-                args![body, now, id, app.status.key()],
+                "UPDATE applications SET body = ?1, updated_at = ?2, version = version + 1
+                 WHERE id = ?3 AND status = ?4 AND version = ?5",
+                args![body, now, id, app.status.key(), app.version],
             )
         } else {
             let mut values = args![body, now, id, app.status.key()].to_vec();
             values.extend(d.values());
-            self.db.execute(&UPDATE_ALL, &values)
+            values.push(Value::Int(app.version));
+            self.db.execute(&SAVE_ALL, &values)
         }
         .map_err(map_fk)?;
         if changed == 0 {
             self.derived_cache.remove(&app.id);
-            return Err(match self.status_of(app.id)? {
+            return Err(match self.status_and_version(app.id)? {
                 None => StoreError::NotFound(app.id),
-                Some(actual) => StoreError::StatusChanged {
+                Some((actual, _)) if actual != app.status => StoreError::StatusChanged {
                     expected: app.status,
                     actual,
                 },
+                Some(_) => StoreError::NewerVersion,
             });
         }
+        app.version += 1;
         self.derived_cache.insert(app.id, d);
         Ok(())
     }
@@ -272,12 +282,20 @@ impl Store {
     }
 
     fn status_of(&self, id: Uuid) -> Result<Option<Status>> {
-        let s: Option<String> = self
-            .db
-            .query_opt("SELECT status FROM applications WHERE id = ?1", args![id])?
-            .map(|r| r.get(0))
-            .transpose()?;
-        Ok(s.and_then(|s| Status::from_key(&s)))
+        Ok(self.status_and_version(id)?.map(|(s, _)| s))
+    }
+
+    fn status_and_version(&self, id: Uuid) -> Result<Option<(Status, i64)>> {
+        self.db
+            .query_opt(
+                "SELECT status, version FROM applications WHERE id = ?1",
+                args![id],
+            )?
+            .map(|r| -> Result<(Status, i64)> {
+                let s: String = r.get(0)?;
+                Ok((Status::from_key(&s).unwrap_or(Status::Draft), r.get(1)?))
+            })
+            .transpose()
     }
 
     /// Applications, most recently changed first, optionally of one status.
@@ -517,13 +535,15 @@ pub(super) fn rewrite(tx: &impl Sql, app: &Application) -> Result<()> {
 }
 
 pub(super) fn load_in(tx: &impl Sql, id: Uuid) -> Result<Application> {
-    let body: Option<String> = tx
-        .query_opt("SELECT body FROM applications WHERE id = ?1", args![id])?
-        .map(|r| r.get(0))
-        .transpose()?;
-    Ok(serde_json::from_str(
-        &body.ok_or(StoreError::NotFound(id))?,
-    )?)
+    let row = tx
+        .query_opt(
+            "SELECT body, version FROM applications WHERE id = ?1",
+            args![id],
+        )?
+        .ok_or(StoreError::NotFound(id))?;
+    let mut app: Application = serde_json::from_str(&row.get::<String>(0)?)?;
+    app.version = row.get(1)?;
+    Ok(app)
 }
 
 fn history(tx: &impl Sql, id: Uuid, status: Status, note: Option<&str>) -> Result<()> {
@@ -590,7 +610,8 @@ pub(super) fn transition_at(
     app.updated_at = from_ms(now);
     // Conditional on the status it was decided from, whatever the isolation.
     let changed = tx.execute(
-        "UPDATE applications SET status = ?1, body = ?2, updated_at = ?3 WHERE id = ?4 AND status = ?5",
+        "UPDATE applications SET status = ?1, body = ?2, updated_at = ?3, version = version + 1
+         WHERE id = ?4 AND status = ?5",
         args![to.key(), serde_json::to_string(&app)?, now, id, from.key()],
     )?;
     if changed == 0 {
@@ -599,6 +620,7 @@ pub(super) fn transition_at(
             actual: to,
         });
     }
+    app.version += 1;
     let at = match happened_at {
         None => now,
         Some(t) => {

@@ -57,6 +57,8 @@ pub enum AuditAction {
     Recovered,
     /// A delivery-only key was made or removed.
     DeliveryKey,
+    /// A draft another window was editing was taken over.
+    TakeOver,
 }
 
 impl AuditAction {
@@ -84,6 +86,7 @@ impl AuditAction {
             AuditAction::PasswordChanged => "password_changed",
             AuditAction::Recovered => "recovered",
             AuditAction::DeliveryKey => "delivery_key",
+            AuditAction::TakeOver => "take_over",
         }
     }
 }

@@ -8,6 +8,7 @@
 mod applications;
 mod audit;
 pub mod db;
+mod leases;
 mod operators;
 mod outbox;
 mod photos;
@@ -28,6 +29,7 @@ use db::Sql;
 
 pub use applications::{HistoryEntry, Summary};
 pub use audit::{AnchorCheck, AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
+pub use leases::{DraftLease, Holder, Taken};
 pub use operators::{Account, Role, SignInAttempts, checked_account_field};
 pub use outbox::{Claim, OutboxEntry, OutboxState, ProgressStep};
 pub use photos::{Photo, sha256_hex};
@@ -66,6 +68,8 @@ pub enum StoreError {
     StatusChanged { expected: Status, actual: Status },
     #[error("这份申请已由另一个发送进程接手或处理完毕，本次结果已作废")]
     ClaimLost,
+    #[error("这份申请刚在另一个窗口被修改过：已重新载入最新内容，请核对后再改")]
+    NewerVersion,
     #[error("申请正在发送到社保卡系统，或可能已经送达，不能撤回：请等待同步结果（已退回后可修改）")]
     BeingDelivered,
     #[error("申请引用的照片不在本机存储中，请重新导入照片")]
@@ -107,6 +111,7 @@ impl StoreError {
             StoreError::NotDeletable(_) => "not_deletable",
             StoreError::StatusChanged { .. } => "status_changed",
             StoreError::ClaimLost => "claim_lost",
+            StoreError::NewerVersion => "newer_version",
             StoreError::BeingDelivered => "being_delivered",
             StoreError::MissingPhoto => "missing_photo",
             StoreError::Incomplete(_) => "incomplete",

@@ -295,7 +295,7 @@ impl Store {
             app.card_issuer = issuer;
         }
         tx.execute(
-            "UPDATE applications SET body = ?1 WHERE id = ?2 AND status = 'queued'",
+            "UPDATE applications SET body = ?1, version = version + 1 WHERE id = ?2 AND status = 'queued'",
             args![serde_json::to_string(&app)?, id],
         )?;
         tx.commit()?;

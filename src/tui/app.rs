@@ -160,6 +160,16 @@ impl App {
         if self.lock.is_none() && self.last_input.elapsed() >= self.idle_lock {
             self.lock(true);
         }
+        if let Screen::Wizard(w) = &mut self.screen {
+            w.heartbeat(&mut self.ctx, false);
+        }
+    }
+
+    /// Renew the open draft's lease now (tests; the event loop does it every 15 s).
+    pub fn heartbeat_now(&mut self) {
+        if let Screen::Wizard(w) = &mut self.screen {
+            w.heartbeat(&mut self.ctx, true);
+        }
     }
 
     /// A password typed on the lock screen was checked on a thread.
@@ -230,13 +240,22 @@ impl App {
 
     /// Show `app` in the wizard on `page` (and remember it, for a restart).
     pub fn open(&mut self, app: Application, page: Page) {
+        self.close_application();
         self.ctx.open_application = Some(app.id);
         let wizard = Wizard::open(app, page, &mut self.ctx);
         super::wizard::remember_page(&wizard, &self.ctx);
         self.screen = Screen::Wizard(Box::new(wizard));
     }
 
+    /// Close what is open (the draft's lease goes back): going home, quitting.
+    pub fn close_application(&mut self) {
+        if let Screen::Wizard(w) = &mut self.screen {
+            w.close(&mut self.ctx);
+        }
+    }
+
     fn go_home(&mut self) {
+        self.close_application();
         super::wizard::forget_page(&self.ctx);
         self.ctx.open_application = None;
         self.screen = Screen::Home(Home::new(&mut self.ctx));

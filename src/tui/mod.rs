@@ -155,6 +155,7 @@ pub fn run_with(settings: &mut Settings, demo: Option<Session>) -> Result<(), Tu
             "start-up phases (time since start)"
         );
         let outcome = event_loop(&mut app, &mut terminal);
+        app.close_application();
         if let Err(e) = app.ctx.session.sign_out() {
             tracing::error!(error = %e, "could not audit the sign-out");
         }

@@ -46,6 +46,8 @@ pub fn snapshot(name: &str, screen: String) {
 pub struct Ui {
     pub dir: TempDir,
     app: Option<App>,
+    /// Another window's data directory (the same store), for two windows on one store.
+    shared: Option<std::path::PathBuf>,
 }
 
 impl Ui {
@@ -53,13 +55,33 @@ impl Ui {
     pub fn new() -> Ui {
         let dir = TempDir::new().unwrap();
         std::fs::create_dir_all(dir.path().join("photos")).unwrap();
-        let mut ui = Ui { dir, app: None };
+        let mut ui = Ui {
+            dir,
+            app: None,
+            shared: None,
+        };
         ui.restart();
         ui
     }
 
     pub fn data_dir(&self) -> std::path::PathBuf {
-        self.dir.path().join("data")
+        match &self.shared {
+            Some(d) => d.clone(),
+            None => self.dir.path().join("data"),
+        }
+    }
+
+    /// A second window on the same store (its own photo folder), signed in as C001 too.
+    pub fn another_window(&self) -> Ui {
+        let dir = TempDir::new().unwrap();
+        std::fs::create_dir_all(dir.path().join("photos")).unwrap();
+        let mut ui = Ui {
+            dir,
+            app: None,
+            shared: Some(self.data_dir()),
+        };
+        ui.restart();
+        ui
     }
 
     pub fn photo_dir(&self) -> std::path::PathBuf {
@@ -241,6 +263,23 @@ impl Ui {
             8,
         )
         .unwrap();
+    }
+
+    /// Open an application from the store, as Enter on the home list does.
+    pub fn open_application(&mut self, id: uuid::Uuid) {
+        self.refresh_home();
+        let rows = self.store().list(None, 200, 0).unwrap();
+        let i = rows.iter().position(|r| r.id == id).expect("listed");
+        self.key(KeyCode::Home);
+        for _ in 0..i {
+            self.key(KeyCode::Down);
+        }
+        self.key(KeyCode::Enter);
+    }
+
+    /// The open draft's heartbeat, now.
+    pub fn heartbeat(&mut self) {
+        self.app().heartbeat_now();
     }
 
     /// Lock the screen now (as Ctrl-L does).

@@ -16,10 +16,16 @@ impl Wizard {
     /// Save the application (every change, at once) and validate it again; say why if it
     /// cannot be saved.
     pub(super) fn save(&mut self, ctx: &mut Ctx) {
-        if self.app.status.is_editable()
-            && let Err(e) = ctx.session.store.save(&mut self.app)
-        {
-            ctx.fail(format!("保存失败：{e}"));
+        if self.can_edit() {
+            match ctx.session.store.save(&mut self.app) {
+                Ok(()) => {
+                    if self.unsaved {
+                        self.unsaved = false;
+                        ctx.notify("连接已恢复，内容已保存");
+                    }
+                }
+                Err(e) => self.save_failed(e, ctx),
+            }
         }
         self.revalidate(ctx.today());
     }

@@ -9,6 +9,7 @@
 
 mod edit;
 mod eligibility;
+pub mod lease;
 mod photos;
 mod progress_view;
 mod recognise;
@@ -68,6 +69,14 @@ pub struct Wizard {
     /// does), never while drawing.
     report: Report,
     report_day: NaiveDate,
+    /// This window's lease on the draft, while it edits it.
+    lease: Option<crate::store::DraftLease>,
+    /// Who edits it elsewhere: read-only here.
+    held_by: Option<crate::store::Holder>,
+    /// When the lease was last renewed.
+    renewed: std::time::Instant,
+    /// A change could not be saved (the store's server was gone): saved again later.
+    unsaved: bool,
 }
 
 /// Where an editable application continues: the step of the first field a return
@@ -114,7 +123,12 @@ impl Wizard {
             thumbs: Vec::new(),
             report,
             report_day: today,
+            lease: None,
+            held_by: None,
+            renewed: std::time::Instant::now(),
+            unsaved: false,
         };
+        w.take_lease(ctx, false);
         w.focus_returned_field();
         w.sync_editor();
         w.entered_page(ctx);
@@ -155,7 +169,7 @@ impl Wizard {
             Some(Row {
                 field,
                 input: Input::Text | Input::Date,
-            }) if self.app.status.is_editable() => {
+            }) if self.can_edit() => {
                 let mut ta = TextArea::new(vec![form::text(&self.app, field)]);
                 ta.move_cursor(CursorMove::End);
                 ta.set_cursor_line_style(ratatui::style::Style::default());
@@ -247,6 +261,9 @@ impl Wizard {
     }
 
     pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Outcome {
+        if self.read_only_key(key, ctx) {
+            return Outcome::Done;
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let focused = self.focused();
         let editing = self.editing();
@@ -293,7 +310,7 @@ impl Wizard {
             // Enter on a value read from the card (识别) confirms it, and moves on.
             KeyCode::Enter
                 if focused.is_some_and(|r| self.app.recognised.contains(&r.field))
-                    && self.app.status.is_editable() =>
+                    && self.can_edit() =>
             {
                 let field = focused.map(|r| r.field).expect("checked");
                 self.app.recognised.remove(&field);
@@ -316,6 +333,9 @@ impl Wizard {
 
     /// A click on row `i` of the step: focuses it; a click on the focused row presses it.
     pub fn on_click(&mut self, i: usize, ctx: &mut Ctx) -> Outcome {
+        if self.focus == i && self.held_by.is_some() {
+            return Outcome::Done;
+        }
         if self.focus == i {
             if let Some(row) = self.focused()
                 && !matches!(row.input, Input::Text | Input::Date)

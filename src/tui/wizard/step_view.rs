@@ -62,6 +62,24 @@ fn field_problem(w: &Wizard, field: Field) -> Option<&crate::domain::Problem> {
 /// Why a returned application came back, on every step until it is submitted again:
 /// the reason, and which of the fields it names are still to change.
 pub(super) fn return_banner(w: &Wizard, width: u16) -> Vec<Line<'static>> {
+    let mut held: Vec<Line<'static>> = w
+        .held_note()
+        .map(|note| {
+            let yellow = Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD);
+            pack(&[note], width as usize, 1)
+                .into_iter()
+                .take(2)
+                .map(|l| Line::from(Span::styled(l, yellow)))
+                .collect()
+        })
+        .unwrap_or_default();
+    held.extend(returned_lines(w, width));
+    held
+}
+
+fn returned_lines(w: &Wizard, width: u16) -> Vec<Line<'static>> {
     let Some(note) = w
         .app
         .returned
