@@ -104,3 +104,22 @@ on_both_backends! {
         ));
     }
 }
+
+on_both_backends! {
+    #[test]
+    fn the_home_screen_follows_what_other_windows_do() {
+        let mut first = Ui::new();
+        first.follow_store();
+        let second = first.another_window();
+        let mut app = application(&mut Rng::new(11), chrono::Utc::now(), 0);
+        app.status = Status::Draft;
+        app.applicant.name = "欧阳秀英".into();
+        second
+            .store()
+            .create(&app, &common::signin::operator())
+            .unwrap();
+        // No key pressed at the first window: it shows the new application by itself.
+        first.wait_for("欧阳秀英");
+        assert!(first.screen().contains("共 1 件"));
+    }
+}

@@ -324,6 +324,16 @@ impl Store {
             .expect("connection() is for an SQLite store")
     }
 
+    /// A number that changes when another connection changed the file (SQLite's
+    /// `data_version`): cheap enough to ask every second, so that the home screen follows
+    /// another window's changes without reading the list. `None` on a server (it notifies).
+    pub fn data_version(&self) -> Option<i64> {
+        self.db
+            .sqlite_connection()?
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .ok()
+    }
+
     /// The store's database, for tests and benchmarks that look at the rows themselves
     /// (on either backend).
     #[doc(hidden)]

@@ -149,3 +149,46 @@ fn tls_connector(server: &Server) -> Result<tokio_postgres_rustls::MakeRustlsCon
     };
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
+
+/// Follow the store's changes: `on_change` is called (with the changed application's id)
+/// for every change any window makes, until it returns false. Runs on the calling thread
+/// (a thread of its own: it blocks), with a connection of its own; a broken connection is
+/// made again after a pause.
+pub fn follow_changes(server: &Server, mut on_change: impl FnMut(&str) -> bool) {
+    let connector = match Connector::new(server) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = e.kind(), "cannot follow the store's changes");
+            return;
+        }
+    };
+    loop {
+        match connector.connect() {
+            Ok(mut client) => {
+                if let Err(e) = client.batch_execute("LISTEN sbk_applications") {
+                    tracing::warn!(error = %e, "LISTEN failed");
+                } else {
+                    let mut notes = client.notifications();
+                    let mut it = notes.blocking_iter();
+                    loop {
+                        use postgres::fallible_iterator::FallibleIterator;
+                        match it.next() {
+                            Ok(Some(n)) => {
+                                if !on_change(n.payload()) {
+                                    return;
+                                }
+                            }
+                            Ok(None) | Err(_) => break,
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = e.kind(), "cannot reach the store to follow it"),
+        }
+        // Tell the app even when nothing is known (it may have missed changes), then wait.
+        if !on_change("") {
+            return;
+        }
+        std::thread::sleep(Duration::from_secs(5));
+    }
+}

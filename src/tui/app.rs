@@ -59,6 +59,10 @@ pub struct App {
     pub events: Events,
     /// How to start delivery again for another operator (after a switch).
     delivery: Option<(CentralSettings, Duration)>,
+    /// Another window changed the store since the list was last read.
+    store_changed: bool,
+    /// The SQLite file's data version when last looked at (another process's changes).
+    data_version: Option<i64>,
 }
 
 impl App {
@@ -99,6 +103,43 @@ impl App {
             quit: false,
             events,
             delivery: None,
+            store_changed: false,
+            data_version: None,
+        }
+    }
+
+    /// Follow the other windows' changes: a centre's server notifies (on a thread of its
+    /// own); an SQLite file is asked for its data version at every tick.
+    pub fn follow_store(&mut self) {
+        self.data_version = self.ctx.session.store.data_version();
+        if let crate::access::Location::Server(server) = self.ctx.session.location().clone() {
+            let tx = self.events.sender();
+            let _ = std::thread::Builder::new()
+                .name("sbk-follow".into())
+                .spawn(move || {
+                    crate::store::server::follow_changes(&server, |_| {
+                        tx.send(Event::StoreChanged).is_ok()
+                    })
+                });
+        }
+    }
+
+    /// The list again, if another window changed the store.
+    fn take_store_changes(&mut self) {
+        if let Some(v) = self.ctx.session.store.data_version()
+            && self.data_version != Some(v)
+        {
+            // (Our own writes change it too: a refresh then costs a list read, no more.)
+            self.data_version = Some(v);
+            self.store_changed = true;
+        }
+        if std::mem::take(&mut self.store_changed) {
+            match &mut self.screen {
+                Screen::Home(home) => home.refresh(&mut self.ctx),
+                Screen::Wizard(w) => w.reload(&mut self.ctx),
+                Screen::Operators(_) => {}
+            }
+            self.ctx.refresh_queued();
         }
     }
 
@@ -163,6 +204,7 @@ impl App {
         if let Screen::Wizard(w) = &mut self.screen {
             w.heartbeat(&mut self.ctx, false);
         }
+        self.take_store_changes();
     }
 
     /// Renew the open draft's lease now (tests; the event loop does it every 15 s).
@@ -305,6 +347,10 @@ impl App {
         while let Some(event) = self.events.try_next() {
             self.handle(event);
         }
+        if std::mem::take(&mut self.store_changed) {
+            self.store_changed = true;
+            self.take_store_changes();
+        }
     }
 
     pub fn handle(&mut self, event: Event) {
@@ -322,6 +368,7 @@ impl App {
                 self.on_terminal(e)
             }
             Event::Delivery(pass) => self.on_delivery(pass),
+            Event::StoreChanged => self.store_changed = true,
             Event::Access(reply) => {
                 if let AccessReply::Verified { id, verdict } = *reply {
                     self.on_verified(id, verdict);

@@ -53,6 +53,8 @@ pub enum Event {
     Eligibility(Box<EligibilityReply>),
     Reading(Reading),
     Access(Box<AccessReply>),
+    /// Another window changed the store (a centre's server notified it).
+    StoreChanged,
 }
 
 /// The channel and both its ends: senders are handed to whatever works in the background.

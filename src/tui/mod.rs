@@ -147,6 +147,7 @@ pub fn run_with(settings: &mut Settings, demo: Option<Session>) -> Result<(), Tu
             };
             app.start_delivery(central.clone(), poll);
         }
+        app.follow_store();
         app.resume();
         tracing::debug!(
             ?signed_in,

@@ -125,6 +125,7 @@ impl Ui {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
             self.settle();
+            self.app().tick();
             let screen = self.screen();
             if screen.contains(text) {
                 return;
@@ -275,6 +276,16 @@ impl Ui {
             self.key(KeyCode::Down);
         }
         self.key(KeyCode::Enter);
+    }
+
+    /// Follow the other windows' changes, as the wizard does from its start.
+    pub fn follow_store(&mut self) {
+        self.app().follow_store();
+    }
+
+    /// One tick of the event loop (every second without input).
+    pub fn tick(&mut self) {
+        self.app().tick();
     }
 
     /// The open draft's heartbeat, now.
