@@ -31,14 +31,14 @@ fn central_rows(central_db: &std::path::Path) -> (i64, i64) {
 }
 
 fn outbox_states(store: &Store) -> Vec<String> {
+    use sbk_counter::store::db::Sql;
     store
-        .connection()
-        .prepare("SELECT state FROM outbox ORDER BY id")
+        .sql()
+        .query("SELECT state FROM outbox ORDER BY id", &[])
         .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect()
 }
 
 /// Delivered once, with the number the server holds, eligibility recorded, never returned.
@@ -74,6 +74,21 @@ fn assert_delivered_once(store: &Store, central_db: &std::path::Path, ids: &[uui
     );
 }
 
+fn sbk_sync(dir: &std::path::Path, local: &std::path::Path, url: &str) -> Child {
+    common::signin::delivery_key(local, dir);
+    Command::new(env!("CARGO_BIN_EXE_sbk"))
+        .arg("sync")
+        .envs(common::signin::store_env(local))
+        .env("SBK_CONFIG", dir.join("config.toml"))
+        .env("SBK_CENTRAL_URL", url)
+        .env("SBK_CENTRAL_TOKEN", TOKEN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+on_both_backends! {
 #[test]
 fn a_late_eligibility_answer_never_returns_an_application_another_worker_delivered() {
     let dir = tempfile::tempdir().unwrap();
@@ -228,20 +243,6 @@ fn writers_on_one_store_wait_for_each_other_instead_of_failing() {
     );
 }
 
-fn sbk_sync(dir: &std::path::Path, local: &std::path::Path, url: &str) -> Child {
-    common::signin::delivery_key(local, dir);
-    Command::new(env!("CARGO_BIN_EXE_sbk"))
-        .arg("sync")
-        .env("SBK_DATA_DIR", local)
-        .env("SBK_CONFIG", dir.join("config.toml"))
-        .env("SBK_CENTRAL_URL", url)
-        .env("SBK_CENTRAL_TOKEN", TOKEN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 #[test]
 fn two_sbk_sync_processes_deliver_each_application_once_through_late_answers_and_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -309,4 +310,5 @@ fn offline_submissions_still_go_when_one_worker_does_it_all() {
     let report = d.pass(false);
     assert_eq!((report.delivered, report.waiting), (6, 0), "{report:?}");
     assert_delivered_once(d.store(), &central_db, &ids);
+}
 }

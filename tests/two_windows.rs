@@ -123,3 +123,44 @@ on_both_backends! {
         assert!(first.screen().contains("共 1 件"));
     }
 }
+
+on_both_backends! {
+    #[test]
+    fn the_audit_chain_stays_one_chain_under_many_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = common::signin::open_store(dir.path())
+            .unwrap()
+            .verify_audit()
+            .unwrap()
+            .entries;
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let store = common::signin::open_store(dir.path()).unwrap();
+                std::thread::spawn(move || {
+                    let mut store = store;
+                    let op = common::signin::operator();
+                    for i in 0..15 {
+                        if i % 3 == 0 {
+                            let mut app = application(&mut Rng::new(t * 100 + i), chrono::Utc::now(), 0);
+                            app.status = Status::Draft;
+                            store.create(&app, &op).unwrap();
+                        } else {
+                            store
+                                .audit(&op, sbk_counter::store::AuditAction::View, None, Some("x"))
+                                .unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let report = common::signin::open_store(dir.path())
+            .unwrap()
+            .verify_audit()
+            .unwrap();
+        assert_eq!(report.broken, None);
+        assert_eq!(report.entries, before + 6 * 15);
+    }
+}

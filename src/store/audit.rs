@@ -417,7 +417,7 @@ pub(super) fn audit_on(
 }
 
 /// The key of PostgreSQL's advisory lock that serialises appends to the chain.
-const CHAIN_LOCK: i64 = 0x5B4B_A0D1;
+const CHAIN_LOCK: i64 = 0x5B4B_A0D1; // the same as store::db's transaction lock
 
 /// Append an entry: the next number and the hash over the last entry's hash, read and
 /// written under one lock (SQLite's write lock, PostgreSQL's advisory lock for the chain),

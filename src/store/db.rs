@@ -280,9 +280,15 @@ impl Conn {
         if self.in_tx.get() {
             return Err(StoreError::Column("a transaction is already open".into()));
         }
+        // A transaction that changes an application's status, appends to the audit chain
+        // or claims an outbox entry takes the store's write lock first: SQLite's, or on
+        // PostgreSQL one advisory lock, so that every such transaction takes its locks in
+        // the same order (no deadlock between the status counts, the chain and the rows)
+        // and the chain is appended to in order. A field save is a single statement and
+        // does not wait for it.
         self.batch_raw(match self.backend() {
             Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
+            Backend::Postgres => "BEGIN; SELECT pg_advisory_xact_lock(1531683025)",
         })?;
         self.in_tx.set(true);
         Ok(Tx {

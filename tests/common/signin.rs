@@ -133,6 +133,17 @@ pub fn open_store(dir: &Path) -> Result<Store, StoreError> {
     }
 }
 
+/// The environment that points `sbk` at the test store of `dir`: its data directory, and
+/// the server's URL when the store is a database on the test server.
+pub fn store_env(dir: &Path) -> Vec<(&'static str, String)> {
+    let mut env = vec![("SBK_DATA_DIR", dir.display().to_string())];
+    if let Location::Server(s) = location(dir) {
+        env.push(("SBK_STORE_URL", s.url));
+        env.push(("SBK_STORE_WINDOW", s.window));
+    }
+    env
+}
+
 /// `#[test] fn name() { … }` run twice: `name::sqlite` on the embedded file, and
 /// `name::postgres` on the PostgreSQL test server when `SBK_TEST_PG_URL` gives one (`.ci/run`
 /// always does; without it that half says so and checks nothing).
@@ -168,7 +179,9 @@ pub const CLI_SIGN_IN: [&str; 3] = ["--operator", OPERATOR, "--password-stdin"];
 /// written to `delivery.key` in `config_dir`, where `sbk sync` with a config file there
 /// looks for it: cron's way of delivering, with nobody signed in.
 pub fn delivery_key(data_dir: &Path, config_dir: &Path) {
-    if config_dir.join("delivery.key").exists() {
+    // A centre's server is opened with its URL's credentials: no key to make.
+    if config_dir.join("delivery.key").exists() || matches!(location(data_dir), Location::Server(_))
+    {
         return;
     }
     let mut session = session(data_dir);
