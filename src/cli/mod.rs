@@ -8,6 +8,7 @@ mod operators;
 mod photo;
 mod purge;
 pub mod signin;
+mod store_cmd;
 mod sync;
 
 use std::path::PathBuf;
@@ -48,6 +49,9 @@ pub enum Command {
     /// delivery key for `sbk sync` from cron.
     #[command(subcommand)]
     Operators(operators::OperatorsCommand),
+    /// The store: copy it into another (a laptop's into the centre's server, or back).
+    #[command(subcommand)]
+    Store(store_cmd::StoreCommand),
     /// The audit log: verify its hash chain, or show its entries.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -155,6 +159,7 @@ fn with_settings(
         }
         Some(Command::Audit(cmd)) => audit::run(cmd, settings, auth),
         Some(Command::Operators(cmd)) => operators::run(cmd, settings, auth),
+        Some(Command::Store(cmd)) => store_cmd::run(cmd, settings, auth),
         Some(Command::Config(ConfigCommand::Show)) => {
             print!("{}", settings.describe());
             Ok(ExitCode::SUCCESS)

@@ -59,6 +59,8 @@ pub enum AuditAction {
     DeliveryKey,
     /// A draft another window was editing was taken over.
     TakeOver,
+    /// Another store's contents were copied in (`sbk store copy`).
+    StoreCopy,
 }
 
 impl AuditAction {
@@ -87,6 +89,7 @@ impl AuditAction {
             AuditAction::Recovered => "recovered",
             AuditAction::DeliveryKey => "delivery_key",
             AuditAction::TakeOver => "take_over",
+            AuditAction::StoreCopy => "store_copy",
         }
     }
 }

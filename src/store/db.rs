@@ -168,6 +168,11 @@ impl<T: FromValue> FromValue for Option<T> {
 pub struct Row(Vec<Value>);
 
 impl Row {
+    /// Every column's value, in order.
+    pub fn values(&self) -> &[Value] {
+        &self.0
+    }
+
     pub fn get<T: FromValue>(&self, i: usize) -> Result<T> {
         T::from_value(self.0.get(i).unwrap_or(&Value::Null))
     }

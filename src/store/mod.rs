@@ -7,6 +7,7 @@
 
 mod applications;
 mod audit;
+pub mod copy;
 pub mod db;
 mod leases;
 mod operators;
@@ -70,6 +71,10 @@ pub enum StoreError {
     ClaimLost,
     #[error("这份申请刚在另一个窗口被修改过：已重新载入最新内容，请核对后再改")]
     NewerVersion,
+    #[error(
+        "目标中已有 {0} 份相同的申请：未复制任何内容。请用 --merge skip（保留目标的）或 --merge newer（保留较新的）"
+    )]
+    CopyClash(usize),
     #[error("申请正在发送到社保卡系统，或可能已经送达，不能撤回：请等待同步结果（已退回后可修改）")]
     BeingDelivered,
     #[error("申请引用的照片不在本机存储中，请重新导入照片")]
@@ -112,6 +117,7 @@ impl StoreError {
             StoreError::StatusChanged { .. } => "status_changed",
             StoreError::ClaimLost => "claim_lost",
             StoreError::NewerVersion => "newer_version",
+            StoreError::CopyClash(_) => "copy_clash",
             StoreError::BeingDelivered => "being_delivered",
             StoreError::MissingPhoto => "missing_photo",
             StoreError::Incomplete(_) => "incomplete",
