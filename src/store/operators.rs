@@ -185,7 +185,7 @@ impl Store {
         }
         tx.execute(
             "UPDATE operators SET active = ?2,
-                 disabled_at = CASE WHEN ?2 = 0 THEN ?3 ELSE NULL END
+                 disabled_at = CASE WHEN ?2 = 0 THEN CAST(?3 AS BIGINT) ELSE NULL END
              WHERE id = ?1",
             args![id, active as i64, now_ms()],
         )?;

@@ -195,9 +195,9 @@ const MIGRATION_LOCK: i64 = 0x5B4B_0001;
 
 /// Bring the server's schema to the latest version (once, whoever comes first).
 pub fn migrate(db: &impl Sql) -> Result<usize> {
-    db.batch("CREATE TABLE IF NOT EXISTS sbk_schema (version INTEGER NOT NULL)")?;
     db.execute("SELECT pg_advisory_lock(?1)", args![MIGRATION_LOCK])?;
     let result = (|| {
+        db.batch("CREATE TABLE IF NOT EXISTS sbk_schema (version INTEGER NOT NULL)")?;
         let found: Option<i64> = db
             .query_opt("SELECT max(version) FROM sbk_schema", args![])?
             .map(|r| r.get::<Option<i64>>(0))
