@@ -10,7 +10,6 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use chrono::Utc;
 use sbk_counter::access::{self, AccessError, Location, NewOperator, StoreState};
@@ -264,10 +263,7 @@ impl Cable {
 fn nothing_typed_is_lost_when_the_server_goes_away_and_comes_back() {
     let server = server_or_skip!();
     set_up(&server);
-    let upstream: std::net::SocketAddr = {
-        let c = postgres::Config::from_str_checked(&server.url);
-        c
-    };
+    let upstream = postgres::Config::from_str_checked(&server.url);
     let cable = Cable::to(upstream);
     let via = Server {
         url: server.url.replace(
