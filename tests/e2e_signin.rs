@@ -178,3 +178,40 @@ fn the_screen_locks_when_idle_hides_everything_and_unlocks_or_changes_hands() {
     assert_eq!(by("C002", "sign_in"), 1);
     assert_eq!(by("C002", "sign_out"), 1, "quitting signs C002 out");
 }
+
+#[test]
+fn two_windows_on_one_draft_the_second_reads_it_until_it_takes_it_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut store = common::signin::open_store(&data).unwrap();
+    let mut app = sbk_counter::domain::Application::new(chrono::Utc::now());
+    app.applicant.name = "欧阳秀英".into();
+    store.create(&app, &common::signin::operator()).unwrap();
+    drop(store);
+    let mut first = pty::wizard(dir.path(), 24, 80);
+    first.wait_for("欧阳秀英");
+    first.send(ENTER);
+    first.wait_for("第 1 步");
+    let mut second = pty::wizard(dir.path(), 24, 80);
+    if second.contents().contains("工作台") {
+        second.send(ENTER);
+    }
+    second.wait_for("此处只读");
+    assert!(second.contents().contains("正在由 李娜（本机另一个窗口"));
+    second.send("x");
+    second.wait_for("按 Ctrl-T 接手");
+    second.send("\x14");
+    second.wait_for("已接手这份草稿");
+    let entries = common::signin::open_store(&data)
+        .unwrap()
+        .audit_entries(Some(app.id))
+        .unwrap();
+    assert_eq!(
+        entries.iter().filter(|e| e.action == "take_over").count(),
+        1
+    );
+    for s in [&mut first, &mut second] {
+        s.send(CTRL_Q);
+        assert!(s.child.wait().unwrap().success());
+    }
+}
