@@ -36,19 +36,18 @@ pub fn seed(store: &mut Store, n: usize) -> Vec<Application> {
 /// application (viewed, exported, submitted), so that what reads the log is measured at
 /// its real size.
 fn audit_history(store: &Store, apps: &[Application]) {
-    store.connection().execute_batch("BEGIN").unwrap();
-    for app in apps {
-        for action in [
-            AuditAction::View,
-            AuditAction::Export,
-            AuditAction::Transition,
-        ] {
-            store
-                .audit(&operator(), action, Some(app.id), None)
-                .unwrap();
-        }
-    }
-    store.connection().execute_batch("COMMIT").unwrap();
+    let entries: Vec<(AuditAction, Option<uuid::Uuid>)> = apps
+        .iter()
+        .flat_map(|app| {
+            [
+                AuditAction::View,
+                AuditAction::Export,
+                AuditAction::Transition,
+            ]
+            .map(|a| (a, Some(app.id)))
+        })
+        .collect();
+    store.audit_many(&operator(), &entries).unwrap();
 }
 
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -199,3 +199,54 @@ pub fn delivery(n: usize, rounds: usize) -> Row {
         met: Some(r / b >= 0.7),
     }
 }
+
+/// Applications queued on a centre's store, and the reference server's folder for them.
+pub struct Queued {
+    dir: tempfile::TempDir,
+    n: usize,
+}
+
+/// `n` applications checked online and submitted on the store at `server`.
+pub fn queue_on(server: &sbk_counter::store::server::Server, n: usize) -> Queued {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = prepare(dir.path(), n);
+    let mut store = sbk_counter::store::Store::open_server(server).unwrap();
+    for (kind, bytes) in &batch.photos {
+        store.put_photo(bytes, *kind, "image/jpeg", 0, 0).unwrap();
+    }
+    let today = sbk_counter::domain::dates::beijing_date(Utc::now());
+    store.create_batch(&batch.apps, &operator()).unwrap();
+    for app in &batch.apps {
+        store.submit(app.id, &operator(), today).unwrap();
+    }
+    Queued { dir, n }
+}
+
+/// A fresh reference server for `q`.
+pub fn fresh_server_for(q: &Queued) -> Running {
+    fresh_server(q.dir.path(), q.n)
+}
+
+/// A delivery worker on the store at `server`, to the reference server at `url`.
+pub fn worker_on(server: &sbk_counter::store::server::Server, url: &str) -> Delivery {
+    let settings = CentralSettings {
+        url: url.to_owned(),
+        token: Secret::new(TOKEN),
+        ca_file: None,
+    };
+    let client = Client::new(&settings, "bench-worker").unwrap();
+    let store = sbk_counter::store::Store::open_server(server).unwrap();
+    Delivery::new(store, client, operator(), Backoff::default())
+}
+
+/// The reference server's submissions for `q`: rows, and distinct client references
+/// (equal when nothing arrived twice).
+pub fn central_counts(q: &Queued) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(q.dir.path().join("central.sqlite3")).unwrap();
+    conn.query_row(
+        "SELECT count(*), count(DISTINCT client_reference) FROM applications",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
+}

@@ -3,6 +3,7 @@
 //! `benches/run`, which installs the peer tools, builds release binaries and runs this in
 //! parts (`SBK_BENCH_PART` = `plain`, `encrypted`, `report`); the last writes BENCHMARKS.md.
 
+mod centre;
 #[path = "../common/mod.rs"]
 mod common;
 mod delivery;
@@ -162,6 +163,25 @@ fn plain(results: &Path, s: &Scale) {
     }
 }
 
+/// A centre's store on PostgreSQL (`SBK_TEST_PG_URL`, a throwaway cluster benches/run
+/// starts): saves, searches, clerks and workers together, and the wizard's start on it.
+fn postgres(results: &Path, s: &Scale) {
+    let Some(base) = std::env::var("SBK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("no PostgreSQL server (SBK_TEST_PG_URL): the centre's rows are not measured");
+        return;
+    };
+    let (server, sample) = centre::seeded(&base, s.apps);
+    report::append(results, &[centre::save(&server, &sample, s.saves)]);
+    report::append(results, &centre::searches(&server, &sample, s.searches));
+    report::append(
+        results,
+        &centre::clerks_and_workers(&base, s.deliveries.min(300)),
+    );
+}
+
 /// What encryption at rest costs: the same store encrypted and as a plain SQLite file.
 fn encrypted(results: &Path, s: &Scale) {
     let work = tempfile::tempdir().unwrap();
@@ -198,6 +218,7 @@ fn main() {
     match std::env::var("SBK_BENCH_PART").as_deref() {
         Ok("plain") => plain(&results, &scale),
         Ok("encrypted") => encrypted(&results, &scale),
+        Ok("postgres") => postgres(&results, &scale),
         Ok("report") => report::render(
             &results,
             &manifest.join("benches/analysis.md"),

@@ -116,6 +116,20 @@ impl Store {
         audit_on(&self.db, operator, action, application, detail)
     }
 
+    /// Record many actions in one transaction (seeding a benchmark's store).
+    #[doc(hidden)]
+    pub fn audit_many(
+        &self,
+        operator: &Operator,
+        entries: &[(AuditAction, Option<Uuid>)],
+    ) -> Result<()> {
+        let tx = self.db.begin()?;
+        for (action, application) in entries {
+            audit_on(&tx, operator, *action, *application, None)?;
+        }
+        tx.commit()
+    }
+
     /// Record an action that happened at `at` (a failed sign-in, written when the store
     /// could next be read). `detail` must not contain personal data.
     pub fn audit_at(
