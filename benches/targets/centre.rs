@@ -211,3 +211,51 @@ pub fn clerks_and_workers(base: &str, deliveries: usize) -> Vec<Row> {
         },
     ]
 }
+
+/// The wizard started on the centre's store: start to the sign-in screen, and Enter after
+/// the password to the home screen of `apps` applications, each beside its floor (a
+/// minimal ratatui program; Argon2id alone). The benchmark operator is set up first, with
+/// the parameters calibrated on this PC.
+pub fn start_up(server: &Server, apps: usize, rounds: usize) -> Vec<Row> {
+    use sbk_counter::access::{self, Location, NewOperator};
+    let kdf = sbk_counter::keys::Kdf::calibrate();
+    let first = NewOperator {
+        id: crate::common::operator().id,
+        name: crate::common::operator().name,
+        role: sbk_counter::store::Role::Supervisor,
+        password: sbk_counter::keys::Password::new(crate::common::PASSWORD),
+    };
+    drop(access::setup(Location::Server(server.clone()), &first, kdf, 8, None).unwrap());
+    let sbk = std::env::var_os("SBK_BENCH_SBK")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_BIN_EXE_sbk")));
+    let baseline = std::env::var_os("SBK_BENCH_BASELINE_TUI")
+        .map(std::path::PathBuf::from)
+        .expect("SBK_BENCH_BASELINE_TUI: benches/run builds it");
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("config.toml"), "retention_days = 3650\n").unwrap();
+    let programs = crate::startup::Programs {
+        sbk: &sbk,
+        baseline: &baseline,
+        sbk_env: vec![
+            (
+                "SBK_DATA_DIR",
+                work.path().join("data").display().to_string(),
+            ),
+            (
+                "SBK_CONFIG",
+                work.path().join("config.toml").display().to_string(),
+            ),
+            ("SBK_STORE_URL", server.url.clone()),
+            ("SBK_STORE_WINDOW", "基准".into()),
+            ("SBK_OPERATOR_ID", crate::common::operator().id),
+            ("SBK_PREVIEW", "halfblocks".into()),
+        ],
+        apps,
+        store: " — PostgreSQL store",
+    };
+    vec![
+        crate::startup::first_frame(&programs, rounds),
+        crate::startup::sign_in(&programs, &kdf, rounds),
+    ]
+}

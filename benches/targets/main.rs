@@ -11,7 +11,7 @@ mod measure;
 mod photo;
 mod report;
 mod screens;
-mod startup;
+pub mod startup;
 mod store;
 
 use std::path::{Path, PathBuf};
@@ -128,11 +128,15 @@ fn plain(results: &Path, s: &Scale) {
             ("SBK_PREVIEW", "halfblocks".into()),
         ],
         apps: s.apps,
+        store: "",
     };
     if wanted("startup") {
         eprintln!("start-up…");
+        let kdf = sbk_counter::keys::KeyFile::new(&data)
+            .kdf()
+            .expect("a set-up store");
         report::append(results, &[startup::first_frame(&programs, s.starts)]);
-        report::append(results, &[startup::sign_in(&programs, &data, s.starts)]);
+        report::append(results, &[startup::sign_in(&programs, &kdf, s.starts)]);
     }
     if wanted("memory") {
         eprintln!("memory…");
@@ -180,6 +184,8 @@ fn postgres(results: &Path, s: &Scale) {
         results,
         &centre::clerks_and_workers(&base, s.deliveries.min(300)),
     );
+    eprintln!("start-up on PostgreSQL…");
+    report::append(results, &centre::start_up(&server, s.apps, s.starts));
 }
 
 /// What encryption at rest costs: the same store encrypted and as a plain SQLite file.

@@ -152,6 +152,8 @@ pub struct Programs<'a> {
     pub baseline: &'a Path,
     pub sbk_env: Vec<(&'static str, String)>,
     pub apps: usize,
+    /// The store sbk is on, as the rows name it ("" for the embedded file).
+    pub store: &'static str,
 }
 
 /// What `sbk`'s home screen shows last (the key help on the bottom row).
@@ -190,7 +192,10 @@ pub fn first_frame(p: &Programs, rounds: usize) -> Row {
     let (sbk, base) = (stats(sbk), stats(base));
     Row::timed(
         "Start-up",
-        "start to first frame: the sign-in screen (pty 200×60)",
+        &format!(
+            "start to first frame: the sign-in screen (pty 200×60){}",
+            p.store
+        ),
         sbk,
         Some(("minimal ratatui program, one paragraph", base)),
     )
@@ -200,12 +205,10 @@ pub fn first_frame(p: &Programs, rounds: usize) -> Row {
 /// From Enter after the password to the home screen of a store of `p.apps` applications:
 /// Argon2id with the parameters calibrated at set-up, the slot opened, the encrypted store
 /// opened, retention, the home list. Beside it, Argon2id alone with the same parameters
-/// (the floor: the part that is slow on purpose).
-pub fn sign_in(p: &Programs, data: &Path, rounds: usize) -> Row {
-    let (kdf, salt) = sbk_counter::keys::KeyFile::new(data)
-        .kdf()
-        .map(|k| (k, [1u8; 16]))
-        .expect("a set-up store");
+/// (the floor: the part that is slow on purpose). `kdf`: the parameters the store's
+/// operator was set up with.
+pub fn sign_in(p: &Programs, kdf: &sbk_counter::keys::Kdf, rounds: usize) -> Row {
+    let salt = [1u8; 16];
     let (mut sbk, mut base) = (Vec::new(), Vec::new());
     for k in 0..rounds + 1 {
         let mut t = Tui::start(p.sbk, &[], &p.sbk_env, SIGN_IN_MARKER);
@@ -226,10 +229,11 @@ pub fn sign_in(p: &Programs, data: &Path, rounds: usize) -> Row {
     Row::timed(
         "Start-up",
         &format!(
-            "sign-in: Enter to home screen, {} applications (Argon2id m={} MiB t={})",
+            "sign-in: Enter to home screen, {} applications (Argon2id m={} MiB t={}){}",
             p.apps,
             kdf.m_kib / 1024,
-            kdf.t
+            kdf.t,
+            p.store
         ),
         stats(sbk),
         Some(("Argon2id alone, same parameters", stats(base))),
