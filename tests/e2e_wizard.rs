@@ -19,10 +19,16 @@ fn start(dir: &Path) -> Session {
     start_sized(dir, 24, 80)
 }
 
+/// A PNG of `w`×`h`: the card photo a portrait (a real face, so that it can be fixed),
+/// the ID card sides a pattern.
 fn png(path: &PathBuf, w: u32, h: u32) {
-    image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 180])
-    })
+    if path.ends_with("card.png") {
+        sbk_counter::photo::synthetic::portrait(w, h)
+    } else {
+        image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 180])
+        })
+    }
     .save(path)
     .unwrap();
 }

@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 use super::EXIT_INVALID;
 use crate::domain::PhotoSlot;
-use crate::photo::{Crop, check_decoded, decode, fix_card, normalise_id};
+use crate::photo::{auto_fix_card, check_decoded, decode, normalise_id};
 
 /// `--kind card|id-front|id-back`: a photo slot as the command line names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +116,11 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
             kind: KindArg(kind),
             json,
         } => {
-            let decoded = match read(&file).and_then(|b| decode(&b).map_err(|e| e.to_string())) {
+            // Judged on a copy of 360 px or more (a 12-megapixel JPEG is reduced while it is
+            // decoded): every check looks at most at that, and the sizes are the file's.
+            let decoded = match read(&file)
+                .and_then(|b| crate::photo::decode_reduced(&b, 360).map_err(|e| e.to_string()))
+            {
                 Ok(d) => d,
                 Err(message) => {
                     if json {
@@ -152,6 +156,9 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                     verdict.file_bytes as f64 / 1024.0,
                     verdict.format.to_uppercase()
                 );
+                if let Some(m) = &verdict.geometry {
+                    let _ = writeln!(out, "  {}", crate::photo::geometry::summary(m));
+                }
                 for f in &verdict.findings {
                     let mark = if f.fails { "  ✗ " } else { "  注意：" };
                     let _ = writeln!(out, "{mark}{}", f.message);
@@ -208,8 +215,14 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                     return ExitCode::from(EXIT_UNREADABLE);
                 }
             };
+            let mut measures = None;
             let fixed = match kind {
-                PhotoSlot::CardPhoto => fix_card(&decoded, Crop::default()),
+                // Placed from the face (as the crop editor's starting position): what
+                // cannot be placed is refused with the reason.
+                PhotoSlot::CardPhoto => auto_fix_card(&decoded).map(|(bytes, _, m)| {
+                    measures = Some(m);
+                    bytes
+                }),
                 PhotoSlot::IdFront | PhotoSlot::IdBack => normalise_id(&decoded),
             };
             let bytes = match fixed {
@@ -232,6 +245,9 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                 bytes.len() as f64 / 1024.0,
                 kind.label()
             );
+            if let Some(m) = &measures {
+                let _ = writeln!(out, "  {}", crate::photo::geometry::summary(m));
+            }
             ExitCode::SUCCESS
         }
     }

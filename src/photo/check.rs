@@ -3,7 +3,7 @@
 //! bright, low contrast, blurred, background not plain); ID card images must be readable.
 //! Every finding says in Chinese what is wrong and what to do.
 
-use image::{DynamicImage, GenericImageView, ImageFormat};
+use image::{DynamicImage, ImageFormat};
 use serde::Serialize;
 
 use super::decode::{DecodeError, Decoded, decode};
@@ -37,6 +37,9 @@ pub struct Verdict {
     pub file_bytes: u64,
     pub format: String,
     pub findings: Vec<Finding>,
+    /// The card photo's face as measured (a 358×441 card photo with one face).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<super::geometry::Measures>,
 }
 
 impl Verdict {
@@ -126,10 +129,13 @@ pub fn check(bytes: &[u8], kind: PhotoSlot) -> Result<Verdict, DecodeError> {
     Ok(check_decoded(&decoded, kind))
 }
 
+/// The verdict on a decoded photo; `d.image` may be a reduced copy (`decode_reduced`):
+/// the sizes judged are the photo's own.
 pub fn check_decoded(d: &Decoded, kind: PhotoSlot) -> Verdict {
-    let (width, height) = d.image.dimensions();
+    let (width, height) = d.dimensions;
     let s = stats(&d.image);
     let mut findings = Vec::new();
+    let mut geometry = None;
     let mut fail = |code, message: String| {
         findings.push(Finding {
             code,
@@ -180,6 +186,11 @@ pub fn check_decoded(d: &Decoded, kind: PhotoSlot) -> Verdict {
                     "这是黑白照片：须为近期彩色免冠照片，请重新拍摄".into(),
                 );
             }
+            geometry = face_findings(
+                d,
+                (width, height) == (CARD_WIDTH, CARD_HEIGHT),
+                &mut findings,
+            );
         }
         PhotoSlot::IdFront | PhotoSlot::IdBack => {
             if width.min(height) < ID_MIN_SHORT_SIDE {
@@ -218,11 +229,8 @@ pub fn check_decoded(d: &Decoded, kind: PhotoSlot) -> Verdict {
         warn("blurred", "照片模糊：请对好焦、拿稳后重新拍摄");
     }
     match kind {
-        PhotoSlot::CardPhoto => {
-            if s.background_stddev > 30.0 {
-                warn("background", "背景不是纯色：请在白色或浅色的纯色背景前拍摄");
-            }
-        }
+        // The card photo's background is judged beside the face (face_findings).
+        PhotoSlot::CardPhoto => {}
         _ => {
             let ratio = width.max(height) as f32 / width.min(height).max(1) as f32;
             if (ratio - ID_ASPECT).abs() > 0.3 {
@@ -246,5 +254,89 @@ pub fn check_decoded(d: &Decoded, kind: PhotoSlot) -> Verdict {
         file_bytes: d.file_bytes,
         format: format_name(d.format),
         findings,
+        geometry,
     }
+}
+
+/// The face of a card photo: one face; where it is (on a photo of the card's size: on
+/// another, "修正" places it); the background white and even; clothing not white. Returns
+/// the measures of a card-sized photo.
+fn face_findings(
+    d: &Decoded,
+    card_sized: bool,
+    findings: &mut Vec<Finding>,
+) -> Option<super::geometry::Measures> {
+    use super::geometry;
+    let mut push = |code, fails, message: String| {
+        findings.push(Finding {
+            code,
+            fails,
+            message,
+        })
+    };
+    // A big photo is judged on a copy of at most 1000 px (the face's box scaled to it).
+    let work = if d.image.width().max(d.image.height()) > 1000 {
+        d.image.thumbnail(1000, 1000)
+    } else {
+        d.image.clone()
+    };
+    let least = if card_sized {
+        super::face::LEAST_IN_CARD
+    } else {
+        super::face::LEAST_IN_PHOTO
+    };
+    let faces = super::face::detect(&work, least);
+    let face = match faces.len() {
+        0 => {
+            push(
+                "no_face",
+                true,
+                "没有找到人脸：须为正面免冠照，五官清晰、无遮挡（帽子、口罩、墨镜），请重新拍摄"
+                    .into(),
+            );
+            return None;
+        }
+        1 => faces[0],
+        n => {
+            push(
+                "many_faces",
+                true,
+                format!("照片里有 {n} 张人脸：制卡照片只能有申领人一人"),
+            );
+            return None;
+        }
+    };
+    let rgb = work.to_rgb8();
+    let bg = geometry::background(&rgb, &face);
+    for (code, fails, message) in geometry::background_problems(bg.as_ref()) {
+        push(code, fails, message);
+    }
+    if bg
+        .as_ref()
+        .is_some_and(|bg| geometry::clothing_like_background(&rgb, &face, bg))
+    {
+        push(
+            "clothing_white",
+            false,
+            "衣服颜色和白色背景太接近：请穿深色或彩色的衣服拍摄".into(),
+        );
+    }
+    if !card_sized {
+        return None;
+    }
+    let m = geometry::measure(&rgb, &face);
+    for (code, message) in geometry::problems(&m) {
+        push(code, true, message);
+    }
+    if (geometry::SLIGHT_TILT..=geometry::MAX_TILT).contains(&m.tilt.abs()) {
+        push(
+            "tilt_slight",
+            false,
+            format!(
+                "头部似乎略有倾斜（约 {:.0}°）：请确认头部端正，必要时用“修正”摆正",
+                m.tilt.abs()
+            ),
+        );
+    }
+    Some(m)
 }

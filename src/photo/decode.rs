@@ -45,6 +45,8 @@ pub struct Decoded {
     pub stored_dimensions: (u32, u32),
     /// Whether the EXIF orientation turned or flipped it.
     pub reoriented: bool,
+    /// Width and height of the photo upright, at full size (`image` may be reduced).
+    pub dimensions: (u32, u32),
 }
 
 fn limits() -> Limits {
@@ -189,6 +191,15 @@ fn decode_at_least(bytes: &[u8], min_short_side: Option<u32>) -> Result<Decoded,
         })?,
     };
     let reoriented = orientation != image::metadata::Orientation::NoTransforms;
+    use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
+    let dimensions = if matches!(
+        orientation,
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH
+    ) {
+        (h, w)
+    } else {
+        (w, h)
+    };
     image.apply_orientation(orientation);
     Ok(Decoded {
         image,
@@ -196,5 +207,6 @@ fn decode_at_least(bytes: &[u8], min_short_side: Option<u32>) -> Result<Decoded,
         file_bytes: bytes.len() as u64,
         stored_dimensions,
         reoriented,
+        dimensions,
     })
 }

@@ -1,40 +1,156 @@
-//! Synthetic photos (no real people): a head-and-shoulders shape on a plain light
-//! background with skin-like texture, for tests, benchmarks, the demo and trying the wizard.
+//! Synthetic photos for tests, benchmarks, the demo and trying the wizard. Portraits are
+//! built around one real face, so that the face detector has something to find: the head
+//! and shoulders of NASA's public-domain portrait of Eileen Collins (scikit-image's
+//! `astronaut`, see `scripts/face-fixture`), its grey backdrop replaced by the scene's
+//! background, placed, scaled and turned as a test asks. ID card images are drawings.
+
+use std::sync::OnceLock;
 
 use image::{Rgb, RgbImage};
 
-fn clamp(v: i16) -> u8 {
-    v.clamp(0, 255) as u8
+const HEAD_JPEG: &[u8] = include_bytes!("../../assets/samples/astronaut-head.jpg");
+
+/// Where things are in the head image (measured once on it with the detector and by eye):
+/// the face's width, the top of the hair, the midpoint between the eyes.
+pub const HEAD_FACE_WIDTH: f32 = 92.6;
+pub const HEAD_HAIR_TOP: f32 = 15.9;
+pub const HEAD_EYE_MID: (f32, f32) = (126.4, 102.4);
+/// Her head leans this far (degrees) in the original: a scene turns it level first.
+pub const HEAD_TILT: f32 = 3.7;
+
+/// The head image and which of its pixels are the person (not the backdrop).
+fn head() -> &'static (RgbImage, Vec<bool>) {
+    static HEAD: OnceLock<(RgbImage, Vec<bool>)> = OnceLock::new();
+    HEAD.get_or_init(|| {
+        let rgb = image::load_from_memory(HEAD_JPEG)
+            .map(|i| i.to_rgb8())
+            .unwrap_or_else(|_| RgbImage::new(1, 1));
+        let (w, h) = rgb.dimensions();
+        // The backdrop: light, unsaturated pixels reached from the top and side edges.
+        let backdrop = |p: &Rgb<u8>| {
+            let (lo, hi) = (
+                p[0].min(p[1]).min(p[2]) as f32,
+                p[0].max(p[1]).max(p[2]) as f32,
+            );
+            hi > 140.0 && (hi - lo) / hi < 0.16
+        };
+        let mut person = vec![true; (w * h) as usize];
+        let mut todo: Vec<(u32, u32)> = (0..w).map(|x| (x, 0)).collect();
+        todo.extend((0..h * 2 / 3).flat_map(|y| [(0, y), (w - 1, y)]));
+        while let Some((x, y)) = todo.pop() {
+            let i = (y * w + x) as usize;
+            if !person[i] || !backdrop(rgb.get_pixel(x, y)) {
+                continue;
+            }
+            person[i] = false;
+            if x > 0 {
+                todo.push((x - 1, y));
+            }
+            if x + 1 < w {
+                todo.push((x + 1, y));
+            }
+            if y > 0 {
+                todo.push((x, y - 1));
+            }
+            if y + 1 < h {
+                todo.push((x, y + 1));
+            }
+        }
+        (rgb, person)
+    })
 }
 
-/// A deterministic w×h portrait.
-pub fn portrait(w: u32, h: u32) -> RgbImage {
+/// A portrait to make: where the face goes, in the output's pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scene {
+    pub face_width: f32,
+    /// The top of the hair, from the top edge (may be negative: cut off).
+    pub hair_top: f32,
+    /// The midpoint between the eyes, from the left edge.
+    pub eye_mid_x: f32,
+    /// Degrees the head leans (positive: its right eye lower).
+    pub tilt: f32,
+    pub background: [u8; 3],
+    /// A second person beside the first.
+    pub two: bool,
+}
+
+impl Scene {
+    /// A phone portrait's framing: face a quarter of the width, hair 14% down, centred.
+    pub fn portrait(w: u32, h: u32) -> Scene {
+        Scene {
+            face_width: w.min(h) as f32 * 0.27,
+            hair_top: h as f32 * 0.14,
+            eye_mid_x: w as f32 / 2.0,
+            tilt: 0.0,
+            background: [244, 245, 247],
+            two: false,
+        }
+    }
+
+    /// A card photo's framing, inside every rule.
+    pub fn card() -> Scene {
+        Scene {
+            face_width: 215.0,
+            hair_top: 14.0,
+            eye_mid_x: 179.0,
+            ..Scene::portrait(358, 441)
+        }
+    }
+}
+
+/// `scene` drawn at `w`×`h`.
+pub fn scene(w: u32, h: u32, scene: &Scene) -> RgbImage {
+    let (head, person) = head();
+    let (hw, hh) = head.dimensions();
+    let k = scene.face_width / HEAD_FACE_WIDTH;
+    let (sin, cos) = (scene.tilt - HEAD_TILT).to_radians().sin_cos();
+    // Output point of the eye midpoint; the head turns about it.
+    let (ox, oy) = (
+        scene.eye_mid_x,
+        scene.hair_top + (HEAD_EYE_MID.1 - HEAD_HAIR_TOP) * k,
+    );
     let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ ((w as u64) << 20) ^ h as u64;
     let mut noise = move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        (state % 51) as i16 - 25
+        (state % 7) as i16 - 3
     };
-    let (cx, cy) = (w as f32 / 2.0, h as f32 * 0.42);
-    let (rx, ry) = (w.min(h) as f32 * 0.22, w.min(h) as f32 * 0.28);
+    let offsets: &[f32] = if scene.two { &[-0.22, 0.22] } else { &[0.0] };
     RgbImage::from_fn(w, h, |x, y| {
-        let (fx, fy) = (x as f32, y as f32);
         let n = noise();
-        let face = ((fx - cx) / rx).powi(2) + ((fy - cy) / ry).powi(2) < 1.0;
-        let shoulders = fy > h as f32 * 0.75 && (fx - cx).abs() < w as f32 * 0.4;
-        if face {
-            Rgb([clamp(215 + n), clamp(170 + n), clamp(140 + n)])
-        } else if shoulders {
-            Rgb([clamp(40 + n / 2), clamp(50 + n / 2), clamp(90 + n / 2)])
-        } else {
-            Rgb([
-                clamp(238 + n / 12),
-                clamp(241 + n / 12),
-                clamp(247 + n / 12),
-            ])
+        let mut px = Rgb(scene.background.map(|c| clamp(c as i16 + n)));
+        for &off in offsets {
+            let (dx, dy) = (x as f32 + 0.5 - ox - off * w as f32, y as f32 + 0.5 - oy);
+            // Turn back, then into the head image's pixels.
+            let (rx, ry) = (dx * cos + dy * sin, -dx * sin + dy * cos);
+            let hx = HEAD_EYE_MID.0 + rx / k;
+            let hy = (HEAD_EYE_MID.1 + ry / k).min(hh as f32 - 1.0);
+            if hx < 0.0 || hy < 0.0 || hx >= hw as f32 {
+                continue;
+            }
+            let (ix, iy) = (hx as u32, hy as u32);
+            if person[(iy * hw + ix) as usize] {
+                px = *head.get_pixel(ix, iy);
+            }
         }
+        px
     })
+}
+
+fn clamp(v: i16) -> u8 {
+    v.clamp(0, 255) as u8
+}
+
+/// A deterministic w×h portrait: framed as a card photo at the card's size, else as a
+/// phone framed it (`Scene::portrait`).
+pub fn portrait(w: u32, h: u32) -> RgbImage {
+    if (w, h) == (super::check::CARD_WIDTH, super::check::CARD_HEIGHT) {
+        scene(w, h, &Scene::card())
+    } else {
+        scene(w, h, &Scene::portrait(w, h))
+    }
 }
 
 /// Insert an EXIF orientation tag into a JPEG, after SOI (6 = turn 90° clockwise to view),
@@ -70,7 +186,11 @@ pub fn phone_jpeg(w: u32, h: u32, sideways: bool) -> Vec<u8> {
 /// A card photo that meets the spec (358×441 px JPEG, 20 KB – 8.75 MB, colour), varied by
 /// `seed` so that different applications have different photos (and SHA-256s).
 pub fn card_photo_jpeg(seed: u64) -> Vec<u8> {
-    let mut image = portrait(super::check::CARD_WIDTH, super::check::CARD_HEIGHT);
+    let mut image = scene(
+        super::check::CARD_WIDTH,
+        super::check::CARD_HEIGHT,
+        &Scene::card(),
+    );
     // A few pixels of the background differ per seed: a distinct file, the same look.
     for i in 0..8u32 {
         let x = (seed.wrapping_mul(31).wrapping_add(i as u64 * 7) % 40) as u32;
