@@ -12,8 +12,8 @@ use ratatui_image::{FilterType, Resize};
 use crate::domain::PhotoRef;
 use crate::domain::PhotoSlot;
 use crate::photo::check::{CARD_MAX_BYTES, CARD_MIN_BYTES};
-use crate::photo::fix::{crop_fits, crop_to_card};
-use crate::photo::{Crop, Decoded, check_decoded, decode, fix_card, normalise_id};
+use crate::photo::fix::{check_fill, crop_fits, crop_to_card};
+use crate::photo::{Crop, Decoded, check_decoded, decode, fix_card, geometry, normalise_id};
 use crate::store::Store;
 
 /// Preview size in terminal cells.
@@ -170,18 +170,23 @@ pub fn preview(picker: &Picker, image: DynamicImage) -> Option<Protocol> {
         .ok()
 }
 
-/// Moving and zooming the crop of a card photo, seeing the result before accepting it.
+/// Moving, zooming and turning the crop of a card photo, seeing the result (with the
+/// rules' guides drawn over it) before accepting it. It starts where the face puts it.
 pub struct CropEditor {
     pub source: Decoded,
     /// A copy no larger than 1000 px, for fast previews.
     work: DynamicImage,
     pub crop: Crop,
+    /// Where the face puts the crop, or why it cannot.
+    pub auto: Result<Crop, String>,
     pub source_name: Option<String>,
     /// Why the photo did not pass as it was.
     pub reasons: Vec<String>,
     pub preview: Option<Protocol>,
     /// What the crop would give: size and whether it fits.
     pub status: String,
+    /// The crop's result measured against the rules: the measures, then each problem.
+    pub measures: Vec<String>,
     /// The file it came from, recorded once the fixed photo is stored.
     pub original: Option<Original>,
 }
@@ -193,37 +198,72 @@ impl CropEditor {
         } else {
             source.image.clone()
         };
+        let auto = crate::photo::placement::place(&work, source.image.width())
+            .map(|p| p.crop)
+            .map_err(|e| e.to_string());
         CropEditor {
             source,
             work,
-            crop: Crop::default(),
+            crop: auto.clone().unwrap_or_default(),
+            auto,
             source_name,
             reasons,
             preview: None,
             status: String::new(),
+            measures: Vec::new(),
             original: None,
         }
     }
 
-    /// Recompute the preview and status for the current crop (a few milliseconds).
+    /// Recompute the preview, status and measures for the current crop (tens of
+    /// milliseconds: the face is found again on the small result).
     pub fn refresh(&mut self, picker: &Picker) {
         let (w, h) = (self.source.image.width(), self.source.image.height());
-        let (_, _, cw, ch) = self.crop.window(w, h);
+        let (_, _, cw, ch) = self.crop.rect(w, h);
         let card = crop_to_card(&self.work, self.crop);
-        self.status = match crop_fits(self.crop, w, h) {
-            Ok(()) => format!(
-                "裁剪原图 {cw}×{ch} 像素 → 358×441，放大 {:.1} 倍",
-                self.crop.zoom
-            ),
-            Err(e) => e.to_string(),
+        self.status =
+            match crop_fits(self.crop, w, h).and_then(|()| check_fill(&self.work, self.crop)) {
+                Ok(()) => format!(
+                    "裁剪原图 {:.0}×{:.0} 像素 → 358×441，放大 {:.1} 倍{}",
+                    cw,
+                    ch,
+                    self.crop.zoom,
+                    if self.crop.angle == 0.0 {
+                        String::new()
+                    } else {
+                        format!("，旋转 {:.1}°", self.crop.angle)
+                    }
+                ),
+                Err(e) => e.to_string(),
+            };
+        let faces = crate::photo::face::detect(
+            &DynamicImage::ImageRgb8(card.clone()),
+            crate::photo::face::LEAST_IN_CARD,
+        );
+        self.measures = match faces.as_slice() {
+            [] => vec!["✗ 框里没有找到人脸".into()],
+            [face] => {
+                let m = geometry::measure(&card, face);
+                let mut lines = vec![geometry::summary(&m)];
+                lines.extend(
+                    geometry::problems(&m)
+                        .into_iter()
+                        .map(|(_, p)| format!("✗ {p}")),
+                );
+                lines
+            }
+            more => vec![format!("✗ 框里有 {} 张人脸", more.len())],
         };
-        self.preview = preview(picker, DynamicImage::ImageRgb8(card));
+        let mut guided = card;
+        draw_guides(&mut guided);
+        self.preview = preview(picker, DynamicImage::ImageRgb8(guided));
     }
 
-    /// Handle a key: `Some(true)` to accept, `Some(false)` to cancel, `None` to go on.
     /// The keys `on_key` handles, for the footer.
-    pub const HINTS: &'static str = " ←→↑↓ 移动  +/- 缩放  r 复位  Enter 生成  Esc 取消";
+    pub const HINTS: &'static str =
+        " ←→↑↓ 移动  +/- 缩放  [ ] 旋转  a 按人脸  r 复位  Enter 生成  Esc 取消";
 
+    /// Handle a key: `Some(true)` to accept, `Some(false)` to cancel, `None` to go on.
     pub fn on_key(&mut self, key: KeyEvent, picker: &Picker) -> Option<bool> {
         self.crop = match key.code {
             KeyCode::Enter => return Some(true),
@@ -234,6 +274,9 @@ impl CropEditor {
             KeyCode::Down => self.crop.moved(0.0, 1.0),
             KeyCode::Char('+') | KeyCode::Char('=') => self.crop.zoomed(1.1),
             KeyCode::Char('-') => self.crop.zoomed(1.0 / 1.1),
+            KeyCode::Char('[') => self.crop.turned(-0.5),
+            KeyCode::Char(']') => self.crop.turned(0.5),
+            KeyCode::Char('a') => self.auto.clone().unwrap_or(self.crop),
             KeyCode::Char('r') => Crop::default(),
             _ => return None,
         };
@@ -255,5 +298,45 @@ impl CropEditor {
             original.imported(store);
         }
         Ok(stored)
+    }
+}
+
+/// The rules' guides over a 358×441 preview: the band for the top of the hair (7–21 px),
+/// the lowest eye line (207 px above the bottom), the band for the eyes' midpoint (162–196
+/// px) and the face-width bounds (179 and 255 px, centred), blended in so the photo shows.
+pub fn draw_guides(card: &mut image::RgbImage) {
+    let (w, h) = card.dimensions();
+    let mut mark = |x: u32, y: u32, c: [u8; 3]| {
+        if x < w && y < h {
+            let p = card.get_pixel_mut(x, y);
+            for (v, c) in p.0.iter_mut().zip(c) {
+                *v = ((*v as u16 + 2 * c as u16) / 3) as u8;
+            }
+        }
+    };
+    let (hair, eye, mid, width) = ([0, 160, 255], [255, 160, 0], [0, 200, 80], [230, 0, 180]);
+    for x in 0..w {
+        mark(x, *geometry::HAIR_TOP.start() as u32, hair);
+        mark(x, *geometry::HAIR_TOP.end() as u32, hair);
+        let eye_y = h - geometry::EYE_LINE_ABOVE_BOTTOM as u32;
+        mark(x, eye_y, eye);
+        mark(x, eye_y + 1, eye);
+    }
+    let centre = (geometry::EYE_MID_X.start() + geometry::EYE_MID_X.end()) / 2.0;
+    for y in 0..h {
+        if y % 6 < 3 {
+            mark(*geometry::EYE_MID_X.start() as u32, y, mid);
+            mark(*geometry::EYE_MID_X.end() as u32, y, mid);
+        }
+    }
+    // Face-width bounds, as ticks around the eye line's height.
+    for y in 150..300u32 {
+        for half in [
+            geometry::FACE_WIDTH.start() / 2.0,
+            geometry::FACE_WIDTH.end() / 2.0,
+        ] {
+            mark((centre - half) as u32, y, width);
+            mark((centre + half) as u32, y, width);
+        }
     }
 }

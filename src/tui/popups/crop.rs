@@ -19,7 +19,7 @@ pub struct CropPopup {
 }
 
 impl CropPopup {
-    pub const HINTS: &'static str = " ←→↑↓ 移动  +/- 缩放  r 复位  Enter 生成  Esc 取消";
+    pub const HINTS: &'static str = CropEditor::HINTS;
 
     pub fn new(mut editor: CropEditor, ctx: &Ctx) -> CropPopup {
         editor.refresh(&ctx.picker);
@@ -42,7 +42,7 @@ impl CropPopup {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         let editor = &self.editor;
-        let rect = centered(area, 76, 20);
+        let rect = centered(area, 96, 24);
         clear_for_popup(frame, rect);
         let block = Block::default()
             .borders(Borders::ALL)
@@ -64,10 +64,30 @@ impl CropPopup {
                 Style::default().fg(Color::Yellow),
             )));
         }
+        if let Err(why) = &editor.auto {
+            lines.push(Line::from(Span::styled(
+                format!("· 无法按人脸自动裁剪：{why}"),
+                Style::default().fg(Color::Yellow),
+            )));
+        }
         lines.push(Line::from(""));
         lines.push(Line::from(editor.status.as_str()));
+        for m in &editor.measures {
+            let style = if m.starts_with('✗') {
+                Style::default().fg(Color::Red)
+            } else {
+                Style::default()
+            };
+            lines.push(Line::from(Span::styled(m.as_str(), style)));
+        }
+        lines.push(Line::from(Span::styled(
+            "参考线：蓝＝头顶 7–21 像素  橙＝眼睛须在此线以上  绿＝两眼中点  紫＝脸宽 179–255",
+            dim(),
+        )));
         lines.push(Line::from(""));
-        lines.push(Line::from("←→↑↓ 移动裁剪框   + / - 放大 / 缩小   r 复位"));
+        lines.push(Line::from(
+            "←→↑↓ 移动   + / - 缩放   [ ] 旋转   a 按人脸自动   r 复位",
+        ));
         lines.push(Line::from(
             "Enter 生成合格照片（JPEG，20KB–8.75MB）   Esc 取消",
         ));
