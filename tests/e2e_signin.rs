@@ -215,3 +215,35 @@ fn two_windows_on_one_draft_the_second_reads_it_until_it_takes_it_over() {
         assert!(s.child.wait().unwrap().success());
     }
 }
+
+#[test]
+fn on_a_slow_centre_server_the_sign_in_is_up_at_once_and_takes_the_password_meanwhile() {
+    // A "server" that accepts the connection and never answers: the wizard must still
+    // draw its sign-in at once, take the password, and say what it is waiting for; when
+    // the server goes away it says it cannot open the store, and leaves cleanly.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_secs(4));
+        drop(conn);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("postgresql://sbk@127.0.0.1:{port}/sbk");
+    let mut s = pty::wizard_signed_out(
+        dir.path(),
+        24,
+        80,
+        &[("SBK_STORE_URL", url), ("SBK_OPERATOR_ID", "C001".into())],
+    );
+    s.wait_for("操作员登录");
+    s.wait_for("正在连接中心服务器");
+    s.send("password-1");
+    s.send(ENTER);
+    s.wait_for("连上后即登录");
+    held.join().unwrap();
+    s.wait_for_up_to("无法打开", Duration::from_secs(20));
+    assert!(!s.contents().contains("password-1"));
+    s.send(ENTER);
+    assert!(s.child.wait().unwrap().success());
+}

@@ -158,8 +158,11 @@ pub struct Programs<'a> {
 
 /// What `sbk`'s home screen shows last (the key help on the bottom row).
 const SBK_MARKER: &str = "q 退出";
-/// The sign-in screen, sbk's first frame.
+/// The sign-in screen ready for the password.
 const SIGN_IN_MARKER: &str = "Esc 退出";
+/// sbk's first frame: the sign-in screen's header (on a centre's server it shows before the
+/// connection is made, saying it is connecting).
+const FIRST_FRAME_MARKER: &str = "柜台申领";
 const BASELINE_MARKER: &str = "第三代社会保障卡";
 const CTRL_Q: &str = "\x11";
 
@@ -178,7 +181,7 @@ pub fn first_frame(p: &Programs, rounds: usize) -> Row {
     // store is opened after the password.
     let (mut sbk, mut base) = (Vec::new(), Vec::new());
     for k in 0..rounds + 2 {
-        let t = Tui::start(p.sbk, &[], &p.sbk_env, SIGN_IN_MARKER);
+        let t = Tui::start(p.sbk, &[], &p.sbk_env, FIRST_FRAME_MARKER);
         let s = t.first_frame;
         t.quit(CTRL_Q);
         let t = Tui::start(p.baseline, &[], &[], BASELINE_MARKER);

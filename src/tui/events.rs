@@ -33,6 +33,8 @@ pub struct Reading {
 /// stays live meanwhile).
 #[derive(Debug)]
 pub enum AccessReply {
+    /// Where the store stands, asked of a centre's server after the first frame.
+    State(Result<crate::access::StoreState, AccessError>),
     /// First run: the store set up, with the recovery key to show once.
     SetUp(Result<(Session, Zeroizing<String>), AccessError>),
     /// Signed in at start.

@@ -60,6 +60,9 @@ pub struct Gate {
     message: Option<(String, bool)>,
     /// A thread is deriving a key: keys wait.
     busy: Option<&'static str>,
+    /// A centre's server is being asked where the store stands: the form takes keys,
+    /// Enter waits for the answer (`Some(true)`: Enter was pressed meanwhile).
+    connecting: Option<bool>,
     converting: bool,
     pub done: Option<Session>,
     pub quit: bool,
@@ -84,25 +87,52 @@ fn new_password_form() -> Form {
 
 impl Gate {
     pub fn new(settings: GateSettings, events: Sender<Event>) -> Gate {
-        let state = access::state(&settings.location);
-        let converting = matches!(state, Ok(StoreState::Plain))
-            || (matches!(state, Ok(StoreState::KeysMissing)) && settings.legacy_key.is_some());
-        let state = match state {
-            Ok(s) => s,
-            Err(e) => {
-                return Gate {
-                    page: Page::Blocked(e.to_string()),
-                    settings,
-                    message: None,
-                    busy: None,
-                    converting,
-                    done: None,
-                    quit: false,
-                    events,
-                };
-            }
+        let mut gate = Gate {
+            page: Page::Blocked(String::new()),
+            settings,
+            message: None,
+            busy: None,
+            connecting: None,
+            converting: false,
+            done: None,
+            quit: false,
+            events,
         };
-        let page = match state {
+        if let Location::Server(server) = &gate.settings.location {
+            // A server is asked in the background: the sign-in screen is up at once and
+            // takes the password while it connects (a slow or unreachable server does not
+            // leave a blank terminal).
+            gate.page = gate.page_for(StoreState::Ready);
+            gate.connecting = Some(false);
+            gate.message = Some(("正在连接中心服务器……".into(), false));
+            let server = server.clone();
+            let tx = gate.events.clone();
+            let _ = std::thread::Builder::new()
+                .name("sbk-connect".into())
+                .spawn(move || {
+                    let state = access::state(Location::Server(server));
+                    let _ = tx.send(Event::Access(Box::new(AccessReply::State(state))));
+                });
+        } else {
+            let state = access::state(&gate.settings.location);
+            gate.on_state(state);
+        }
+        gate
+    }
+
+    /// The page for where the store stands (or why it cannot be opened).
+    fn on_state(&mut self, state: Result<StoreState, AccessError>) {
+        self.converting = matches!(state, Ok(StoreState::Plain))
+            || (matches!(state, Ok(StoreState::KeysMissing)) && self.settings.legacy_key.is_some());
+        self.page = match state {
+            Ok(s) => self.page_for(s),
+            Err(e) => Page::Blocked(e.to_string()),
+        };
+    }
+
+    fn page_for(&self, state: StoreState) -> Page {
+        let settings = &self.settings;
+        match state {
             StoreState::New | StoreState::Plain => Page::Setup(setup_form()),
             StoreState::KeysMissing if settings.legacy_key.is_some() => Page::Setup(setup_form()),
             StoreState::KeysMissing => Page::Blocked(AccessError::KeysMissing.to_string()),
@@ -116,16 +146,6 @@ impl Gate {
                 }
                 Page::SignIn(form)
             }
-        };
-        Gate {
-            page,
-            settings,
-            message: None,
-            busy: None,
-            converting,
-            done: None,
-            quit: false,
-            events,
         }
     }
 
@@ -180,9 +200,15 @@ impl Gate {
             }
             return;
         }
+        let connecting = self.connecting.is_some();
         let Some(form) = self.form() else { return };
         if form.on_key(key) == FormReply::Submit {
-            self.submit();
+            if connecting {
+                self.connecting = Some(true);
+                self.message = Some(("正在连接中心服务器，连上后即登录……".into(), false));
+            } else {
+                self.submit();
+            }
         }
     }
 
@@ -303,6 +329,19 @@ impl Gate {
     fn on_reply(&mut self, reply: AccessReply) {
         self.busy = None;
         match reply {
+            AccessReply::State(state) => {
+                let submit = self.connecting.take() == Some(true);
+                self.message = None;
+                match state {
+                    // The sign-in page it showed is right: what was typed stays.
+                    Ok(StoreState::Ready) if matches!(self.page, Page::SignIn(_)) => {
+                        if submit {
+                            self.submit();
+                        }
+                    }
+                    other => self.on_state(other),
+                }
+            }
             AccessReply::SetUp(Ok((session, text))) => {
                 self.page = Page::Recovery {
                     text,
