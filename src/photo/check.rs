@@ -55,8 +55,6 @@ pub struct Stats {
     pub luma_stddev: f32,
     /// Variance of the Laplacian: low means blurred.
     pub sharpness: f32,
-    /// Spread of the top band and upper corners: high means a busy background.
-    pub background_stddev: f32,
     pub greyscale: bool,
 }
 
@@ -94,22 +92,12 @@ pub fn stats(image: &DynamicImage) -> Stats {
         }
     }
     let sharpness = stddev(lap.iter().copied()).powi(2);
-    // Background: the top 8% of rows, and the outer 15% columns of the upper 30%.
-    let band = (h as f32 * 0.08).ceil() as u32;
-    let upper = (h as f32 * 0.30) as u32;
-    let side = (w as f32 * 0.15) as u32;
-    let background = (0..h)
-        .flat_map(|y| (0..w).map(move |x| (x, y)))
-        .filter(|&(x, y)| y < band || (y < upper && (x < side || x >= w - side)))
-        .map(|(x, y)| at(x, y));
-    let background_stddev = stddev(background);
     let coloured = rgb.pixels().filter(|p| is_coloured(p.0)).count();
     let greyscale = !image.color().has_color() || coloured * 100 < rgb.pixels().len();
     Stats {
         mean_luma,
         luma_stddev,
         sharpness,
-        background_stddev,
         greyscale,
     }
 }
