@@ -177,7 +177,7 @@ pub struct CropEditor {
     /// A copy no larger than 1000 px, for fast previews.
     work: DynamicImage,
     pub crop: Crop,
-    /// Where the face puts the crop, or why it cannot.
+    /// Where the face puts the crop, or why it cannot (empty: the reasons say it).
     pub auto: Result<Crop, String>,
     pub source_name: Option<String>,
     /// Why the photo did not pass as it was.
@@ -198,9 +198,16 @@ impl CropEditor {
         } else {
             source.image.clone()
         };
+        // Why the face cannot place the crop; empty when the check's reasons already say
+        // it (no face, several faces).
         let auto = crate::photo::placement::place(&work, source.image.width())
             .map(|p| p.crop)
-            .map_err(|e| e.to_string());
+            .map_err(|e| match e {
+                crate::photo::FixError::NoFace | crate::photo::FixError::ManyFaces(_) => {
+                    String::new()
+                }
+                other => other.to_string(),
+            });
         CropEditor {
             source,
             work,

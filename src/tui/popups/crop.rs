@@ -64,7 +64,9 @@ impl CropPopup {
                 Style::default().fg(Color::Yellow),
             )));
         }
-        if let Err(why) = &editor.auto {
+        if let Err(why) = &editor.auto
+            && !why.is_empty()
+        {
             lines.push(Line::from(Span::styled(
                 format!("· 无法按人脸自动裁剪：{why}"),
                 Style::default().fg(Color::Yellow),
