@@ -140,6 +140,11 @@ const NO_LINE_START: &str = "，。、；：？！）》」』】〕”’…,.;
 /// or digits stays together, a Chinese character may end a line anywhere, spaces where a
 /// line breaks are dropped, and closing punctuation never starts a line. (ratatui's own
 /// wrapping loses a character where a Latin word follows a full line of Chinese.)
+/// Punctuation that may not start a row (it closes or ends what comes before it).
+const CLOSING: &str = "）》」』】〕，。、；：！？”’…%)]}>,.;:!?";
+/// Punctuation that may not end a row (it opens what comes after it).
+const OPENING: &str = "（《「『【〔“‘([{<";
+
 pub fn wrap(lines: Vec<Line<'_>>, width: u16) -> Vec<Line<'static>> {
     let width = usize::from(width.max(2));
     let mut out = Vec::new();
@@ -162,6 +167,12 @@ pub fn wrap(lines: Vec<Line<'_>>, width: u16) -> Vec<Line<'static>> {
                             .last()
                             .and_then(|t| t.last())
                             .is_some_and(|&(p, _)| p.is_ascii_alphanumeric()));
+                // Chinese line breaking: closing punctuation never starts a row, opening
+                // punctuation never ends one (each stays with its neighbour).
+                let previous = tokens.last().and_then(|t| t.last()).map(|&(p, _)| p);
+                let joins = joins
+                    || (CLOSING.contains(c) && previous.is_some())
+                    || previous.is_some_and(|p| OPENING.contains(p));
                 match tokens.last_mut() {
                     Some(t) if joins => t.push((c, style)),
                     _ => tokens.push(vec![(c, style)]),
@@ -257,6 +268,20 @@ mod tests {
     fn closing_punctuation_never_starts_a_line() {
         let out = texts(&wrap(vec![Line::from("一二三四五。六七")], 10));
         assert_eq!(out, ["一二三四", "五。六七"]);
+    }
+
+    #[test]
+    fn chinese_punctuation_never_starts_or_ends_a_row_wrongly() {
+        let text = |rows: Vec<Line<'static>>| -> Vec<String> {
+            rows.iter().map(|l| l.to_string()).collect()
+        };
+        // 10 columns: "（帽子、口罩）" would leave "）" alone at the start of a row.
+        let rows = text(wrap(vec![Line::from("一二三四（帽子口罩）五")], 12));
+        assert!(rows.iter().all(|r| !r.starts_with('）')), "{rows:?}");
+        let rows = text(wrap(vec![Line::from("一二三四五（帽子）")], 12));
+        assert!(rows.iter().all(|r| !r.ends_with('（')), "{rows:?}");
+        let rows = text(wrap(vec![Line::from("一二三四五六，七")], 12));
+        assert!(rows.iter().all(|r| !r.starts_with('，')), "{rows:?}");
     }
 
     #[test]
