@@ -200,7 +200,7 @@ pub fn problems(m: &Measures) -> Vec<(&'static str, String)> {
         out.push((
             "face_small",
             format!(
-                "脸宽约 {:.0} 像素，须在 {lo:.0}–{hi:.0} 之间：头部太小，可用“修正”按人脸自动裁剪",
+                "脸宽约 {:.0} 像素，须在 {lo:.0}–{hi:.0} 之间：头部太小，可按人脸自动裁剪（调整照片时按 a）",
                 m.face_width
             ),
         ));
@@ -208,7 +208,7 @@ pub fn problems(m: &Measures) -> Vec<(&'static str, String)> {
         out.push((
             "face_large",
             format!(
-                "脸宽约 {:.0} 像素，须在 {lo:.0}–{hi:.0} 之间：头部太大，须露出肩膀，可用“修正”按人脸自动裁剪",
+                "脸宽约 {:.0} 像素，须在 {lo:.0}–{hi:.0} 之间：头部太大，须露出肩膀，可按人脸自动裁剪（调整照片时按 a）",
                 m.face_width
             ),
         ));
@@ -217,7 +217,7 @@ pub fn problems(m: &Measures) -> Vec<(&'static str, String)> {
     match m.hair_top {
         Some(t) if t < 1.0 => out.push((
             "head_cut",
-            "头顶被裁掉了：头发上方须留 7–21 像素的背景，请换一张头顶完整的照片或用“修正”".into(),
+            "头顶被裁掉了：头发上方须留 7–21 像素的背景，请换一张头顶完整的照片，或按人脸重新裁剪（调整照片时按 a）".into(),
         )),
         Some(t) if t < *lo => out.push((
             "hair_high",
@@ -252,7 +252,7 @@ pub fn problems(m: &Measures) -> Vec<(&'static str, String)> {
         out.push((
             "tilted",
             format!(
-                "头部歪了约 {:.0}°（两眼不在一条水平线上）：请端正头部重新拍摄，小的倾斜可用“修正”摆正",
+                "头部歪了约 {:.0}°（两眼不在一条水平线上）：请端正头部重新拍摄，小的倾斜可按人脸自动摆正（调整照片时按 a）",
                 m.tilt.abs()
             ),
         ));
