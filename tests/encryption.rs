@@ -486,3 +486,55 @@ fn damaged_key_slots_are_said_so_with_the_way_out() {
         "{e}"
     );
 }
+
+/// Several threads opening the process's first connections at once each get
+/// `sqlcipher_export` (SQLCipher registers it from a hook that runs after SQLite counts as
+/// initialised; CI once saw a connection without it). Each try is a fresh process, since
+/// only the first connections of a process can race.
+#[test]
+fn every_connection_has_sqlcipher_export_however_many_threads_open_the_first_at_once() {
+    const CHILD: &str = "SBK_TEST_FIRST_CONNECTIONS";
+    if let Some(dir) = std::env::var_os(CHILD) {
+        let dir = std::path::PathBuf::from(dir);
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let path = dir.join(format!("{i}.sqlite3"));
+                let copy = dir.join(format!("{i}-copy.sqlite3"));
+                std::thread::spawn(move || {
+                    let store = Store::open_plain(&path).unwrap();
+                    let conn = store.connection();
+                    conn.execute(
+                        "ATTACH DATABASE ?1 AS copy KEY ''",
+                        [copy.to_string_lossy()],
+                    )
+                    .unwrap();
+                    conn.query_row("SELECT sqlcipher_export('copy')", [], |_| Ok(()))
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    for _ in 0..30 {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "every_connection_has_sqlcipher_export_however_many_threads_open_the_first_at_once",
+                "--nocapture",
+            ])
+            .env(CHILD, dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -357,6 +357,7 @@ impl Store {
 /// key as `x'…'` or a passphrase) or plain, with a first read that tells a wrong key or an
 /// encrypted file from a good one.
 fn open_connection(path: &Path, key: Option<&str>) -> Result<Connection> {
+    sqlite_initialised();
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -384,6 +385,19 @@ fn open_connection(path: &Path, key: Option<&str>) -> Result<Connection> {
         });
     }
     Ok(conn)
+}
+
+/// SQLite initialised in full before any connection of ours is opened. SQLCipher adds its
+/// `sqlcipher_export` to every connection from an initialisation hook that runs after
+/// SQLite already counts as initialised: a second thread opening its first connection in
+/// that window got one without it (seen once in CI: "no such function: sqlcipher_export").
+/// Initialising once, with every other opener waiting, closes the window.
+pub fn sqlite_initialised() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Opening a connection initialises SQLite (and SQLCipher's hook) on this thread.
+        let _ = Connection::open_in_memory();
+    });
 }
 
 /// Whether the file at `path` is a plain SQLite database (written before stores were
