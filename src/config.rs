@@ -39,6 +39,19 @@ pub struct FileConfig {
     pub access: Option<AccessFile>,
     /// A centre's shared store (PostgreSQL). Absent: the embedded file in the data dir.
     pub store: Option<StoreFile>,
+    /// 代办申领: which of the agent's papers this centre requires.
+    pub agent: Option<AgentFile>,
+}
+
+/// The `[agent]` table: whether a 代办 application needs the agent's papers imported.
+/// By default neither is required: they are kept when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentFile {
+    /// 代办人身份证照片.
+    pub require_id_card_photo: Option<bool>,
+    /// 委托书或关系证明照片.
+    pub require_authorisation: Option<bool>,
 }
 
 /// The `[store]` table: a centre's PostgreSQL server.
@@ -151,6 +164,8 @@ pub struct Settings {
     pub access: AccessSettings,
     /// A centre's store (`None`: the embedded file in the data directory).
     pub server: Option<crate::store::server::Server>,
+    /// Which of a 代办 agent's papers are required.
+    pub agent_papers: crate::domain::AgentPapers,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -277,10 +292,16 @@ pub fn load(
             None => None,
         },
     };
+    let agent = file.agent.clone().unwrap_or_default();
+    let agent_papers = crate::domain::AgentPapers {
+        id_card: agent.require_id_card_photo.unwrap_or(false),
+        authorisation: agent.require_authorisation.unwrap_or(false),
+    };
     Ok(Settings {
         legacy_db_key,
         access,
         server,
+        agent_papers,
         retention_days,
         draft_days,
         keep_photo_originals: file.keep_photo_originals.unwrap_or(false),
@@ -523,6 +544,11 @@ const CONFIG_HEADER: &str = "\
 # lockout_minutes = 15         # 锁定多少分钟
 # idle_lock_minutes = 5        # 多少分钟无操作自动锁屏
 # delivery_key_file = \"/home/clerk/.config/sbk-counter/delivery.key\"  # 无人值守发送的密钥
+
+# 代办申领：代办人的证件照片和委托书（或关系证明）是否必须导入。默认都不必须（导入了就留存）。
+# [agent]
+# require_id_card_photo = false
+# require_authorisation = false
 
 # 中心接口：不设置则为离线模式（申领在本机排队，联网后用 sbk sync 或向导自动发送）。
 # 令牌最好放在环境变量 SBK_CENTRAL_TOKEN 中。

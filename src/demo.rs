@@ -179,13 +179,14 @@ pub fn prepare(base: &Settings) -> Result<Demo, DemoError> {
     let checker = Client::new(&central, &operator.id)?;
     let mut store = setup.store;
     let today = crate::domain::dates::beijing_date(Utc::now());
-    let make = |store: &mut Store, (name, id): &(String, String), seed: u64| {
+    let make = |store: &mut Store, (name, id): &(String, String), seed: u64, agent: bool| {
         let answer = checker.check_eligibility(&EligibilityRequest {
             name: name.clone(),
             id_type: IdType::ResidentId,
             id_number: id.clone(),
             access_authorised_at: Utc::now(),
             identity_verified_in_person_at: Some(Utc::now()),
+            applicant_id_card_checked_at: None,
         })?;
         let photo = |store: &Store, bytes: Vec<u8>, kind| -> Result<Option<PhotoRef>, DemoError> {
             Ok(Some(PhotoRef {
@@ -199,8 +200,15 @@ pub fn prepare(base: &Settings) -> Result<Demo, DemoError> {
             id_front: photo(store, id_card_jpeg(seed, false), PhotoSlot::IdFront)?,
             id_back: photo(store, id_card_jpeg(seed, true), PhotoSlot::IdBack)?,
         };
-        let app = registry::complete_application(&answer, id, photos, Utc::now())
+        let mut app = registry::complete_application(&answer, id, photos, Utc::now())
             .ok_or_else(|| DemoError::Data("演示居民不符合申领条件".into()))?;
+        if agent {
+            // A son or daughter (or a community worker) applies for the resident
+            // (代办申领), and the card is mailed to them.
+            let mut rng = crate::domain::synthetic::Rng::new(seed);
+            crate::domain::synthetic::by_agent(&mut app, &mut rng);
+            app.fill_recipient_from_agent();
+        }
         store.create(&app, &operator)?;
         Ok::<Application, DemoError>(app)
     };
@@ -212,11 +220,12 @@ pub fn prepare(base: &Settings) -> Result<Demo, DemoError> {
     // 已提交, 已受理, 已寄出 and 已退回: submitted and delivered now, then moved along.
     let mut delivered = Vec::new();
     for (i, steps) in [0usize, 1, 3].into_iter().enumerate() {
-        let app = make(&mut store, &take(&mut eligible)?, 10 + i as u64)?;
+        // The 已受理 one was applied for by an agent.
+        let app = make(&mut store, &take(&mut eligible)?, 10 + i as u64, i == 1)?;
         store.submit(app.id, &operator, today)?;
         delivered.push((app.id, steps));
     }
-    let returned = make(&mut store, &reviewed, 20)?;
+    let returned = make(&mut store, &reviewed, 20, false)?;
     store.submit(returned.id, &operator, today)?;
     delivered.push((returned.id, 1));
     let client = Client::new(&central, &operator.id)?;
@@ -239,9 +248,9 @@ pub fn prepare(base: &Settings) -> Result<Demo, DemoError> {
 
     // 草稿, 待提交 and 待同步 (delivered by the wizard's worker once it starts).
     let mut store = Store::open_dir(&data_dir, &key)?;
-    let queued = make(&mut store, &take(&mut eligible)?, 30)?;
+    let queued = make(&mut store, &take(&mut eligible)?, 30, false)?;
     store.submit(queued.id, &operator, today)?;
-    let ready = make(&mut store, &take(&mut eligible)?, 31)?;
+    let ready = make(&mut store, &take(&mut eligible)?, 31, false)?;
     store.transition(ready.id, Status::Ready, &operator, None)?;
     let (name, id) = take(&mut eligible)?;
     let mut draft = Application::new(Utc::now());

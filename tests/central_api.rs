@@ -901,6 +901,11 @@ fn the_contracts_code_lists_are_the_reference_tables() {
         .map(|t| t.key().to_owned())
         .collect();
     assert_eq!(contract_enum("IdType"), id_types);
+    assert_eq!(
+        contract_enum("AgentRelation"),
+        codes(refs.agent_relations.iter().map(|r| r.code).collect())
+    );
+    assert_eq!(contract_enum("AppliedBy"), ["applicant", "agent"]);
 }
 
 #[test]
@@ -945,4 +950,112 @@ fn audit_anchors_are_kept_per_centre_and_refuse_a_chain_that_went_back_or_change
         Some(OTHER_TOKEN),
     );
     assert_eq!(foreign.status, 404);
+}
+
+/// A 代办 submission for an eligible resident: a son applies, his ID card checked, and
+/// the applicant's card he brought.
+fn agent_submission(server: &Server, name: &str, id: &str, seed: u64) -> Submission {
+    let ans = check(server, name, id);
+    let photos = upload_photos(server, seed);
+    let mut app = registry::complete_application(&ans, id, photos, Utc::now()).unwrap();
+    sbk_counter::domain::synthetic::by_agent(
+        &mut app,
+        &mut sbk_counter::domain::synthetic::Rng::new(seed),
+    );
+    Submission::from_application(&app).unwrap()
+}
+
+#[test]
+fn a_submission_by_an_agent_is_checked_by_the_counters_rules_for_the_agent() {
+    let server = Server::start(|_| {});
+    let mut residents = server.residents(true, 2);
+    let (name, id) = residents.remove(0);
+    let good = agent_submission(&server, &name, &id, 5);
+    assert_eq!(good.applied_by, sbk_counter::domain::AppliedBy::Agent);
+    let refused = |sub: &Submission, key: &str| -> Vec<String> {
+        let a = submit(&server, key, sub);
+        assert_eq!(a.status, 422, "{}", a.body);
+        a.error().errors.into_iter().map(|e| e.field).collect()
+    };
+    // The applicant as their own agent.
+    let mut own = good.clone();
+    own.agent.as_mut().unwrap().id_number = id.clone();
+    assert_eq!(refused(&own, "agent-key-0001"), ["agent.id_number"]);
+    // An agent under 18 on the day.
+    let mut young = good.clone();
+    let birth = Utc::now().date_naive() - chrono::Duration::days(365 * 17);
+    let first17 = format!("110105{}123", birth.format("%Y%m%d"));
+    young.agent.as_mut().unwrap().id_number = format!(
+        "{first17}{}",
+        sbk_counter::domain::id_number::check_character(&first17)
+    );
+    assert_eq!(refused(&young, "agent-key-0002"), ["agent.id_number"]);
+    // No relation, and a relation the table does not have.
+    let mut unrelated = good.clone();
+    unrelated.agent.as_mut().unwrap().relation = String::new();
+    assert_eq!(refused(&unrelated, "agent-key-0003"), ["agent.relation"]);
+    unrelated.agent.as_mut().unwrap().relation = "neighbour".into();
+    assert_eq!(refused(&unrelated, "agent-key-0004"), ["agent.relation"]);
+    // A bad phone; the clerk's checks of the two cards.
+    let mut unchecked = good.clone();
+    unchecked.agent.as_mut().unwrap().mobile = "1391111".into();
+    unchecked.consents.applicant_id_card_checked_at = None;
+    let fields = refused(&unchecked, "agent-key-0005");
+    assert!(fields.contains(&"agent.mobile".to_owned()), "{fields:?}");
+    assert!(
+        fields.contains(&"consents.applicant_id_card_checked_at".to_owned()),
+        "{fields:?}"
+    );
+    // 代办 without an agent, an agent without 代办.
+    let mut missing = good.clone();
+    missing.agent = None;
+    assert_eq!(refused(&missing, "agent-key-0006"), ["agent"]);
+    let mut stray = good.clone();
+    stray.applied_by = sbk_counter::domain::AppliedBy::Applicant;
+    assert_eq!(refused(&stray, "agent-key-0007"), ["agent"]);
+    // An unknown field in the agent is a malformed body.
+    let mut body: Value = serde_json::to_value(&good).unwrap();
+    body["agent"]["photos"] = json!({});
+    let a = post(
+        &server,
+        "/v1/applications",
+        Some("agent-key-0008"),
+        &body.to_string(),
+    );
+    assert!(matches!(a.status, 400 | 422), "{}", a.body);
+    assert_eq!(server.application_count(), 0, "nothing refused was stored");
+
+    // The good one is accepted, and stored with its agent.
+    let a = submit(&server, "agent-key-0009", &good);
+    assert_eq!(a.status, 201, "{}", a.body);
+    let conn = rusqlite::Connection::open(&server.db).unwrap();
+    let body: String = conn
+        .query_row("SELECT body FROM applications", [], |r| r.get(0))
+        .unwrap();
+    let stored: Submission = serde_json::from_str(&body).unwrap();
+    assert_eq!(stored.agent, good.agent);
+
+    // The registry answers the same whoever applies: the card checked by the clerk, brought
+    // by the agent, counts as the in-person check.
+    let (name, id) = residents.remove(0);
+    let in_person = check(&server, &name, &id);
+    let by_agent = json!({
+        "name": name,
+        "id_type": "resident_id",
+        "id_number": id,
+        "access_authorised_at": Utc::now(),
+        "applicant_id_card_checked_at": Utc::now(),
+    });
+    let a = post(
+        &server,
+        "/v1/eligibility-checks",
+        None,
+        &by_agent.to_string(),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let by_agent: EligibilityAnswer = a.json();
+    assert_eq!(by_agent.eligible, in_person.eligible);
+    assert_eq!(by_agent.person, in_person.person);
+    assert_eq!(by_agent.card_issuer, in_person.card_issuer);
+    assert_eq!(by_agent.allowed_pickup, in_person.allowed_pickup);
 }

@@ -146,7 +146,7 @@ fn search_show_and_delete() {
     assert!(out.contains("张三"), "mobile suffix: {out}");
     let (_, out, _) = env.run(&["drafts", "show", "6f1c"]);
     assert!(
-        out.contains("王秀英") && out.contains("4. 基本信息") && out.contains("138****8000"),
+        out.contains("王秀英") && out.contains("5. 基本信息") && out.contains("138****8000"),
         "{out}"
     );
     let (_, out, _) = env.run(&["drafts", "show", "6f1c", "--json"]);

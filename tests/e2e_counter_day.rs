@@ -37,16 +37,16 @@ fn a_returned_application_shows_why_on_every_step_until_it_is_corrected_and_resu
     s.send(ENTER);
     // Opened on the field the reason names, the reason above it, the step marked.
     s.wait_for("已退回：");
-    s.wait_for("第 5 步  制卡信息");
+    s.wait_for("第 6 步  制卡信息");
     s.wait_for("▶ 制卡照片");
-    s.wait_for("5制卡信息✗");
+    s.wait_for("6制卡信息✗");
     s.wait_for("请修改：制卡照片");
     // Every other step says it too.
     s.send("\x1b[5~");
-    s.wait_for("第 4 步  基本信息");
+    s.wait_for("第 5 步  基本信息");
     assert!(s.contents().contains("已退回："), "{}", s.contents());
     s.send(PAGE_DOWN);
-    s.wait_for("第 5 步");
+    s.wait_for("第 6 步");
     // A new photo: the mark goes, the reason stays until it is submitted again.
     s.send(ENTER);
     s.wait_for("导入制卡照片");
@@ -56,7 +56,7 @@ fn a_returned_application_shows_why_on_every_step_until_it_is_corrected_and_resu
     s.send(ENTER);
     s.wait_for("已生成合格的制卡照片");
     s.wait_for("退回所指的项目已修改");
-    s.wait_for("5制卡信息✓");
+    s.wait_for("6制卡信息✓");
     // The review page shows the photos as they will go, then it is submitted again.
     s.keys(&[PAGE_DOWN, PAGE_DOWN]);
     s.wait_for("确认提交");
@@ -88,12 +88,12 @@ fn at_first_run_the_photo_folder_exists_and_the_help_footer_says_what_closes_it(
     s.wait_for("按任意键关闭帮助");
     s.send("x");
     s.wait_for("n 新建");
-    // A new application, step 3: the import popup says where photos go, in Chinese,
+    // A new application, step 4: the import popup says where photos go, in Chinese,
     // wrapped inside its box.
     s.send("n");
     s.wait_for("免责声明");
-    s.keys(&[SPACE, PAGE_DOWN, PAGE_DOWN]);
-    s.wait_for("第 3 步");
+    s.keys(&[SPACE, PAGE_DOWN, PAGE_DOWN, PAGE_DOWN]);
+    s.wait_for("第 4 步");
     s.send(ENTER);
     s.wait_for("中还没有照片");
     s.wait_for("Tab 补全");

@@ -44,6 +44,8 @@ fn the_demo_takes_a_new_application_from_typing_to_accepted() {
     s.send("n");
     s.wait_for("免责声明");
     s.keys(&[SPACE, PAGE_DOWN]);
+    s.wait_for("申领方式与代办人");
+    s.send(PAGE_DOWN);
     s.wait_for("申领人与资格校验");
     s.send(NAME);
     s.keys(&[TAB, TAB]);
@@ -65,7 +67,7 @@ fn the_demo_takes_a_new_application_from_typing_to_accepted() {
 
     // Basic information: the registry filled what it knows.
     s.send(PAGE_DOWN);
-    s.wait_for("第 4 步");
+    s.wait_for("第 5 步");
     s.wait_for("1936-05-29");
     s.send(TAB);
     s.send("长期");

@@ -43,9 +43,11 @@ fn both_sides_fill_the_form_for_the_clerk_to_confirm_or_correct() {
     s.send(SPACE);
     s.send(PAGE_DOWN);
     s.wait_for("第 2 步");
-    s.send(typed_name);
     s.send(PAGE_DOWN);
     s.wait_for("第 3 步");
+    s.send(typed_name);
+    s.send(PAGE_DOWN);
+    s.wait_for("第 4 步");
     for name in ["front", "back"] {
         s.send(ENTER);
         s.wait_for("照片文件夹");
@@ -62,9 +64,9 @@ fn both_sides_fill_the_form_for_the_clerk_to_confirm_or_correct() {
         }
     }
     s.wait_for_up_to("已填入证件有效期限开始日期", Duration::from_secs(60));
-    // Step 4: the first field (valid from) confirmed with Enter; the address corrected.
+    // Step 5: the first field (valid from) confirmed with Enter; the address corrected.
     s.send(PAGE_DOWN);
-    s.wait_for("第 4 步");
+    s.wait_for("第 5 步");
     s.send(ENTER);
     s.wait_for("已确认证件有效期限开始日期");
     for _ in 0..6 {

@@ -127,6 +127,8 @@ fn the_screen_locks_when_idle_hides_everything_and_unlocks_or_changes_hands() {
     s.send("n");
     s.wait_for("免责声明");
     s.keys(&[SPACE, "\x1b[6~"]);
+    s.wait_for("申领方式与代办人");
+    s.send("\x1b[6~");
     s.wait_for("申领人与资格校验");
     s.send("赵淑珍");
     s.keys(&[TAB, TAB]);

@@ -66,6 +66,9 @@ fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
     s.send("n");
     s.wait_for("免责声明");
     s.keys(&[SPACE, PAGE_DOWN]);
+    // 本人申领 is already chosen: the resident is here.
+    s.wait_for("申领方式与代办人");
+    s.send(PAGE_DOWN);
     s.wait_for("申领人与资格校验");
     // A synthetic resident: 110105 19520314 004 → check character computed below.
     let first17 = "11010519520314004";
@@ -90,7 +93,7 @@ fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
     s.wait_for("已导入身份证背面照片");
     // Basic information; gender and birth date came from the ID number.
     s.send(PAGE_DOWN);
-    s.wait_for("第 4 步");
+    s.wait_for("第 5 步");
     s.send("2012/3/15");
     s.send(TAB);
     s.send("长期");
@@ -203,6 +206,127 @@ fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
     }
 }
 
+/// A valid resident ID number: `first17` and its check character.
+fn with_check(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        sbk_counter::domain::id_number::check_character(first17)
+    )
+}
+
+#[test]
+fn a_whole_application_by_an_agent_is_typed_submitted_and_stored() {
+    const BACK_TAB: &str = "\x1b[Z";
+    let dir = tempfile::TempDir::new().unwrap();
+    photo_folder(dir.path());
+    let mut s = start(dir.path());
+    s.wait_for("工作台");
+    s.send("n");
+    s.wait_for("免责声明");
+    s.keys(&[SPACE, PAGE_DOWN]);
+    s.wait_for("申领方式与代办人");
+    // 代办申领, chosen from the list.
+    s.send(ENTER);
+    s.wait_for("选择申领方式");
+    s.send("db");
+    s.wait_for("代办申领");
+    s.send(ENTER);
+    s.wait_for("代办人姓名");
+    // The agent: a son, with his own ID card, checked by the clerk.
+    let agent_id = with_check("11010819780606123");
+    s.send(TAB);
+    s.send("赵建军");
+    s.keys(&[TAB, TAB]);
+    s.send(&agent_id);
+    s.keys(&[TAB, ENTER]);
+    s.wait_for("选择与申领人关系");
+    s.send("zn");
+    s.wait_for("子女");
+    s.send(ENTER);
+    s.send(TAB);
+    s.send("13612345678");
+    s.keys(&[TAB, SPACE]);
+    s.wait_for("本步已填完整");
+    // The applicant, whose card the agent brought.
+    s.send(PAGE_DOWN);
+    s.wait_for("申领人与资格校验");
+    s.wait_for("已核验申领人身份证原件");
+    let id = with_check("11010519520314004");
+    s.send("赵淑珍");
+    s.keys(&[TAB, TAB]);
+    s.send(&id);
+    s.keys(&[TAB, SPACE, TAB, SPACE, TAB, ENTER]);
+    s.wait_for("待校验");
+    s.keys(&[PAGE_DOWN, ENTER]);
+    s.wait_for("id-front.png");
+    s.send(ENTER);
+    s.wait_for("已导入身份证正面照片");
+    s.keys(&[TAB, ENTER]);
+    s.wait_for("导入身份证背面照片");
+    s.send("id-back");
+    s.send(ENTER);
+    s.wait_for("已导入身份证背面照片");
+    s.send(PAGE_DOWN);
+    s.wait_for("第 5 步");
+    s.send("2012/3/15");
+    s.send(TAB);
+    s.send("长期");
+    s.keys(&[TAB, TAB, TAB, TAB, ENTER]);
+    s.wait_for("选择民族");
+    s.send("han");
+    s.wait_for("汉族");
+    s.keys(&[ENTER, TAB, ENTER]);
+    s.wait_for("选择常住地所在区");
+    s.send("cy");
+    s.keys(&[ENTER, TAB]);
+    s.send("朝阳区建国路88号院3号楼2单元501");
+    s.send(TAB);
+    s.send("13912345678");
+    s.send(TAB);
+    s.wait_for("本步已填完整");
+    s.keys(&[PAGE_DOWN, ENTER]);
+    s.wait_for("导入制卡照片");
+    s.send("card");
+    s.send(ENTER);
+    s.wait_for("调整制卡照片");
+    s.send(ENTER);
+    s.wait_for("已生成合格的制卡照片");
+    // The card is mailed to the agent, at the applicant's address.
+    s.keys(&[PAGE_DOWN, TAB, ENTER]);
+    s.wait_for("请向申领人问清邮政编码");
+    s.send("100020");
+    s.keys(&[BACK_TAB, BACK_TAB, BACK_TAB, BACK_TAB, ENTER]);
+    s.wait_for("收件人已填为代办人");
+    s.send(PAGE_DOWN);
+    s.wait_for("确认提交");
+    s.keys(&[SPACE, TAB, ENTER]);
+    s.wait_for("是否确认提交代办申领");
+    s.send(ENTER);
+    s.wait_for("您已完成代办申领业务办理");
+    s.send(CTRL_Q);
+    assert!(s.child.wait().unwrap().success());
+
+    let store = common::signin::open_store(&dir.path().join("data")).unwrap();
+    let queued = store.list(Some(Status::Queued), 10, 0).unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].agent_name, "赵建军");
+    let app = store.get(queued[0].id).unwrap();
+    assert_eq!(app.applied_by, sbk_counter::domain::AppliedBy::Agent);
+    assert_eq!(app.agent.name, "赵建军");
+    assert_eq!(app.agent.id_number, agent_id);
+    assert_eq!(app.agent.relation, "child");
+    assert_eq!(app.agent.mobile, "13612345678");
+    assert!(app.consents.agent_id_card_checked_at.is_some());
+    assert!(app.consents.applicant_id_card_checked_at.is_some());
+    assert_eq!(app.consents.identity_verified_in_person_at, None);
+    assert_eq!(app.applicant.name, "赵淑珍");
+    assert_eq!(app.pickup.mail.recipient_name, "赵建军");
+    assert_eq!(app.pickup.mail.recipient_mobile, "13612345678");
+    assert_eq!(app.pickup.mail.postcode, "100020");
+    // A relative who calls is found by their phone.
+    assert_eq!(store.search("5678", 10).unwrap()[0].id, app.id);
+}
+
 #[test]
 fn killed_mid_application_it_reopens_with_everything_typed() {
     let dir = tempfile::TempDir::new().unwrap();
@@ -211,6 +335,8 @@ fn killed_mid_application_it_reopens_with_everything_typed() {
     s.send("n");
     s.wait_for("免责声明");
     s.keys(&[SPACE, PAGE_DOWN]);
+    s.wait_for("申领方式与代办人");
+    s.send(PAGE_DOWN);
     s.wait_for("申领人与资格校验");
     s.send("欧阳秀");
     s.keys(&[TAB, TAB]);

@@ -30,7 +30,27 @@ fn with_photos(store: &Store, app: &mut Application, seed: u64) {
 
 /// An application delivered now (已提交), with the number `SQ<seed>`.
 fn delivered(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
+    delivered_as(store, rng, seed, false)
+}
+
+/// … applied for by an agent (代办), with the agent's ID card kept, if `by_agent`.
+fn delivered_as(store: &mut Store, rng: &mut Rng, seed: u64, by_agent: bool) -> Application {
     let mut app = application(rng, Utc::now(), 0);
+    if by_agent {
+        sbk_counter::domain::synthetic::by_agent(&mut app, rng);
+        app.agent.photos.id_card = Some(PhotoRef {
+            sha256: store
+                .put_photo(
+                    &id_card_jpeg(seed + 1000, false),
+                    PhotoSlot::AgentIdCard,
+                    "image/jpeg",
+                    0,
+                    0,
+                )
+                .unwrap(),
+            source_name: None,
+        });
+    }
     app.status = Status::Draft;
     with_photos(store, &mut app, seed);
     app.card_issuer = Some(sbk_counter::domain::CardIssuer {
@@ -190,6 +210,64 @@ fn thirty_days_after_acceptance_only_what_finds_the_card_remains() {
         .count();
     assert_eq!(purges, 1);
     assert!(store.verify_audit().unwrap().broken.is_none());
+}
+
+#[test]
+fn an_agents_number_phone_and_papers_go_with_the_applicants_and_the_name_still_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::signin::open_store(dir.path()).unwrap();
+    let mut rng = Rng::new(23);
+    let app = delivered_as(&mut store, &mut rng, 7, true);
+    let step = sbk_counter::store::ProgressStep {
+        to: Status::Accepted,
+        at: Utc::now(),
+        note: None,
+        returned: None,
+    };
+    store
+        .apply_progress(app.id, "SQ0000000000000007", step, &operator())
+        .unwrap();
+    let agent_sha = app.agent.photos.id_card.clone().unwrap().sha256;
+    // Before: a relative who calls is found by their phone's last digits.
+    let tail = &app.agent.mobile[7..];
+    assert_eq!(store.search(tail, 10).unwrap()[0].id, app.id);
+    let done = store
+        .purge(
+            Utc::now() + Duration::days(31),
+            Retention::new(30),
+            false,
+            &operator(),
+        )
+        .unwrap();
+    assert_eq!(done.reduced.len(), 1);
+    assert_eq!(done.photos_removed, 4, "the agent's ID card with the three");
+    assert!(store.photo(&agent_sha).unwrap().is_none());
+    let kept = store.get(app.id).unwrap();
+    assert_eq!(kept.agent.name, app.agent.name);
+    assert!(kept.agent.mobile.is_empty());
+    assert!(kept.agent.id_number.contains('*'));
+    assert!(kept.agent.photos.is_empty());
+    // Found by the agent's name, not by a phone it no longer has.
+    let found = store.search(&app.agent.name, 10).unwrap();
+    assert_eq!(found[0].id, app.id);
+    assert_eq!(found[0].agent_name, app.agent.name);
+    assert!(store.search(tail, 10).unwrap().is_empty());
+    let raw = rusqlite::Connection::open(store.path()).unwrap();
+    raw.pragma_update(
+        None,
+        "key",
+        common::signin::key(dir.path()).sqlcipher_key().as_str(),
+    )
+    .unwrap();
+    let hits: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM applications WHERE body LIKE '%' || ?1 || '%'
+                 OR body LIKE '%' || ?2 || '%'",
+            [&app.agent.id_number, &app.agent.mobile],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(hits, 0);
 }
 
 #[test]

@@ -5,7 +5,8 @@
 mod common;
 
 use common::fixtures::{
-    complete, half_filled, photo_returned, returned_for_its_photo, with_errors,
+    agent_chosen, agent_complete, agent_returned, agent_with_errors, complete, half_filled,
+    photo_returned, returned_for_its_photo, with_errors,
 };
 use common::ui::{Ui, clerk, now, snapshot};
 use crossterm::event::KeyCode;
@@ -139,7 +140,7 @@ fn submit_refused_while_incomplete_says_where() {
         "nothing queued"
     );
     // The step it sends the clerk to shows what is missing there.
-    ui.key(KeyCode::Char('4'));
+    ui.key(KeyCode::Char('5'));
     assert!(ui.screen().contains("未填：请选择民族"), "{}", ui.screen());
 }
 
@@ -205,12 +206,12 @@ fn a_returned_application_opens_on_the_field_it_came_back_for() {
     ui.store().create(&returned, &clerk()).unwrap();
     ui.refresh_home();
     ui.key(KeyCode::Enter);
-    // Step 5, the cursor on the photo, its problem shown, the reason above, the bar ✗.
+    // Step 6, the cursor on the photo, its problem shown, the reason above, the bar ✗.
     let screen = ui.screen();
-    assert!(screen.contains("第 5 步  制卡信息"), "{screen}");
+    assert!(screen.contains("第 6 步  制卡信息"), "{screen}");
     assert!(screen.contains("已退回：制卡照片审核未通过"), "{screen}");
     assert!(screen.contains("▶ 制卡照片"), "{screen}");
-    assert!(screen.contains("5制卡信息✗"), "{screen}");
+    assert!(screen.contains("6制卡信息✗"), "{screen}");
     snapshot("returned_opened", screen);
     // Every other step says it too, and the review page does not claim it can go.
     ui.key(KeyCode::PageUp);
@@ -240,7 +241,7 @@ fn a_returned_application_opens_on_the_field_it_came_back_for() {
     ]);
     let fixed = ui.screen();
     assert!(fixed.contains("退回所指的项目已修改"), "{fixed}");
-    assert!(fixed.contains("5制卡信息✓"), "{fixed}");
+    assert!(fixed.contains("6制卡信息✓"), "{fixed}");
     snapshot("returned_corrected", fixed);
     let stored = ui.store().get(id).unwrap();
     assert!(stored.returned.unwrap().fields[0].corrected);
@@ -286,7 +287,7 @@ fn the_review_page_shows_the_photos_as_they_will_go() {
         (PhotoSlot::IdBack, id_card_jpeg(3, true)),
     ] {
         let sha = store.put_photo(&bytes, kind, "image/jpeg", 0, 0).unwrap();
-        *application.photos.slot_mut(kind) = Some(PhotoRef {
+        *application.photo_mut(kind) = Some(PhotoRef {
             sha256: sha,
             source_name: Some(format!("{kind:?}.jpg")),
         });
@@ -481,4 +482,145 @@ fn what_the_card_reads_is_offered_and_what_differs_is_compared() {
     let screen = ui.screen();
     assert!(screen.contains("识别"), "{screen}");
     snapshot("basic_info_recognised", screen);
+}
+
+#[test]
+fn the_agent_step_empty_filled_and_with_errors() {
+    // 本人申领, as a new application starts.
+    let mut ui = Ui::new();
+    let new = Application::new(now());
+    ui.open_on(&new, Step::AppliedBy);
+    let screen = ui.screen();
+    assert!(
+        screen.contains("申领方式") && screen.contains("本人申领"),
+        "{screen}"
+    );
+    assert!(!screen.contains("代办人姓名"), "{screen}");
+    snapshot("agent_step_in_person", screen);
+    // Choosing 代办申领 in the list shows the agent's rows, empty.
+    ui.key(KeyCode::Enter);
+    let screen = ui.screen();
+    assert!(screen.contains("代办申领"), "{screen}");
+    snapshot("popup_applied_by", screen);
+    ui.key(KeyCode::Down);
+    ui.key(KeyCode::Enter);
+    let screen = ui.screen();
+    assert!(
+        screen.contains("代办人姓名") && screen.contains("与申领人关系"),
+        "{screen}"
+    );
+    snapshot("agent_step_chosen", screen);
+    assert_eq!(
+        ui.store().get(new.id).unwrap().applied_by,
+        sbk_counter::domain::AppliedBy::Agent
+    );
+
+    let mut ui = Ui::new();
+    let chosen = agent_chosen(&ui.store());
+    ui.open_on(&chosen, Step::AppliedBy);
+    ui.visit_every_row();
+    let screen = ui.screen();
+    assert!(
+        screen.contains("未填：请选择代办人与申领人的关系"),
+        "{screen}"
+    );
+    snapshot("agent_step_empty", screen);
+
+    let mut ui = Ui::new();
+    let errors = agent_with_errors(&ui.store());
+    ui.open_on(&errors, Step::AppliedBy);
+    ui.visit_every_row();
+    let screen = ui.screen();
+    assert!(screen.contains("代办人不能是申领人本人"), "{screen}");
+    assert!(screen.contains("2申领方式✗"), "{screen}");
+    snapshot("agent_step_errors", screen);
+
+    let mut ui = Ui::new();
+    let complete = agent_complete(&ui.store());
+    ui.open_on(&complete, Step::AppliedBy);
+    ui.visit_every_row();
+    let screen = ui.screen();
+    assert!(screen.contains("本步已填完整"), "{screen}");
+    snapshot("agent_step_filled", screen);
+    // The relation is chosen from the table.
+    for _ in 0..4 {
+        ui.key(KeyCode::Tab);
+    }
+    ui.key(KeyCode::Enter);
+    let screen = ui.screen();
+    assert!(screen.contains("社区工作人员"), "{screen}");
+    snapshot("popup_agent_relation", screen);
+}
+
+#[test]
+fn a_by_agent_application_checks_the_applicants_card_and_mails_to_the_agent() {
+    let mut ui = Ui::new();
+    let app = agent_complete(&ui.store());
+    ui.open_on(&app, Step::Applicant);
+    let screen = ui.screen();
+    assert!(screen.contains("已核验申领人身份证原件"), "{screen}");
+    assert!(!screen.contains("已当面核验本人"), "{screen}");
+    snapshot("agent_applicant_step", screen);
+    let mut ui = Ui::new();
+    let app = agent_complete(&ui.store());
+    ui.open_on(&app, Step::Pickup);
+    let screen = ui.screen();
+    assert!(screen.contains("收件人同代办人"), "{screen}");
+    snapshot("agent_pickup", screen);
+    // 同代办人 names the agent as recipient, over the applicant's name.
+    let mut ui = Ui::new();
+    let mut app = agent_complete(&ui.store());
+    app.pickup.mail.recipient_name = "王秀英".into();
+    app.pickup.mail.recipient_mobile = "13800138000".into();
+    ui.open_on(&app, Step::Pickup);
+    ui.keys(&[KeyCode::Tab, KeyCode::Tab, KeyCode::Enter]);
+    let screen = ui.screen();
+    assert!(screen.contains("收件人已填为代办人"), "{screen}");
+    let stored = ui.store().get(app.id).unwrap();
+    assert_eq!(stored.pickup.mail.recipient_name, "李建国");
+    assert_eq!(stored.pickup.mail.recipient_mobile, "13911112222");
+}
+
+#[test]
+fn the_review_page_shows_the_agent_as_its_own_group_and_submits_as_agent() {
+    let mut ui = Ui::new();
+    let app = agent_complete(&ui.store());
+    ui.open_on(&app, Step::Review);
+    for _ in 0..2 {
+        ui.scroll_down();
+    }
+    // Read out in full with the resident and the agent, as the applicant's are.
+    let screen = ui.screen();
+    assert!(screen.contains("[2] 申领方式与代办人 ✓"), "{screen}");
+    assert!(screen.contains("与申领人关系：子女"), "{screen}");
+    assert!(screen.contains("已核验申领人身份证原件：☑"), "{screen}");
+    snapshot("agent_review", screen);
+    // (The declaration is ticked already.)
+    ui.key(KeyCode::Tab);
+    ui.key(KeyCode::Enter);
+    let screen = ui.screen();
+    assert!(screen.contains("是否确认提交代办申领"), "{screen}");
+    snapshot("popup_confirm_submit_agent", screen);
+    ui.key(KeyCode::Enter);
+    assert!(
+        ui.screen().contains("您已完成代办申领业务办理"),
+        "{}",
+        ui.screen()
+    );
+}
+
+#[test]
+fn a_returned_by_agent_application_keeps_the_agent_as_submitted() {
+    let mut ui = Ui::new();
+    let app = agent_returned(&ui.store());
+    ui.open_on(&app, Step::AppliedBy);
+    let screen = ui.screen();
+    assert!(screen.contains("🔒"), "{screen}");
+    snapshot("agent_returned_locked", screen);
+    // Typing on the agent's name changes nothing and says why.
+    ui.key(KeyCode::Tab);
+    ui.type_text("王");
+    let screen = ui.screen();
+    assert!(screen.contains("申领方式和代办人信息不能修改"), "{screen}");
+    assert_eq!(ui.store().get(app.id).unwrap().agent, app.agent);
 }

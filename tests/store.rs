@@ -350,6 +350,48 @@ fn drafts_can_be_deleted_delivered_applications_cannot() {
 }
 
 #[test]
+fn a_relative_finds_the_agent_application_by_their_own_name_or_phone() {
+    let (_dir, mut store) = open();
+    let mut app = person("王秀英", "19491231", "002", "13800138000");
+    app.applied_by = sbk_counter::domain::AppliedBy::Agent;
+    app.agent.name = "李建国".into();
+    let first17 = "11010519750312001";
+    app.agent.id_number = format!("{first17}{}", check_character(first17));
+    app.agent.relation = "child".into();
+    app.agent.mobile = "13911112222".into();
+    let agent_photo = store
+        .put_photo(b"agent id card", PhotoSlot::AgentIdCard, "image/jpeg", 856, 540)
+        .unwrap();
+    app.agent.photos.id_card = Some(PhotoRef {
+        sha256: agent_photo.clone(),
+        source_name: None,
+    });
+    store.create(&app, &clerk()).unwrap();
+    store.create(&person("张三", "19500101", "001", "13700137001"), &clerk()).unwrap();
+    let found = |store: &Store, q: &str| -> Vec<(String, String)> {
+        store
+            .search(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.name, s.agent_name))
+            .collect()
+    };
+    let hit = vec![("王秀英".to_owned(), "李建国".to_owned())];
+    for q in ["李建国", "李", "建国", "ljg", "lijianguo", "2222", "11112222", "0018"] {
+        assert_eq!(found(&store, q), hit, "{q}");
+    }
+    // Switched back to 本人申领: the agent kept in the draft is no longer searched.
+    app.applied_by = sbk_counter::domain::AppliedBy::Applicant;
+    store.save(&mut app).unwrap();
+    assert!(found(&store, "李建国").is_empty());
+    assert!(found(&store, "2222").is_empty());
+    // The agent's papers are the application's: kept while it names them, gone with it.
+    assert!(store.has_photo(&agent_photo).unwrap());
+    store.delete(app.id, &clerk()).unwrap();
+    assert!(!store.has_photo(&agent_photo).unwrap());
+}
+
+#[test]
 fn search_finds_by_every_key_newest_first() {
     let (_dir, mut store) = open();
     let people = [
@@ -530,12 +572,23 @@ fn counted(store: &Store) -> Vec<(Status, usize)> {
     out
 }
 
-/// Undo migrations 5 to 8 on a store written by this build: what a version-4 file holds.
+/// Undo migrations 5 to 11 on a store written by this build: what a version-4 file holds.
 fn back_to_version_4(store: &Store) {
     store
         .connection()
         .execute_batch(
-            "DROP TABLE sign_in_attempts; DROP TABLE draft_leases;
+            "DROP INDEX applications_agent_name; DROP INDEX applications_agent_name_rev;
+             DROP INDEX applications_agent_initials; DROP INDEX applications_agent_pinyin;
+             DROP INDEX applications_agent_id_rev; DROP INDEX applications_agent_mobile;
+             ALTER TABLE applications DROP COLUMN agent_name;
+             ALTER TABLE applications DROP COLUMN agent_name_rev;
+             ALTER TABLE applications DROP COLUMN agent_initials;
+             ALTER TABLE applications DROP COLUMN agent_pinyin;
+             ALTER TABLE applications DROP COLUMN agent_id_rev;
+             ALTER TABLE applications DROP COLUMN agent_mobile_rev;
+             ALTER TABLE applications DROP COLUMN agent_id_card;
+             ALTER TABLE applications DROP COLUMN authorisation;
+             DROP TABLE sign_in_attempts; DROP TABLE draft_leases;
              ALTER TABLE applications DROP COLUMN version;
              DROP TRIGGER operators_never_deleted; DROP TABLE operators;
              DROP TABLE imported_originals;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{
-    Applicant, Application, CardIssuer, Consents, Eligibility, Gender, IdType, MailAddress,
-    PhotoRef, Photos, Pickup, PickupMethod, Residence, Status,
+    Agent, Applicant, Application, AppliedBy, CardIssuer, Consents, Eligibility, Gender, IdType,
+    MailAddress, PhotoRef, Photos, Pickup, PickupMethod, Residence, Status,
 };
 
 /// Every path starts with this; a change that breaks clients gets a new prefix.
@@ -56,6 +56,10 @@ pub struct EligibilityRequest {
     /// face recognition); absent for channels that verify otherwise.
     #[serde(default)]
     pub identity_verified_in_person_at: Option<DateTime<Utc>>,
+    /// 代办申领: when the clerk checked the applicant's original ID card, brought by the
+    /// agent. It stands for the in-person check: who applies does not change the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant_id_card_checked_at: Option<DateTime<Utc>>,
 }
 
 impl EligibilityRequest {
@@ -68,7 +72,16 @@ impl EligibilityRequest {
             id_type: a.id_type,
             id_number: a.id_number.trim().to_owned(),
             access_authorised_at: app.consents.access_authorised_at.unwrap_or(now),
-            identity_verified_in_person_at: app.consents.identity_verified_in_person_at,
+            // Each way of applying sends its own check (a tick left from the other way
+            // is not sent as if it had been made).
+            identity_verified_in_person_at: app
+                .consents
+                .identity_verified_in_person_at
+                .filter(|_| !app.by_agent()),
+            applicant_id_card_checked_at: app
+                .consents
+                .applicant_id_card_checked_at
+                .filter(|_| app.by_agent()),
         }
     }
 }
@@ -177,12 +190,33 @@ pub struct SubmittedPickup {
     pub mail: Option<MailAddress>,
 }
 
-/// An application as submitted (个人申领): everything the clerk filled in and checked.
+/// The agent of a 代办 submission: who they are and how they are related to the applicant.
+/// (Their papers, when the centre keeps any, stay at the centre.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmittedAgent {
+    pub name: String,
+    pub id_type: IdType,
+    pub id_number: String,
+    /// A key of `data/agent_relations.csv`: spouse, child, parent, sibling,
+    /// other_relative, community_worker, other.
+    pub relation: String,
+    pub mobile: String,
+}
+
+/// An application as submitted (本人申领 or 代办申领): everything the clerk filled in and
+/// checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Submission {
     /// The counter's own ID for the application (stable across resubmissions).
     pub client_reference: Uuid,
+    /// Who applies: `applicant` (本人申领, the default) or `agent` (代办申领).
+    #[serde(default)]
+    pub applied_by: AppliedBy,
+    /// The agent: present for 代办申领, and only then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<SubmittedAgent>,
     /// The eligibility check this submission follows, if it was made online.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligibility_check_id: Option<Uuid>,
@@ -216,8 +250,27 @@ impl Submission {
             .pickup
             .method
             .ok_or(NotSubmittable::Missing("领卡方式"))?;
+        let by_agent = app.by_agent();
+        let g = &app.agent;
+        let mut consents = app.consents.clone();
+        // Only the checks of the way it is applied for: a tick left from the other way
+        // (the clerk switched) is not sent as if it had been made.
+        if by_agent {
+            consents.identity_verified_in_person_at = None;
+        } else {
+            consents.agent_id_card_checked_at = None;
+            consents.applicant_id_card_checked_at = None;
+        }
         Ok(Submission {
             client_reference: app.id,
+            applied_by: app.applied_by,
+            agent: by_agent.then(|| SubmittedAgent {
+                name: g.name.trim().to_owned(),
+                id_type: g.id_type,
+                id_number: g.id_number.trim().to_owned(),
+                relation: g.relation.clone(),
+                mobile: g.mobile.trim().to_owned(),
+            }),
             eligibility_check_id: None,
             applicant: app.applicant.clone(),
             residence: app.residence.clone(),
@@ -235,7 +288,7 @@ impl Submission {
                 id_front: photo(&app.photos.id_front, "身份证正面照片")?,
                 id_back: photo(&app.photos.id_back, "身份证背面照片")?,
             },
-            consents: app.consents.clone(),
+            consents,
         })
     }
 
@@ -245,6 +298,17 @@ impl Submission {
         let mut app = Application::new(now);
         app.id = self.client_reference;
         app.status = Status::Ready;
+        app.applied_by = self.applied_by;
+        if let Some(g) = &self.agent {
+            app.agent = Agent {
+                name: g.name.clone(),
+                id_type: g.id_type,
+                id_number: g.id_number.clone(),
+                relation: g.relation.clone(),
+                mobile: g.mobile.clone(),
+                photos: Default::default(),
+            };
+        }
         app.applicant = self.applicant.clone();
         app.residence = self.residence.clone();
         app.occupation = self.occupation.clone();

@@ -120,7 +120,12 @@ pub fn check_eligibility(
     }
     // The registered data (address, reserved mobile) are read back only to a counter that
     // has checked the person's ID card in person, recently.
-    let verified = req.identity_verified_in_person_at.is_some_and(|t| {
+    // (代办: the applicant's card, brought by the agent, checked at the counter, counts the
+    // same: the answer does not depend on who applies.)
+    let checked_at = req
+        .identity_verified_in_person_at
+        .or(req.applicant_id_card_checked_at);
+    let verified = checked_at.is_some_and(|t| {
         t <= now + chrono::Duration::minutes(5)
             && t >= now - chrono::Duration::days(AUTHORISATION_DAYS)
     });
@@ -184,7 +189,7 @@ pub fn check_eligibility(
             operator,
             id_number,
             req.access_authorised_at.to_rfc3339(),
-            req.identity_verified_in_person_at.map(|t| t.to_rfc3339()),
+            checked_at.map(|t| t.to_rfc3339()),
             now.to_rfc3339(),
             answer.eligible,
             refusal.map(|r| serde_json::to_value(r)
@@ -467,6 +472,25 @@ pub fn check_photos(photos: &[SubmittedPhoto]) -> Vec<FieldError> {
 /// no photo decoded. Every pickup method counts as allowed here (the registry says later
 /// which are). A refusal names every field that is wrong.
 pub fn check_fields(sub: &Submission, now: DateTime<Utc>) -> Result<()> {
+    match (sub.applied_by, &sub.agent) {
+        (crate::domain::AppliedBy::Applicant, Some(_)) => {
+            return Err(Reject::field(
+                422,
+                "validation_failed",
+                "agent",
+                "本人申领不应附带代办人：代办时 applied_by 应为 agent",
+            ));
+        }
+        (crate::domain::AppliedBy::Agent, None) => {
+            return Err(Reject::field(
+                422,
+                "validation_failed",
+                "agent",
+                "代办申领须填写代办人的姓名、证件、与申领人关系和联系电话",
+            ));
+        }
+        _ => {}
+    }
     if sub.pickup.method == PickupMethod::BankMail && sub.pickup.mail.is_none() {
         return Err(Reject::field(
             422,

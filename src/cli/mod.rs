@@ -143,6 +143,8 @@ fn with_settings(
     settings: &mut Settings,
     auth: &signin::Auth,
 ) -> Result<ExitCode, Failure> {
+    // The centre's rule for 代办 papers holds for every validation from here on.
+    crate::domain::set_centre_agent_papers(settings.agent_papers);
     match command {
         None => {
             crate::tui::run(settings)?;

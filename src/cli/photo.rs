@@ -20,6 +20,8 @@ impl clap::ValueEnum for KindArg {
             KindArg(PhotoSlot::CardPhoto),
             KindArg(PhotoSlot::IdFront),
             KindArg(PhotoSlot::IdBack),
+            KindArg(PhotoSlot::AgentIdCard),
+            KindArg(PhotoSlot::Authorisation),
         ]
     }
 
@@ -31,6 +33,10 @@ impl clap::ValueEnum for KindArg {
                 .help("制卡照片"),
             PhotoSlot::IdFront => PossibleValue::new("id-front").help("身份证正面"),
             PhotoSlot::IdBack => PossibleValue::new("id-back").help("身份证背面"),
+            PhotoSlot::AgentIdCard => PossibleValue::new("agent-id").help("代办人身份证"),
+            PhotoSlot::Authorisation => {
+                PossibleValue::new("authorisation").help("委托书或关系证明")
+            }
         })
     }
 }
@@ -223,7 +229,7 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                     measures = Some(m);
                     bytes
                 }),
-                PhotoSlot::IdFront | PhotoSlot::IdBack => normalise_id(&decoded),
+                _ => normalise_id(&decoded),
             };
             let bytes = match fixed {
                 Ok(b) => b,

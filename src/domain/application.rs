@@ -20,6 +20,13 @@ pub struct Application {
     pub status: Status,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// 本人申领 or 代办申领 (older drafts, without it, are 本人申领).
+    #[serde(default)]
+    pub applied_by: AppliedBy,
+    /// The agent of a 代办 application. Kept while the clerk switches to 本人申领 and back,
+    /// so nothing typed is lost; only a 代办 application uses it.
+    #[serde(default, skip_serializing_if = "Agent::is_empty")]
+    pub agent: Agent,
     pub applicant: Applicant,
     pub residence: Residence,
     /// Occupation code from `data/occupations.csv`; the form's default is 离退休人员 (80).
@@ -99,6 +106,94 @@ impl ReturnNote {
             .iter()
             .filter(|f| !f.corrected)
             .filter_map(|f| Some((f.field()?, f)))
+    }
+}
+
+/// Who applies at the counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppliedBy {
+    /// 本人申领: the resident is at the counter and the clerk helps (checked in person).
+    #[default]
+    Applicant,
+    /// 代办申领: a relative or a community helper applies on the resident's behalf, with
+    /// their own ID card and the resident's.
+    Agent,
+}
+
+impl AppliedBy {
+    pub const ALL: [AppliedBy; 2] = [AppliedBy::Applicant, AppliedBy::Agent];
+
+    /// The key used in JSON and in the choice list.
+    pub fn key(self) -> &'static str {
+        match self {
+            AppliedBy::Applicant => "applicant",
+            AppliedBy::Agent => "agent",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<AppliedBy> {
+        AppliedBy::ALL.into_iter().find(|a| a.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AppliedBy::Applicant => "本人申领",
+            AppliedBy::Agent => "代办申领",
+        }
+    }
+}
+
+/// The agent (代办人) of a 代办 application: who they are and how they are related to the
+/// applicant. Sent to the central API with the application; unchangeable once submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub name: String,
+    pub id_type: IdType,
+    pub id_number: String,
+    /// 与申领人关系: a key from `data/agent_relations.csv`.
+    pub relation: String,
+    /// 联系电话.
+    pub mobile: String,
+    /// The agent's ID card and an authorisation letter or proof of relation: kept at the
+    /// centre with the application (whether they are required is a centre setting), never
+    /// sent to the central API.
+    #[serde(default, skip_serializing_if = "AgentPhotos::is_empty")]
+    pub photos: AgentPhotos,
+}
+
+impl Default for Agent {
+    fn default() -> Agent {
+        Agent {
+            name: String::new(),
+            id_type: IdType::ResidentId,
+            id_number: String::new(),
+            relation: String::new(),
+            mobile: String::new(),
+            photos: AgentPhotos::default(),
+        }
+    }
+}
+
+impl Agent {
+    /// Nothing typed and nothing imported.
+    pub fn is_empty(&self) -> bool {
+        *self == Agent::default()
+    }
+}
+
+/// The 代办 papers, by reference to the store like the applicant's photos.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AgentPhotos {
+    /// 代办人身份证 (the side with the portrait).
+    pub id_card: Option<PhotoRef>,
+    /// 委托书或关系证明.
+    pub authorisation: Option<PhotoRef>,
+}
+
+impl AgentPhotos {
+    pub fn is_empty(&self) -> bool {
+        self.id_card.is_none() && self.authorisation.is_none()
     }
 }
 
@@ -199,31 +294,6 @@ pub struct Photos {
     pub id_back: Option<PhotoRef>,
 }
 
-impl Photos {
-    /// The photo in a slot.
-    pub fn slot(&self, slot: super::PhotoSlot) -> Option<&PhotoRef> {
-        match slot {
-            super::PhotoSlot::CardPhoto => self.card_photo.as_ref(),
-            super::PhotoSlot::IdFront => self.id_front.as_ref(),
-            super::PhotoSlot::IdBack => self.id_back.as_ref(),
-        }
-    }
-
-    /// A slot, to fill or empty.
-    pub fn slot_mut(&mut self, slot: super::PhotoSlot) -> &mut Option<PhotoRef> {
-        match slot {
-            super::PhotoSlot::CardPhoto => &mut self.card_photo,
-            super::PhotoSlot::IdFront => &mut self.id_front,
-            super::PhotoSlot::IdBack => &mut self.id_back,
-        }
-    }
-
-    /// The photo a photo field holds (`None` for any other field).
-    pub fn get(&self, field: super::Field) -> Option<&PhotoRef> {
-        super::PhotoSlot::of(field).and_then(|s| self.slot(s))
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhotoRef {
     /// Lower-case hex SHA-256 of the stored bytes.
@@ -321,6 +391,13 @@ pub struct Consents {
     /// 已当面核验本人身份证原件: the clerk's in-person check, the counter's stand-in for
     /// the online flows' face recognition.
     pub identity_verified_in_person_at: Option<DateTime<Utc>>,
+    /// 已核验代办人身份证原件 (代办 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id_card_checked_at: Option<DateTime<Utc>>,
+    /// 已核验申领人身份证原件 (代办 only): the agent brings the applicant's card, and the
+    /// clerk checks it in place of seeing the applicant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant_id_card_checked_at: Option<DateTime<Utc>>,
     /// 我已阅读并同意, ticked on the review page before 提交.
     pub declaration_agreed_at: Option<DateTime<Utc>>,
 }
@@ -374,6 +451,40 @@ impl Status {
 }
 
 impl Application {
+    /// The photo in a slot (the agent's papers included).
+    pub fn photo(&self, slot: super::PhotoSlot) -> Option<&PhotoRef> {
+        use super::PhotoSlot::*;
+        match slot {
+            CardPhoto => self.photos.card_photo.as_ref(),
+            IdFront => self.photos.id_front.as_ref(),
+            IdBack => self.photos.id_back.as_ref(),
+            AgentIdCard => self.agent.photos.id_card.as_ref(),
+            Authorisation => self.agent.photos.authorisation.as_ref(),
+        }
+    }
+
+    /// A slot, to fill or empty.
+    pub fn photo_mut(&mut self, slot: super::PhotoSlot) -> &mut Option<PhotoRef> {
+        use super::PhotoSlot::*;
+        match slot {
+            CardPhoto => &mut self.photos.card_photo,
+            IdFront => &mut self.photos.id_front,
+            IdBack => &mut self.photos.id_back,
+            AgentIdCard => &mut self.agent.photos.id_card,
+            Authorisation => &mut self.agent.photos.authorisation,
+        }
+    }
+
+    /// The photo a photo field holds (`None` for any other field).
+    pub fn photo_of(&self, field: super::Field) -> Option<&PhotoRef> {
+        super::PhotoSlot::of(field).and_then(|s| self.photo(s))
+    }
+
+    /// A 代办 application.
+    pub fn by_agent(&self) -> bool {
+        self.applied_by == AppliedBy::Agent
+    }
+
     /// The clerk changed `field`: a value read from the card is no longer awaiting a
     /// check, and a return reason that named the field no longer marks it. Every way the
     /// wizard writes a field goes through here.
@@ -407,9 +518,14 @@ impl Application {
                     date(d);
                 }
             }
-            Field::Name | Field::RecipientName | Field::Address | Field::MailAddress => {
+            Field::Name
+            | Field::AgentName
+            | Field::RecipientName
+            | Field::Address
+            | Field::MailAddress => {
                 let s = match field {
                     Field::Name => &mut self.applicant.name,
+                    Field::AgentName => &mut self.agent.name,
                     Field::RecipientName => &mut self.pickup.mail.recipient_name,
                     Field::Address => &mut self.residence.address,
                     _ => &mut self.pickup.mail.address,
@@ -421,6 +537,9 @@ impl Application {
                 self.applicant.id_number =
                     super::id_number::normalise_id_input(&self.applicant.id_number);
                 self.fill_from_id(today);
+            }
+            Field::AgentIdNumber => {
+                self.agent.id_number = super::id_number::normalise_id_input(&self.agent.id_number);
             }
             _ => {}
         }
@@ -454,6 +573,8 @@ impl Application {
             status: Status::Draft,
             created_at: now,
             updated_at: now,
+            applied_by: AppliedBy::Applicant,
+            agent: Agent::default(),
             applicant: Applicant {
                 name: String::new(),
                 id_type: IdType::ResidentId,
@@ -506,6 +627,16 @@ impl Application {
         fill(&mut mail.address, &self.residence.address);
         // Not the postcode: a district has many, and a guess would look like data. The
         // clerk asks the resident.
+    }
+
+    /// The card goes to the agent: the "same as agent" shortcut of screen 6 (代办 only).
+    /// Pressed on purpose, it names the agent as recipient even over a name already there
+    /// (often the applicant's, from the other shortcut); the address is left as it is,
+    /// since the agent's is not on the form.
+    pub fn fill_recipient_from_agent(&mut self) {
+        let mail = &mut self.pickup.mail;
+        mail.recipient_name = self.agent.name.trim().to_owned();
+        mail.recipient_mobile = self.agent.mobile.trim().to_owned();
     }
 }
 

@@ -17,8 +17,10 @@ pub fn masked(app: &Application) -> Application {
     a.mobile = mask_mobile(&a.mobile);
     a.birth_date = mask_birth_date(&a.birth_date);
     m.pickup.mail.recipient_mobile = mask_mobile(&m.pickup.mail.recipient_mobile);
+    m.agent.id_number = mask_id(m.agent.id_number.trim());
+    m.agent.mobile = mask_mobile(&m.agent.mobile);
     for slot in super::PhotoSlot::ALL {
-        if let Some(p) = m.photos.slot_mut(slot) {
+        if let Some(p) = m.photo_mut(slot) {
             p.source_name = None;
         }
     }
@@ -138,6 +140,39 @@ pub fn review_groups(app: &Application, reveal: bool) -> Vec<Group> {
             (Field::MailAddress, or_blank(&m.address)),
         ]);
     }
+    let mut applied_by = vec![(Field::AppliedBy, app.applied_by.label().to_owned())];
+    if app.by_agent() {
+        let g = &app.agent;
+        applied_by.extend([
+            (Field::AgentName, or_blank(&g.name)),
+            (Field::AgentIdType, g.id_type.label().to_owned()),
+            (Field::AgentIdNumber, or_blank(&g.id_number)),
+            (
+                Field::AgentRelation,
+                refs.agent_relation(&g.relation)
+                    .map(|r| r.name.to_owned())
+                    .unwrap_or_else(|| or_blank(&g.relation)),
+            ),
+            (Field::AgentMobile, mobile(&g.mobile)),
+            (
+                Field::AgentIdCheck,
+                tick(app.consents.agent_id_card_checked_at.is_some()),
+            ),
+            (Field::AgentIdPhoto, photo(&g.photos.id_card)),
+            (Field::AuthorisationPhoto, photo(&g.photos.authorisation)),
+        ]);
+    }
+    let identity_check = if app.by_agent() {
+        (
+            Field::ApplicantIdCheck,
+            tick(app.consents.applicant_id_card_checked_at.is_some()),
+        )
+    } else {
+        (
+            Field::InPersonCheck,
+            tick(app.consents.identity_verified_in_person_at.is_some()),
+        )
+    };
     vec![
         Group {
             step: Step::Disclaimer,
@@ -145,6 +180,10 @@ pub fn review_groups(app: &Application, reveal: bool) -> Vec<Group> {
                 Field::DisclaimerConsent,
                 tick(app.consents.disclaimer_agreed_at.is_some()),
             )],
+        },
+        Group {
+            step: Step::AppliedBy,
+            rows: applied_by,
         },
         Group {
             step: Step::Applicant,
@@ -156,10 +195,7 @@ pub fn review_groups(app: &Application, reveal: bool) -> Vec<Group> {
                     Field::AccessAuthorisation,
                     tick(app.consents.access_authorised_at.is_some()),
                 ),
-                (
-                    Field::InPersonCheck,
-                    tick(app.consents.identity_verified_in_person_at.is_some()),
-                ),
+                identity_check,
                 (Field::Eligibility, eligibility),
             ],
         },

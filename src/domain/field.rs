@@ -4,11 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The form's steps (wizard screens 1–7), in order.
+/// The form's steps (wizard screens 1–8), in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     Disclaimer,
+    /// 本人申领 or 代办申领, and the agent.
+    AppliedBy,
     Applicant,
     IdentityPhotos,
     BasicInfo,
@@ -18,8 +20,9 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 8] = [
         Step::Disclaimer,
+        Step::AppliedBy,
         Step::Applicant,
         Step::IdentityPhotos,
         Step::BasicInfo,
@@ -37,6 +40,7 @@ impl Step {
     pub fn short_title(self) -> &'static str {
         match self {
             Step::Applicant => "申领人",
+            Step::AppliedBy => "申领方式",
             other => other.title(),
         }
     }
@@ -44,6 +48,7 @@ impl Step {
     pub fn title(self) -> &'static str {
         match self {
             Step::Disclaimer => "免责声明",
+            Step::AppliedBy => "申领方式与代办人",
             Step::Applicant => "申领人与资格校验",
             Step::IdentityPhotos => "身份识别",
             Step::BasicInfo => "基本信息",
@@ -59,11 +64,21 @@ impl Step {
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     DisclaimerConsent,
+    AppliedBy,
+    AgentName,
+    AgentIdType,
+    AgentIdNumber,
+    AgentRelation,
+    AgentMobile,
+    AgentIdCheck,
+    AgentIdPhoto,
+    AuthorisationPhoto,
     Name,
     IdType,
     IdNumber,
     AccessAuthorisation,
     InPersonCheck,
+    ApplicantIdCheck,
     Eligibility,
     IdFrontPhoto,
     IdBackPhoto,
@@ -89,13 +104,23 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 28] = [
+    pub const ALL: [Field; 38] = [
         Field::DisclaimerConsent,
+        Field::AppliedBy,
+        Field::AgentName,
+        Field::AgentIdType,
+        Field::AgentIdNumber,
+        Field::AgentRelation,
+        Field::AgentMobile,
+        Field::AgentIdCheck,
+        Field::AgentIdPhoto,
+        Field::AuthorisationPhoto,
         Field::Name,
         Field::IdType,
         Field::IdNumber,
         Field::AccessAuthorisation,
         Field::InPersonCheck,
+        Field::ApplicantIdCheck,
         Field::Eligibility,
         Field::IdFrontPhoto,
         Field::IdBackPhoto,
@@ -124,9 +149,10 @@ impl Field {
         use Field::*;
         match self {
             DisclaimerConsent => Step::Disclaimer,
-            Name | IdType | IdNumber | AccessAuthorisation | InPersonCheck | Eligibility => {
-                Step::Applicant
-            }
+            AppliedBy | AgentName | AgentIdType | AgentIdNumber | AgentRelation | AgentMobile
+            | AgentIdCheck | AgentIdPhoto | AuthorisationPhoto => Step::AppliedBy,
+            Name | IdType | IdNumber | AccessAuthorisation | InPersonCheck | ApplicantIdCheck
+            | Eligibility => Step::Applicant,
             IdFrontPhoto | IdBackPhoto => Step::IdentityPhotos,
             IdValidFrom | IdValidUntil | Gender | BirthDate | Nationality | Ethnicity
             | District | Address | Mobile | Occupation => Step::BasicInfo,
@@ -143,11 +169,22 @@ impl Field {
         use Field::*;
         match self {
             DisclaimerConsent => "consents.disclaimer_agreed_at",
+            AppliedBy => "applied_by",
+            AgentName => "agent.name",
+            AgentIdType => "agent.id_type",
+            AgentIdNumber => "agent.id_number",
+            AgentRelation => "agent.relation",
+            AgentMobile => "agent.mobile",
+            AgentIdCheck => "consents.agent_id_card_checked_at",
+            // Kept at the centre, not in the submission: paths in the model's JSON.
+            AgentIdPhoto => "agent.photos.id_card",
+            AuthorisationPhoto => "agent.photos.authorisation",
             Name => "applicant.name",
             IdType => "applicant.id_type",
             IdNumber => "applicant.id_number",
             AccessAuthorisation => "consents.access_authorised_at",
             InPersonCheck => "consents.identity_verified_in_person_at",
+            ApplicantIdCheck => "consents.applicant_id_card_checked_at",
             Eligibility => "eligibility",
             IdFrontPhoto => "photos.id_front",
             IdBackPhoto => "photos.id_back",
@@ -173,6 +210,11 @@ impl Field {
         }
     }
 
+    /// The agent's fields: part of a 代办 application only.
+    pub fn is_agent(self) -> bool {
+        self.step() == Step::AppliedBy && self != Field::AppliedBy
+    }
+
     /// The field at a submission JSON path (the inverse of `api_path`).
     pub fn from_api_path(path: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.api_path() == path)
@@ -183,11 +225,21 @@ impl Field {
         use Field::*;
         match self {
             DisclaimerConsent => "我同意（免责声明）",
+            AppliedBy => "申领方式",
+            AgentName => "代办人姓名",
+            AgentIdType => "代办人证件类型",
+            AgentIdNumber => "代办人证件号码",
+            AgentRelation => "与申领人关系",
+            AgentMobile => "代办人联系电话",
+            AgentIdCheck => "已核验代办人身份证原件",
+            AgentIdPhoto => "代办人身份证照片",
+            AuthorisationPhoto => "委托书或关系证明照片",
             Name => "姓名",
             IdType => "证件类型",
             IdNumber => "证件号码",
             AccessAuthorisation => "访问授权",
             InPersonCheck => "已当面核验本人身份证原件",
+            ApplicantIdCheck => "已核验申领人身份证原件",
             Eligibility => "资格校验",
             IdFrontPhoto => "身份证正面照片",
             IdBackPhoto => "身份证背面照片",

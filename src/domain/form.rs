@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::application::{Application, Eligibility, IdType, PickupMethod, Status, ValidUntil};
+use super::application::{
+    Application, AppliedBy, Eligibility, IdType, PickupMethod, Status, ValidUntil,
+};
 use super::field::Field;
 use super::id_number::Gender;
 use super::refdata::refdata;
@@ -16,7 +18,17 @@ pub fn text(app: &Application, field: Field) -> String {
     let a = &app.applicant;
     let m = &app.pickup.mail;
     let refs = refdata();
+    let agent = &app.agent;
     match field {
+        Field::AppliedBy => app.applied_by.label().into(),
+        Field::AgentName => agent.name.clone(),
+        Field::AgentIdType => agent.id_type.label().into(),
+        Field::AgentIdNumber => agent.id_number.clone(),
+        Field::AgentRelation => refs
+            .agent_relation(&agent.relation)
+            .map(|r| r.name.to_owned())
+            .unwrap_or_else(|| agent.relation.clone()),
+        Field::AgentMobile => agent.mobile.clone(),
         Field::Name => a.name.clone(),
         Field::IdType => a.id_type.label().into(),
         Field::IdNumber => a.id_number.clone(),
@@ -68,20 +80,24 @@ pub fn text(app: &Application, field: Field) -> String {
             Eligibility::Eligible { .. } => "校验通过".into(),
             Eligibility::Ineligible { reason, .. } => format!("未通过：{reason}"),
         },
-        Field::IdFrontPhoto | Field::IdBackPhoto | Field::CardPhoto => {
-            match app.photos.get(field) {
-                Some(p) => format!(
-                    "已导入 {}",
-                    p.source_name
-                        .clone()
-                        .unwrap_or_else(|| p.sha256[..8].to_owned())
-                ),
-                None => String::new(),
-            }
-        }
+        Field::IdFrontPhoto
+        | Field::IdBackPhoto
+        | Field::CardPhoto
+        | Field::AgentIdPhoto
+        | Field::AuthorisationPhoto => match app.photo_of(field) {
+            Some(p) => format!(
+                "已导入 {}",
+                p.source_name
+                    .clone()
+                    .unwrap_or_else(|| p.sha256[..8].to_owned())
+            ),
+            None => String::new(),
+        },
         Field::DisclaimerConsent
         | Field::AccessAuthorisation
         | Field::InPersonCheck
+        | Field::AgentIdCheck
+        | Field::ApplicantIdCheck
         | Field::Declaration => if consent(app, field).is_some() {
             "☑"
         } else {
@@ -104,6 +120,9 @@ fn district_name(code: &str) -> String {
 pub fn value(app: &Application, field: Field) -> String {
     let a = &app.applicant;
     match field {
+        Field::AppliedBy => app.applied_by.key().into(),
+        Field::AgentIdType => app.agent.id_type.key().into(),
+        Field::AgentRelation => app.agent.relation.clone(),
         Field::IdType => a.id_type.key().into(),
         Field::Gender => a.gender.map(|g| g.key().to_owned()).unwrap_or_default(),
         Field::IdValidUntil => match &a.id_valid_until {
@@ -130,7 +149,22 @@ pub fn value(app: &Application, field: Field) -> String {
 /// document) is the caller's: `Application::tidy`, `fill_from_id`.
 pub fn set_value(app: &mut Application, field: Field, value: &str) {
     let a = &mut app.applicant;
+    let agent = &mut app.agent;
     match field {
+        Field::AppliedBy => {
+            if let Some(by) = AppliedBy::from_key(value) {
+                app.applied_by = by;
+            }
+        }
+        Field::AgentName => agent.name = value.into(),
+        Field::AgentIdType => {
+            if let Some(t) = IdType::ALL.into_iter().find(|t| t.key() == value) {
+                agent.id_type = t;
+            }
+        }
+        Field::AgentIdNumber => agent.id_number = value.into(),
+        Field::AgentRelation => agent.relation = value.into(),
+        Field::AgentMobile => agent.mobile = value.into(),
         Field::Name => a.name = value.into(),
         Field::IdNumber => a.id_number = value.into(),
         Field::IdType => {
@@ -176,6 +210,9 @@ pub fn type_text(app: &mut Application, field: Field, typed: &str) {
             }
         }
         Field::Name
+        | Field::AgentName
+        | Field::AgentIdNumber
+        | Field::AgentMobile
         | Field::IdNumber
         | Field::IdValidFrom
         | Field::BirthDate
@@ -194,9 +231,18 @@ pub fn options(app: &Application, field: Field) -> Vec<(String, String)> {
     let refs = refdata();
     let pair = |c: &str, n: &str| (c.to_owned(), n.to_owned());
     match field {
-        Field::IdType => IdType::ALL
+        Field::AppliedBy => AppliedBy::ALL
+            .iter()
+            .map(|a| pair(a.key(), a.label()))
+            .collect(),
+        Field::IdType | Field::AgentIdType => IdType::ALL
             .iter()
             .map(|t| pair(t.key(), t.label()))
+            .collect(),
+        Field::AgentRelation => refs
+            .agent_relations
+            .iter()
+            .map(|r| pair(r.code, r.name))
             .collect(),
         Field::Gender => Gender::ALL
             .iter()
@@ -245,6 +291,8 @@ pub fn consent(app: &Application, field: Field) -> Option<DateTime<Utc>> {
         Field::DisclaimerConsent => c.disclaimer_agreed_at,
         Field::AccessAuthorisation => c.access_authorised_at,
         Field::InPersonCheck => c.identity_verified_in_person_at,
+        Field::AgentIdCheck => c.agent_id_card_checked_at,
+        Field::ApplicantIdCheck => c.applicant_id_card_checked_at,
         Field::Declaration => c.declaration_agreed_at,
         _ => None,
     }
@@ -257,6 +305,8 @@ pub fn toggle(app: &mut Application, field: Field, now: DateTime<Utc>) {
         Field::DisclaimerConsent => &mut c.disclaimer_agreed_at,
         Field::AccessAuthorisation => &mut c.access_authorised_at,
         Field::InPersonCheck => &mut c.identity_verified_in_person_at,
+        Field::AgentIdCheck => &mut c.agent_id_card_checked_at,
+        Field::ApplicantIdCheck => &mut c.applicant_id_card_checked_at,
         Field::Declaration => &mut c.declaration_agreed_at,
         _ => return,
     };
@@ -269,6 +319,8 @@ pub fn check_label(field: Field) -> &'static str {
         Field::DisclaimerConsent => "我同意",
         Field::AccessAuthorisation => "访问授权：同意查询本人参保和身份信息用于申领",
         Field::InPersonCheck => "已当面核验本人身份证原件（代替人脸识别）",
+        Field::AgentIdCheck => "已核验代办人身份证原件（代办人本人到场）",
+        Field::ApplicantIdCheck => "已核验申领人身份证原件（代办人带来）",
         Field::Declaration => "我已阅读并同意",
         _ => "",
     }
@@ -286,6 +338,20 @@ pub fn option_matches(code: &str, label: &str, filter: &str) -> bool {
     }
     let keys = super::pinyin::name_keys(label);
     keys.initials.starts_with(&f) || keys.pinyin.starts_with(&f)
+}
+
+/// Why the clerk may not change a field of an editable application, if not. Once a 代办
+/// application has been submitted, who applied and the agent's data stay as submitted
+/// (as in the online 代办); a return that names one of them opens that one.
+pub fn locked(app: &Application, field: Field) -> Option<&'static str> {
+    if app.status != Status::Returned || field.step() != super::Step::AppliedBy {
+        return None;
+    }
+    let named = app
+        .returned
+        .as_ref()
+        .is_some_and(|n| n.fields.iter().any(|f| f.field() == Some(field)));
+    (!named).then_some("已提交过的申领，申领方式和代办人信息不能修改")
 }
 
 /// Whether the photos of an application have gone to the central API (they are uploaded

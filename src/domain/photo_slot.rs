@@ -1,5 +1,6 @@
-//! Which of an application's three photos: the one name for it in the model, the store,
-//! the photo checks, the form and the command line.
+//! Which of an application's photos: the one name for it in the model, the store, the
+//! photo checks, the form and the command line. Three are the applicant's and go to the
+//! central API; a 代办 application may add two of its own, kept at the centre.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,11 +15,25 @@ pub enum PhotoSlot {
     IdFront,
     /// 身份证背面 (the side with the issuing authority and validity).
     IdBack,
+    /// 代办人身份证 (代办 only; the side with the portrait).
+    AgentIdCard,
+    /// 委托书或关系证明 (代办 only): a letter or a document, photographed or scanned.
+    Authorisation,
 }
 
 impl PhotoSlot {
     /// In the form's order.
-    pub const ALL: [PhotoSlot; 3] = [PhotoSlot::IdFront, PhotoSlot::IdBack, PhotoSlot::CardPhoto];
+    pub const ALL: [PhotoSlot; 5] = [
+        PhotoSlot::AgentIdCard,
+        PhotoSlot::Authorisation,
+        PhotoSlot::IdFront,
+        PhotoSlot::IdBack,
+        PhotoSlot::CardPhoto,
+    ];
+
+    /// The applicant's three, which every application needs and the central API receives.
+    pub const APPLICANT: [PhotoSlot; 3] =
+        [PhotoSlot::IdFront, PhotoSlot::IdBack, PhotoSlot::CardPhoto];
 
     /// Its key in the application's JSON (`photos.<key>`) and in the store.
     pub fn key(self) -> &'static str {
@@ -26,6 +41,8 @@ impl PhotoSlot {
             PhotoSlot::CardPhoto => "card_photo",
             PhotoSlot::IdFront => "id_front",
             PhotoSlot::IdBack => "id_back",
+            PhotoSlot::AgentIdCard => "agent_id_card",
+            PhotoSlot::Authorisation => "authorisation",
         }
     }
 
@@ -39,6 +56,8 @@ impl PhotoSlot {
             PhotoSlot::CardPhoto => Field::CardPhoto,
             PhotoSlot::IdFront => Field::IdFrontPhoto,
             PhotoSlot::IdBack => Field::IdBackPhoto,
+            PhotoSlot::AgentIdCard => Field::AgentIdPhoto,
+            PhotoSlot::Authorisation => Field::AuthorisationPhoto,
         }
     }
 
@@ -58,11 +77,13 @@ impl PhotoSlot {
             PhotoSlot::CardPhoto => "制卡照片",
             PhotoSlot::IdFront => "身份证正面",
             PhotoSlot::IdBack => "身份证背面",
+            PhotoSlot::AgentIdCard => "代办人身份证",
+            PhotoSlot::Authorisation => "委托书或关系证明",
         }
     }
 
-    /// A photo of a side of the ID card (not the card photo).
-    pub fn is_id_card(self) -> bool {
+    /// A photo of a document (an ID card, a letter), not the card photo.
+    pub fn is_document(self) -> bool {
         self != PhotoSlot::CardPhoto
     }
 }

@@ -58,6 +58,8 @@ pub struct RefData {
     pub id_types: Vec<Named>,
     pub nationalities: Vec<Named>,
     pub banks: Vec<Named>,
+    /// How an agent (代办人) is related to the applicant.
+    pub agent_relations: Vec<Named>,
     regions: HashMap<&'static str, Region>,
 }
 
@@ -171,6 +173,10 @@ impl RefData {
                 include_str!("../../data/nationalities.csv"),
             ),
             banks: named("banks.csv", include_str!("../../data/banks.csv")),
+            agent_relations: named(
+                "agent_relations.csv",
+                include_str!("../../data/agent_relations.csv"),
+            ),
             regions,
         }
     }
@@ -217,6 +223,10 @@ impl RefData {
     pub fn bank(&self, code: &str) -> Option<&Named> {
         self.banks.iter().find(|b| b.code == code)
     }
+
+    pub fn agent_relation(&self, code: &str) -> Option<&Named> {
+        self.agent_relations.iter().find(|r| r.code == code)
+    }
 }
 
 #[cfg(test)]
@@ -233,6 +243,19 @@ mod tests {
         assert_eq!(r.occupations[0].name, "离退休人员");
         assert_eq!(r.nationalities[0].code, DEFAULT_NATIONALITY);
         assert_eq!(r.id_types[0].code, "resident_id");
+        let relations: Vec<&str> = r.agent_relations.iter().map(|n| n.name).collect();
+        assert_eq!(
+            relations,
+            [
+                "配偶",
+                "子女",
+                "父母",
+                "兄弟姐妹",
+                "其他亲属",
+                "社区工作人员",
+                "其他"
+            ]
+        );
     }
 
     #[test]
@@ -251,7 +274,7 @@ mod tests {
                 e.letter_code
             );
         }
-        for table in [&r.id_types, &r.nationalities, &r.banks] {
+        for table in [&r.id_types, &r.nationalities, &r.banks, &r.agent_relations] {
             seen.clear();
             for n in table {
                 assert!(seen.insert(n.code), "duplicate code {}", n.code);

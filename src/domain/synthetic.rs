@@ -228,6 +228,32 @@ pub fn application(rng: &mut Rng, now: chrono::DateTime<Utc>, age_minutes: i64) 
     app
 }
 
+/// Make `app` a 代办 application: an adult son or daughter of the applicant (same surname,
+/// born 1970–1995), or a community worker, applies with both ID cards checked by the clerk.
+pub fn by_agent(app: &mut Application, rng: &mut Rng) {
+    let worker = rng.below(4) == 0;
+    let start = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let r = resident_born(rng, start, 365 * 25);
+    let surname: String = app.applicant.name.chars().take(1).collect();
+    let name = if worker {
+        r.name.clone()
+    } else {
+        format!("{surname}{}", r.name.chars().skip(1).collect::<String>())
+    };
+    app.applied_by = crate::domain::AppliedBy::Agent;
+    app.agent = crate::domain::Agent {
+        name,
+        id_type: crate::domain::IdType::ResidentId,
+        id_number: r.id_number,
+        relation: if worker { "community_worker" } else { "child" }.into(),
+        mobile: r.mobile,
+        photos: Default::default(),
+    };
+    let t = app.consents.identity_verified_in_person_at.take();
+    app.consents.agent_id_card_checked_at = t;
+    app.consents.applicant_id_card_checked_at = t;
+}
+
 /// The last four digits of a mobile number, as a number.
 fn a_mobile_tail(mobile: &str) -> u32 {
     mobile
@@ -269,6 +295,24 @@ mod tests {
                 })
                 .collect();
             assert!(wrong.is_empty(), "{:?}: {wrong:#?}", app.applicant);
+        }
+    }
+
+    #[test]
+    fn synthetic_agents_pass_every_agent_rule() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let mut rng = Rng::new(43);
+        for _ in 0..300 {
+            let mut app = application(&mut rng, Utc::now(), 5);
+            by_agent(&mut app, &mut rng);
+            let report = validate(&app, today);
+            let wrong: Vec<_> = report
+                .problems
+                .iter()
+                .filter(|p| p.field.step() <= crate::domain::Step::Applicant)
+                .filter(|p| p.field != Field::Eligibility)
+                .collect();
+            assert!(wrong.is_empty(), "{:?}: {wrong:#?}", app.agent);
         }
     }
 }

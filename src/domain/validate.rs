@@ -79,22 +79,70 @@ impl Report {
     }
 }
 
-/// Validate the whole application on `today`.
+/// Which of the agent's papers a centre requires with a 代办 application (`[agent]` in the
+/// config); by default neither: kept when given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AgentPapers {
+    /// 代办人身份证照片.
+    pub id_card: bool,
+    /// 委托书或关系证明照片.
+    pub authorisation: bool,
+}
+
+static CENTRE_AGENT_PAPERS: std::sync::RwLock<AgentPapers> = std::sync::RwLock::new(AgentPapers {
+    id_card: false,
+    authorisation: false,
+});
+
+/// Set the centre's requirement for the agent's papers, once the config is read; every
+/// validation in this process follows it.
+pub fn set_centre_agent_papers(papers: AgentPapers) {
+    *CENTRE_AGENT_PAPERS
+        .write()
+        .unwrap_or_else(|e| e.into_inner()) = papers;
+}
+
+fn centre_agent_papers() -> AgentPapers {
+    *CENTRE_AGENT_PAPERS
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// Validate the whole application on `today`, by this centre's settings.
 pub fn validate(app: &Application, today: NaiveDate) -> Report {
+    validate_with(app, today, centre_agent_papers())
+}
+
+/// Validate the whole application on `today`, requiring `papers` of an agent.
+pub fn validate_with(app: &Application, today: NaiveDate, papers: AgentPapers) -> Report {
     let mut problems = Vec::new();
     for step in Step::ALL {
-        problems.extend(validate_step(app, step, today));
+        problems.extend(validate_step_with(app, step, today, papers));
     }
     Report { problems }
 }
 
-/// Validate one step (section) of the application.
+/// Validate one step (section) of the application, by this centre's settings.
 pub fn validate_step(app: &Application, step: Step, today: NaiveDate) -> Vec<Problem> {
+    validate_step_with(app, step, today, centre_agent_papers())
+}
+
+fn validate_step_with(
+    app: &Application,
+    step: Step,
+    today: NaiveDate,
+    papers: AgentPapers,
+) -> Vec<Problem> {
     let mut out = Problems(Vec::new());
     match step {
         Step::Disclaimer => {
             if app.consents.disclaimer_agreed_at.is_none() {
                 out.missing(Field::DisclaimerConsent, "请阅读免责声明后勾选“我同意”");
+            }
+        }
+        Step::AppliedBy => {
+            if app.by_agent() {
+                agent(app, today, papers, &mut out);
             }
         }
         Step::Applicant => applicant(app, today, &mut out),
@@ -186,12 +234,7 @@ fn applicant(app: &Application, today: NaiveDate, out: &mut Problems) {
     let latin = !a.id_type.is_gb11643();
     out.rule(Field::Name, &a.name, check_name(&a.name, latin));
 
-    let parsed = match a.id_type {
-        IdType::ResidentId => Some(IdNumber::parse(&a.id_number, today)),
-        IdType::HmtResidencePermit => Some(IdNumber::parse_residence_permit(&a.id_number, today)),
-        _ => None,
-    };
-    match parsed {
+    match parse_id(a.id_type, &a.id_number, today) {
         Some(Ok(id)) => {
             let age = id.age_on(today);
             if app.occupation == super::refdata::DEFAULT_OCCUPATION && age < 50 {
@@ -205,13 +248,20 @@ fn applicant(app: &Application, today: NaiveDate, out: &mut Problems) {
         }
         Some(Err(e)) if a.id_number.trim().is_empty() => out.missing(Field::IdNumber, e.message()),
         Some(Err(e)) => out.invalid(Field::IdNumber, e.message()),
-        None => other_document_number(&a.id_number, out),
+        None => other_document_number(Field::IdNumber, &a.id_number, out),
     }
 
     if app.consents.access_authorised_at.is_none() {
         out.missing(Field::AccessAuthorisation, "请向申领人说明后勾选“访问授权”");
     }
-    if app.consents.identity_verified_in_person_at.is_none() {
+    if app.by_agent() {
+        if app.consents.applicant_id_card_checked_at.is_none() {
+            out.missing(
+                Field::ApplicantIdCheck,
+                "请核验代办人带来的申领人身份证原件，与所填信息一致后勾选",
+            );
+        }
+    } else if app.consents.identity_verified_in_person_at.is_none() {
         out.missing(
             Field::InPersonCheck,
             "请当面核验申领人的身份证原件，确认是本人后勾选",
@@ -230,20 +280,138 @@ fn applicant(app: &Application, today: NaiveDate, out: &mut Problems) {
     }
 }
 
+/// A GB 11643 number parsed by the rules of its document type (`None`: another type).
+fn parse_id(
+    id_type: IdType,
+    number: &str,
+    today: NaiveDate,
+) -> Option<Result<IdNumber, super::id_number::IdError>> {
+    match id_type {
+        IdType::ResidentId => Some(IdNumber::parse(number, today)),
+        IdType::HmtResidencePermit => Some(IdNumber::parse_residence_permit(number, today)),
+        _ => None,
+    }
+}
+
 /// Numbers of documents other than the GB 11643 ones: 5–20 letters and digits.
-fn other_document_number(input: &str, out: &mut Problems) {
+fn other_document_number(field: Field, input: &str, out: &mut Problems) {
     let number: String = input.trim().chars().filter(|c| *c != ' ').collect();
     if number.is_empty() {
-        out.missing(Field::IdNumber, "请填写证件号码（与证件上一致）");
+        out.missing(field, "请填写证件号码（与证件上一致）");
     } else if let Some(c) = number.chars().find(|c| !c.is_ascii_alphanumeric()) {
-        out.invalid(
-            Field::IdNumber,
-            format!("证件号码中有“{c}”：只能是英文字母和数字"),
-        );
+        out.invalid(field, format!("证件号码中有“{c}”：只能是英文字母和数字"));
     } else if !(5..=20).contains(&number.len()) {
         out.invalid(
-            Field::IdNumber,
+            field,
             format!("证件号码是 {} 位：应为 5–20 位字母和数字", number.len()),
+        );
+    }
+}
+
+/// The youngest an agent may be, on the day of the application.
+pub const AGENT_MIN_AGE: u32 = 18;
+
+/// The agent of a 代办 application: the same rules as the applicant's identity, an adult,
+/// not the applicant, a relation from the table, a phone, the clerk's check of their card.
+fn agent(app: &Application, today: NaiveDate, papers: AgentPapers, out: &mut Problems) {
+    let g = &app.agent;
+    let latin = !g.id_type.is_gb11643();
+    out.rule(
+        Field::AgentName,
+        &g.name,
+        check_name(&g.name, latin).map_err(|e| e.replacen("姓名", "代办人姓名", 1)),
+    );
+
+    let same = |a: &str, b: &str| {
+        let (a, b) = (
+            super::id_number::normalise_id_input(a),
+            super::id_number::normalise_id_input(b),
+        );
+        !a.is_empty() && a == b
+    };
+    let agent_birth = match parse_id(g.id_type, &g.id_number, today) {
+        Some(Ok(id)) => Some(id.birth_date),
+        Some(Err(_)) if g.id_number.trim().is_empty() => {
+            out.missing(
+                Field::AgentIdNumber,
+                "请填写代办人的证件号码（与其证件上一致）",
+            );
+            None
+        }
+        Some(Err(e)) => {
+            out.invalid(Field::AgentIdNumber, format!("代办人{}", e.message()));
+            None
+        }
+        None => {
+            other_document_number(Field::AgentIdNumber, &g.id_number, out);
+            None
+        }
+    };
+    if same(&g.id_number, &app.applicant.id_number) {
+        out.invalid(
+            Field::AgentIdNumber,
+            format!(
+                "代办人证件号码与申领人相同：代办人不能是申领人本人，本人办理请在第 {} 步选择“本人申领”",
+                Step::AppliedBy.number()
+            ),
+        );
+    } else if let Some(birth) = agent_birth {
+        let age = age_on(birth, today);
+        if age < AGENT_MIN_AGE {
+            out.invalid(
+                Field::AgentIdNumber,
+                format!("代办人 {age} 岁，未满 {AGENT_MIN_AGE} 周岁：代办人须为成年人"),
+            );
+        } else if let Some(applicant_birth) = app.parsed_id(today).map(|id| id.birth_date) {
+            // A parent younger than the child, or a child older than the parent.
+            let odd = match g.relation.as_str() {
+                "parent" => birth >= applicant_birth,
+                "child" => birth <= applicant_birth,
+                _ => false,
+            };
+            if odd {
+                out.warning(
+                    Field::AgentRelation,
+                    "按两人的出生日期，这个关系不太可能：请核对与申领人关系",
+                );
+            }
+        }
+    }
+
+    if g.relation.trim().is_empty() {
+        out.missing(Field::AgentRelation, "请选择代办人与申领人的关系");
+    } else if refdata().agent_relation(&g.relation).is_none() {
+        out.invalid(
+            Field::AgentRelation,
+            "与申领人关系不在列表中：请从列表中选择",
+        );
+    }
+    out.rule(
+        Field::AgentMobile,
+        &g.mobile,
+        check_mobile(&g.mobile).map_err(|e| {
+            e.replacen("手机号码", "代办人手机号码", 1).replace(
+                "座机号码不能作为卡预留手机号",
+                "请填写代办人能接听的手机号码",
+            )
+        }),
+    );
+    if app.consents.agent_id_card_checked_at.is_none() {
+        out.missing(
+            Field::AgentIdCheck,
+            "请核验代办人本人的身份证原件，确认是本人后勾选",
+        );
+    }
+    if papers.id_card && g.photos.id_card.is_none() {
+        out.missing(
+            Field::AgentIdPhoto,
+            "本服务点要求留存代办人身份证照片：请拍摄或扫描后导入",
+        );
+    }
+    if papers.authorisation && g.photos.authorisation.is_none() {
+        out.missing(
+            Field::AuthorisationPhoto,
+            "本服务点要求留存委托书或关系证明：请拍摄或扫描后导入",
         );
     }
 }

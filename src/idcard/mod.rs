@@ -32,7 +32,7 @@ impl Side {
         match slot {
             crate::domain::PhotoSlot::IdFront => Some(Side::Front),
             crate::domain::PhotoSlot::IdBack => Some(Side::Back),
-            crate::domain::PhotoSlot::CardPhoto => None,
+            _ => None,
         }
     }
 

@@ -180,7 +180,10 @@ pub fn check_decoded(d: &Decoded, kind: PhotoSlot) -> Verdict {
                 &mut findings,
             );
         }
-        PhotoSlot::IdFront | PhotoSlot::IdBack => {
+        PhotoSlot::IdFront
+        | PhotoSlot::IdBack
+        | PhotoSlot::AgentIdCard
+        | PhotoSlot::Authorisation => {
             if width.min(height) < ID_MIN_SHORT_SIDE {
                 fail(
                     "too_small",
@@ -219,7 +222,9 @@ pub fn check_decoded(d: &Decoded, kind: PhotoSlot) -> Verdict {
     match kind {
         // The card photo's background is judged beside the face (face_findings).
         PhotoSlot::CardPhoto => {}
-        _ => {
+        // A letter or a proof of relation: any shape, often a black-and-white scan.
+        PhotoSlot::Authorisation => {}
+        PhotoSlot::IdFront | PhotoSlot::IdBack | PhotoSlot::AgentIdCard => {
             let ratio = width.max(height) as f32 / width.min(height).max(1) as f32;
             if (ratio - ID_ASPECT).abs() > 0.3 {
                 warn(

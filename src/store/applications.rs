@@ -26,6 +26,8 @@ pub struct Summary {
     pub updated_at: DateTime<Utc>,
     /// Why it came back, while it is returned (the server's words; no personal data).
     pub return_reason: Option<String>,
+    /// The agent's name, for a 代办 application (empty otherwise).
+    pub agent_name: String,
 }
 
 impl Summary {
@@ -55,10 +57,19 @@ pub(super) struct Derived {
     card_photo: Option<String>,
     id_front: Option<String>,
     id_back: Option<String>,
+    /// The agent's keys, a 代办 application's only (empty otherwise).
+    agent_name: String,
+    agent_name_rev: String,
+    agent_initials: String,
+    agent_pinyin: String,
+    agent_id_rev: String,
+    agent_mobile_rev: String,
+    agent_id_card: Option<String>,
+    authorisation: Option<String>,
 }
 
 /// The derived columns, in the order of `Derived::values`: the one list INSERT and UPDATE use.
-const DERIVED_COLUMNS: [&str; 10] = [
+const DERIVED_COLUMNS: [&str; 18] = [
     "name",
     "name_rev",
     "name_initials",
@@ -69,6 +80,14 @@ const DERIVED_COLUMNS: [&str; 10] = [
     "card_photo",
     "id_front",
     "id_back",
+    "agent_name",
+    "agent_name_rev",
+    "agent_initials",
+    "agent_pinyin",
+    "agent_id_rev",
+    "agent_mobile_rev",
+    "agent_id_card",
+    "authorisation",
 ];
 
 /// `UPDATE` of body, time and every derived column (a save that changed a search column).
@@ -85,8 +104,15 @@ static UPDATE_ALL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// `UPDATE_ALL` for a save: also conditional on the version (`?15`).
-static SAVE_ALL: LazyLock<String> = LazyLock::new(|| format!("{} AND version = ?15", *UPDATE_ALL));
+/// `UPDATE_ALL` for a save: also conditional on the version (the parameter after the
+/// derived columns).
+static SAVE_ALL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} AND version = ?{}",
+        *UPDATE_ALL,
+        5 + DERIVED_COLUMNS.len()
+    )
+});
 
 static INSERT: LazyLock<String> = LazyLock::new(|| {
     let marks: Vec<String> = (6..6 + DERIVED_COLUMNS.len())
@@ -102,7 +128,7 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
 
 impl Derived {
     /// The values of `DERIVED_COLUMNS`, in that order.
-    fn values(&self) -> [Value; 10] {
+    fn values(&self) -> [Value; 18] {
         [
             self.name.to_value(),
             self.name_rev.to_value(),
@@ -114,31 +140,51 @@ impl Derived {
             self.card_photo.to_value(),
             self.id_front.to_value(),
             self.id_back.to_value(),
+            self.agent_name.to_value(),
+            self.agent_name_rev.to_value(),
+            self.agent_initials.to_value(),
+            self.agent_pinyin.to_value(),
+            self.agent_id_rev.to_value(),
+            self.agent_mobile_rev.to_value(),
+            self.agent_id_card.to_value(),
+            self.authorisation.to_value(),
         ]
     }
 
     fn of(app: &Application) -> Derived {
+        let digits = |s: &str| -> String { s.chars().filter(char::is_ascii_digit).collect() };
         let name = app.applicant.name.trim().to_owned();
         let keys = name_keys(&name);
         let id_number = crate::domain::id_number::normalise_id_input(&app.applicant.id_number);
-        let mobile: String = app
-            .applicant
-            .mobile
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
         let sha = |p: &Option<crate::domain::PhotoRef>| p.as_ref().map(|p| p.sha256.clone());
+        // The agent only while the application is a 代办 one: data kept from a switch
+        // back to 本人申领 is not searched.
+        let empty = crate::domain::Agent::default();
+        let agent = if app.by_agent() { &app.agent } else { &empty };
+        let agent_name = agent.name.trim().to_owned();
+        let agent_keys = name_keys(&agent_name);
         Derived {
             name_rev: keys.reversed,
             name_initials: keys.initials,
             name_pinyin: keys.pinyin,
             id_rev: reversed(&id_number),
-            mobile_rev: reversed(&mobile),
+            mobile_rev: reversed(&digits(&app.applicant.mobile)),
             name,
             id_number,
             card_photo: sha(&app.photos.card_photo),
             id_front: sha(&app.photos.id_front),
             id_back: sha(&app.photos.id_back),
+            agent_name_rev: agent_keys.reversed,
+            agent_initials: agent_keys.initials,
+            agent_pinyin: agent_keys.pinyin,
+            agent_name,
+            agent_id_rev: reversed(&crate::domain::id_number::normalise_id_input(
+                &agent.id_number,
+            )),
+            agent_mobile_rev: reversed(&digits(&agent.mobile)),
+            // The papers are kept as long as the body names them, whichever way it applies.
+            agent_id_card: sha(&app.agent.photos.id_card),
+            authorisation: sha(&app.agent.photos.authorisation),
         }
     }
 }
@@ -147,8 +193,7 @@ impl Derived {
 /// sorting every hit (see `Store::search`).
 const DENSE_SEARCH_HITS: usize = 1500;
 
-const SUMMARY_COLUMNS: &str =
-    "applications.id, status, name, id_number, application_number, updated_at, return_reason";
+const SUMMARY_COLUMNS: &str = "applications.id, status, name, id_number, application_number, updated_at, return_reason, agent_name";
 
 fn summary(r: &Row) -> Result<Summary> {
     let id: String = r.get(0)?;
@@ -161,6 +206,7 @@ fn summary(r: &Row) -> Result<Summary> {
         application_number: r.get(4)?,
         updated_at: from_ms(r.get(5)?),
         return_reason: r.get(6)?,
+        agent_name: r.get(7)?,
     })
 }
 

@@ -39,7 +39,11 @@ pub struct CopyReport {
 }
 
 const APP_COLUMNS: &str = "id, status, body, name, name_rev, name_initials, name_pinyin, \
-    id_number, id_rev, mobile_rev, card_photo, id_front, id_back, created_at, updated_at, version";
+    id_number, id_rev, mobile_rev, card_photo, id_front, id_back, created_at, updated_at, version, \
+    agent_name, agent_name_rev, agent_initials, agent_pinyin, agent_id_rev, agent_mobile_rev, \
+    agent_id_card, authorisation";
+/// How many columns `APP_COLUMNS` names.
+const APP_COLUMN_COUNT: usize = 24;
 
 /// The first `n` values of a row, as they are (copied across backends by type).
 fn values(row: &super::db::Row, n: usize) -> Result<Vec<Value>> {
@@ -106,13 +110,13 @@ impl Store {
                 &format!("SELECT {APP_COLUMNS} FROM applications WHERE id = ?1"),
                 args![id],
             )?;
-            let marks: Vec<String> = (1..=16).map(|i| format!("?{i}")).collect();
+            let marks: Vec<String> = (1..=APP_COLUMN_COUNT).map(|i| format!("?{i}")).collect();
             tx.execute(
                 &format!(
                     "INSERT INTO applications ({APP_COLUMNS}) VALUES ({})",
                     marks.join(", ")
                 ),
-                &values(&row, 16)?,
+                &values(&row, APP_COLUMN_COUNT)?,
             )?;
             for h in self.db.query(
                 "SELECT application_id, at, status, note FROM status_history
@@ -222,5 +226,16 @@ impl Store {
         tx.commit()?;
         dst.derived_cache.clear();
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_column_count_is_the_columns_named() {
+        assert_eq!(
+            super::APP_COLUMNS.split(',').count(),
+            super::APP_COLUMN_COUNT
+        );
     }
 }

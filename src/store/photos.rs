@@ -79,7 +79,9 @@ pub(super) fn collect_garbage(conn: &impl Sql) -> Result<usize> {
         "DELETE FROM photos WHERE sha256 NOT IN (
              SELECT card_photo FROM applications WHERE card_photo IS NOT NULL
              UNION SELECT id_front FROM applications WHERE id_front IS NOT NULL
-             UNION SELECT id_back FROM applications WHERE id_back IS NOT NULL)",
+             UNION SELECT id_back FROM applications WHERE id_back IS NOT NULL
+             UNION SELECT agent_id_card FROM applications WHERE agent_id_card IS NOT NULL
+             UNION SELECT authorisation FROM applications WHERE authorisation IS NOT NULL)",
         args![],
     )
 }

@@ -112,6 +112,12 @@ pub fn reduce(app: &mut Application, now: DateTime<Utc>) {
     app.residence.address.clear();
     app.pickup.mail = Default::default();
     app.photos = Photos::default();
+    // The agent as the applicant: the name (and relation) stays to answer a relative who
+    // calls; the number is masked; the phone and the papers go.
+    let g = &mut app.agent;
+    g.id_number = mask_id(g.id_number.trim());
+    g.mobile.clear();
+    g.photos = Default::default();
     app.recognised.clear();
     app.purged_at = Some(now);
 }

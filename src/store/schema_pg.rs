@@ -184,6 +184,24 @@ pub const MIGRATIONS: &[&str] = &[
         operator_name   TEXT NOT NULL,
         lease_until     BIGINT NOT NULL
     );
+    "#, // 2: 代办申领. The agent is found by search as the applicant is (a relative calls and
+    // gives their own name or phone), and the agent's papers are photos the store keeps.
+    // Applications from before have no agent: empty keys, no photos.
+    r#"
+    ALTER TABLE applications ADD COLUMN agent_name TEXT COLLATE "C" NOT NULL DEFAULT '';
+    ALTER TABLE applications ADD COLUMN agent_name_rev TEXT COLLATE "C" NOT NULL DEFAULT '';
+    ALTER TABLE applications ADD COLUMN agent_initials TEXT COLLATE "C" NOT NULL DEFAULT '';
+    ALTER TABLE applications ADD COLUMN agent_pinyin TEXT COLLATE "C" NOT NULL DEFAULT '';
+    ALTER TABLE applications ADD COLUMN agent_id_rev TEXT COLLATE "C" NOT NULL DEFAULT '';
+    ALTER TABLE applications ADD COLUMN agent_mobile_rev TEXT COLLATE "C" NOT NULL DEFAULT '';
+    ALTER TABLE applications ADD COLUMN agent_id_card TEXT REFERENCES photos(sha256);
+    ALTER TABLE applications ADD COLUMN authorisation TEXT REFERENCES photos(sha256);
+    CREATE INDEX applications_agent_name     ON applications(agent_name);
+    CREATE INDEX applications_agent_name_rev ON applications(agent_name_rev);
+    CREATE INDEX applications_agent_initials ON applications(agent_initials);
+    CREATE INDEX applications_agent_pinyin   ON applications(agent_pinyin);
+    CREATE INDEX applications_agent_id_rev   ON applications(agent_id_rev);
+    CREATE INDEX applications_agent_mobile   ON applications(agent_mobile_rev);
     "#,
 ];
 

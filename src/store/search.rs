@@ -1,6 +1,7 @@
 //! Search: by name (汉字, surname or given name), pinyin initials (`zs` finds 张三), full
 //! pinyin (`zhangsan`), ID number (from its start, or its last 4+ digits), and the
-//! applicant's mobile (its last 4+ digits).
+//! applicant's mobile (its last 4+ digits); and the same of a 代办 application's agent (a
+//! relative who calls gives their own name or phone).
 //!
 //! Every key is a prefix match on an indexed column, so a search is a handful of index
 //! range scans whatever the store's size. Suffix searches use reversed columns: the last
@@ -55,13 +56,25 @@ impl Query {
     /// (column, prefix) pairs to search; a row matching any of them is a hit.
     pub fn ranges(&self) -> Vec<(&'static str, String)> {
         match self {
-            Query::Pinyin(q) => vec![("name_initials", q.clone()), ("name_pinyin", q.clone())],
-            Query::Han(q) => vec![("name", q.clone()), ("name_rev", reversed(q))],
+            Query::Pinyin(q) => vec![
+                ("name_initials", q.clone()),
+                ("name_pinyin", q.clone()),
+                ("agent_initials", q.clone()),
+                ("agent_pinyin", q.clone()),
+            ],
+            Query::Han(q) => vec![
+                ("name", q.clone()),
+                ("name_rev", reversed(q)),
+                ("agent_name", q.clone()),
+                ("agent_name_rev", reversed(q)),
+            ],
             Query::Digits(q) => {
                 let mut v = vec![("id_number", q.clone())];
                 if q.len() >= MIN_SUFFIX_DIGITS {
                     v.push(("id_rev", reversed(q)));
                     v.push(("mobile_rev", reversed(q)));
+                    v.push(("agent_id_rev", reversed(q)));
+                    v.push(("agent_mobile_rev", reversed(q)));
                 }
                 v
             }

@@ -79,7 +79,7 @@ impl Home {
 
     pub fn help(&self) -> HelpPopup {
         HelpPopup::new(
-            "工作台：列出本机所有申请，最近修改的在前。按 n 为居民新建申请；选中后按 Enter 继续填写或查看进度；按 / 输入姓名、拼音首字母或证件号后几位即时搜索；“待同步”的申请可按 w 撤回修改。",
+            "工作台：列出本机所有申请，最近修改的在前。按 n 为居民新建申请；选中后按 Enter 继续填写或查看进度；按 / 输入姓名、拼音首字母、证件号或手机号后几位即时搜索（代办申请也可按代办人的姓名、电话查到，标“代”）；“待同步”的申请可按 w 撤回修改。",
             HOME_KEYS,
         )
     }
@@ -230,7 +230,7 @@ impl Home {
             pad("证件号码", 21),
             pad("申领编号", 20),
             pad("最后修改", 13),
-            if wide { "退回原因" } else { "" }
+            if wide { "退回原因 / 代办人" } else { "" }
         );
         frame.render_widget(Paragraph::new(header).style(bold()), head);
         if self.rows.is_empty() {
@@ -259,6 +259,14 @@ impl Home {
             "（未填姓名）".into()
         } else {
             crate::domain::display::printable(&row.name).into_owned()
+        };
+        // A 代办 application is marked, and on a wide screen names its agent (a relative
+        // who calls is found by their own name or phone, and sees whose it is).
+        let by_agent = !row.agent_name.is_empty();
+        let name = if by_agent {
+            format!("{} 代", truncate(&name, 10))
+        } else {
+            name
         };
         let id = if row.id_number.is_empty() {
             "—".into()
@@ -300,9 +308,15 @@ impl Home {
             number,
             Span::styled(pad(&when, 13), style),
         ];
+        let room = (width as usize).saturating_sub(1 + 9 + 14 + 21 + 20 + 13 + 1);
         if let Some(r) = reason.filter(|_| wide) {
-            let room = (width as usize).saturating_sub(1 + 9 + 14 + 21 + 20 + 13 + 1);
             spans.push(Span::styled(truncate(r, room), red));
+        } else if wide && by_agent {
+            let agent = crate::domain::display::printable(&row.agent_name).into_owned();
+            spans.push(Span::styled(
+                truncate(&format!("代办人 {agent}"), room),
+                dim().patch(style),
+            ));
         }
         Line::from(spans)
     }

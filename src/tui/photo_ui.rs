@@ -96,7 +96,10 @@ pub fn import(store: &Store, path: &std::path::Path, kind: PhotoSlot) -> Result<
             editor.original = Some(original);
             Ok(Imported::NeedsFix(Box::new(editor)))
         }
-        PhotoSlot::IdFront | PhotoSlot::IdBack => {
+        PhotoSlot::IdFront
+        | PhotoSlot::IdBack
+        | PhotoSlot::AgentIdCard
+        | PhotoSlot::Authorisation => {
             if let Some(f) = verdict.findings.iter().find(|f| f.fails) {
                 return Err(format!("{}：{}", kind_label(kind), f.message));
             }

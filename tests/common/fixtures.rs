@@ -75,3 +75,53 @@ pub fn returned_for_its_photo(store: &Store) -> Application {
     app.returned = Some(photo_returned());
     app
 }
+
+/// The documented 代办 example, stored with photos (the agent's ID card among them).
+pub fn agent_complete(store: &Store) -> Application {
+    let mut app: Application =
+        serde_json::from_str(include_str!("../../docs/application-example-agent.json")).unwrap();
+    app.status = Status::Draft;
+    for (kind, name) in [
+        (PhotoSlot::CardPhoto, "card.jpg"),
+        (PhotoSlot::IdFront, "front.jpg"),
+        (PhotoSlot::IdBack, "back.jpg"),
+        (PhotoSlot::AgentIdCard, "agent-id.jpg"),
+    ] {
+        let sha = store
+            .put_photo(name.as_bytes(), kind, "image/jpeg", 856, 540)
+            .unwrap();
+        *app.photo_mut(kind) = Some(PhotoRef {
+            sha256: sha,
+            source_name: Some(name.into()),
+        });
+    }
+    app
+}
+
+/// 代办 just chosen: nothing of the agent typed yet.
+pub fn agent_chosen(store: &Store) -> Application {
+    let mut app = agent_complete(store);
+    app.agent = Default::default();
+    app.consents.agent_id_card_checked_at = None;
+    app
+}
+
+/// 代办 with every kind of mistake: the applicant's own number, no relation, a short
+/// phone, a one-character name.
+pub fn agent_with_errors(store: &Store) -> Application {
+    let mut app = agent_complete(store);
+    app.agent.name = "李".into();
+    app.agent.id_number = app.applicant.id_number.clone();
+    app.agent.relation.clear();
+    app.agent.mobile = "1391111".into();
+    app
+}
+
+/// A 代办 application that came back for its photo: the agent stays as submitted.
+pub fn agent_returned(store: &Store) -> Application {
+    let mut app = agent_complete(store);
+    app.status = Status::Returned;
+    app.application_number = Some("SQ2026112400000009".into());
+    app.returned = Some(photo_returned());
+    app
+}

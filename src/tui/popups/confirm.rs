@@ -22,10 +22,16 @@ pub struct ConfirmPopup {
 impl ConfirmPopup {
     pub const HINTS: &'static str = " ←→/Tab 选择  Enter 确定所选  Esc 取消";
 
-    /// 是否确认提交个人申领？ (确定 selected).
-    pub fn submit() -> ConfirmPopup {
+    /// 是否确认提交个人申领？ (代办: 代办申领, and that the agent's data are then fixed;
+    /// 确定 selected).
+    pub fn submit(by_agent: bool) -> ConfirmPopup {
         ConfirmPopup {
-            question: "是否确认提交个人申领？".into(),
+            question: if by_agent {
+                "是否确认提交代办申领？提交后代办人信息不能修改。"
+            } else {
+                "是否确认提交个人申领？"
+            }
+            .into(),
             yes: true,
             action: Some(Action::Submit),
         }

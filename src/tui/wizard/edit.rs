@@ -132,6 +132,10 @@ impl Wizard {
         if !self.app.status.is_editable() {
             return Outcome::Done;
         }
+        if let Some(why) = form::locked(&self.app, row.field) {
+            ctx.fail(why);
+            return Outcome::Done;
+        }
         match row.input {
             Input::Check => {
                 form::toggle(&mut self.app, row.field, ctx.now());
@@ -147,6 +151,7 @@ impl Wizard {
             }
             Input::Button(Button::CheckEligibility) => self.check_eligibility(ctx),
             Input::Button(Button::SameAsApplicant) => self.same_as_applicant(ctx),
+            Input::Button(Button::SameAsAgent) => self.same_as_agent(ctx),
             Input::Button(Button::Submit) => return self.try_submit(ctx),
             _ => {}
         }
@@ -170,6 +175,23 @@ impl Wizard {
         } else {
             "已按申领人信息填写收件人（只填了空着的项，请核对）"
         });
+    }
+
+    /// 收件人同代办人: the card goes to the agent; the address stays for the clerk.
+    fn same_as_agent(&mut self, ctx: &mut Ctx) {
+        self.app.fill_recipient_from_agent();
+        self.app.mark_edited(Field::RecipientName);
+        self.app.mark_edited(Field::RecipientMobile);
+        if let Some(i) = self
+            .rows()
+            .iter()
+            .position(|r| r.field == Field::RecipientDistrict)
+        {
+            self.focus = i;
+            self.sync_editor();
+        }
+        self.save(ctx);
+        ctx.notify("收件人已填为代办人（姓名、电话）：请填写代办人收件的地址和邮政编码");
     }
 
     /// Offline: the check waits (待校验) and runs by itself before delivery.

@@ -169,7 +169,7 @@ impl Wizard {
             Some(Row {
                 field,
                 input: Input::Text | Input::Date,
-            }) if self.can_edit() => {
+            }) if self.can_edit() && form::locked(&self.app, field).is_none() => {
                 let mut ta = TextArea::new(vec![form::text(&self.app, field)]);
                 ta.move_cursor(CursorMove::End);
                 ta.set_cursor_line_style(ratatui::style::Style::default());
@@ -220,7 +220,7 @@ impl Wizard {
         match self.page {
             Page::Progress => " Esc 返回工作台  e 修改（已退回时）  F1 帮助",
             Page::Step(Step::Review) => {
-                " Tab 切换 空格 勾选 Enter 提交 1–6 回去修改 ↑↓ 滚动 Esc 工作台 F1 帮助"
+                " Tab 切换 空格 勾选 Enter 提交 1–7 回去修改 ↑↓ 滚动 Esc 工作台 F1 帮助"
             }
             Page::Step(_) => " Tab/↓ 下一项 Enter 选择 空格 勾选 PgDn/PgUp 换步 Esc 工作台 F1 帮助",
         }
@@ -235,8 +235,11 @@ impl Wizard {
             Page::Step(Step::Disclaimer) => {
                 "与申领人一起阅读免责声明，按空格勾选“我同意”，再按 PageDown 进入下一步。"
             }
+            Page::Step(Step::AppliedBy) => {
+                "申领人本人来办选“本人申领”。亲属或社区工作人员替申领人来办选“代办申领”：代办人须年满 18 周岁，带上本人和申领人的身份证原件；填写代办人的姓名、证件和联系电话，选择与申领人的关系，核验代办人身份证原件后勾选。代办人身份证和委托书照片可导入留存（本服务点设置为必需时须导入）。提交后申领方式和代办人信息不能再改。"
+            }
             Page::Step(Step::Applicant) => {
-                "填写姓名、证件类型和号码；向申领人说明后勾选“访问授权”；当面核对身份证原件后勾选核验；再按 Enter 开始资格校验。联网时由社保卡系统校验，通过后自动带出登记信息和发卡银行，登记信息与所填不一致时并列显示供选择；离线时标为待校验，提交后发送前自动校验。"
+                "填写姓名、证件类型和号码；向申领人说明后勾选“访问授权”；当面核对身份证原件后勾选核验（代办时核验代办人带来的申领人身份证原件）；再按 Enter 开始资格校验。联网时由社保卡系统校验，通过后自动带出登记信息和发卡银行，登记信息与所填不一致时并列显示供选择；离线时标为待校验，提交后发送前自动校验。"
             }
             Page::Step(Step::IdentityPhotos) => {
                 "在身份证正面、背面两项上按 Enter，从照片文件夹中选择刚拍的照片（最新的在最上面）。"
@@ -251,7 +254,7 @@ impl Wizard {
                 "退休人员一般只能银行邮寄；资格校验允许时也可选个人网点领卡。可按“收件人同申领人”一键填写，再核对邮编和地址。"
             }
             Page::Step(Step::Review) => {
-                "与申领人逐项核对；需要修改时按组号 1–6 回到该步。勾选“我已阅读并同意”后提交。"
+                "与申领人（代办时与代办人）逐项核对；需要修改时按组号 1–7 回到该步。勾选“我已阅读并同意”后提交。"
             }
             Page::Progress => {
                 "这里是申请的办事进度：送达后显示申领编号，寄出后显示邮件号，退回时显示原因。联网时进度自动更新（右上角显示在线状态和待同步数）。已退回的申请按 e 修改后可重新提交。"
@@ -291,7 +294,7 @@ impl Wizard {
                 }
             }
             KeyCode::Char('?') if !editing => return Outcome::Open(Popup::Help(self.help())),
-            KeyCode::Char(c @ '1'..='6') if review && !editing => {
+            KeyCode::Char(c @ '1'..='7') if review && !editing => {
                 let n = c as u8 - b'0';
                 if let Some(s) = Step::ALL.iter().find(|s| s.number() == n) {
                     self.goto(Page::Step(*s), ctx);
@@ -320,6 +323,14 @@ impl Wizard {
                 self.move_focus(true, ctx);
             }
             KeyCode::Enter if editing => self.move_focus(true, ctx),
+            // A field kept as submitted says so when the clerk tries to change it.
+            KeyCode::Enter | KeyCode::Char(_) | KeyCode::Backspace | KeyCode::Delete
+                if !editing
+                    && self.can_edit()
+                    && let Some(why) = focused.and_then(|r| form::locked(&self.app, r.field)) =>
+            {
+                ctx.fail(why);
+            }
             KeyCode::Enter | KeyCode::Char(' ') if !editing => {
                 if let Some(row) = focused {
                     return self.activate(row, key.code == KeyCode::Enter, ctx);

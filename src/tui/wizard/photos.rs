@@ -65,7 +65,7 @@ impl Wizard {
 
     pub(super) fn set_photo(&mut self, field: Field, photo: PhotoRef, ctx: &mut Ctx) {
         if let Some(slot) = PhotoSlot::of(field) {
-            *self.app.photos.slot_mut(slot) = Some(photo);
+            *self.app.photo_mut(slot) = Some(photo);
         }
         self.app.mark_edited(field);
         self.touched.insert(field);
@@ -77,8 +77,7 @@ impl Wizard {
     pub(super) fn view_full_screen(&mut self, field: Field, ctx: &mut Ctx) {
         match self
             .app
-            .photos
-            .get(field)
+            .photo_of(field)
             .and_then(|p| ctx.session.store.photo(&p.sha256).ok().flatten())
         {
             Some(p) => {
@@ -131,7 +130,7 @@ impl Wizard {
         }
         let mut thumbs = Vec::new();
         for field in PhotoSlot::ALL.map(PhotoSlot::field) {
-            let Some(sha) = self.app.photos.get(field).map(|p| p.sha256.clone()) else {
+            let Some(sha) = self.app.photo_of(field).map(|p| p.sha256.clone()) else {
                 continue;
             };
             if let Some(i) = self

@@ -1,4 +1,4 @@
-//! Drawing the review page (第 7 步): every field grouped by step, the photos as they will
+//! Drawing the review page (确认提交): every field grouped by step, the photos as they will
 //! go, why a returned application came back, the declaration and 提交.
 
 use ratatui::Frame;
@@ -28,8 +28,12 @@ pub(super) fn draw_review(frame: &mut Frame, w: &Wizard, area: Rect) -> Hits {
     ])
     .areas(area);
     frame.render_widget(
-        Paragraph::new(" 第 7 步  确认提交：与申领人逐项核对，按组号 1–6 返回修改")
-            .style(Style::default().add_modifier(Modifier::BOLD)),
+        Paragraph::new(format!(
+            " 第 {} 步  确认提交：与申领人逐项核对，按组号 1–{} 返回修改",
+            Step::Review.number(),
+            Step::Review.number() - 1
+        ))
+        .style(Style::default().add_modifier(Modifier::BOLD)),
         title,
     );
     frame.render_widget(Paragraph::new(banner_lines), banner);

@@ -29,6 +29,8 @@ pub enum Button {
     CheckEligibility,
     /// 同申领人: fill the recipient from the applicant.
     SameAsApplicant,
+    /// 同代办人: the card goes to the agent (代办 only).
+    SameAsAgent,
     /// 提交.
     Submit,
 }
@@ -38,6 +40,7 @@ impl Button {
         match self {
             Button::CheckEligibility => "开始资格校验",
             Button::SameAsApplicant => "收件人同申领人",
+            Button::SameAsAgent => "收件人同代办人",
             Button::Submit => "提交",
         }
     }
@@ -54,17 +57,38 @@ const fn row(field: Field, input: Input) -> Row {
     Row { field, input }
 }
 
-/// The rows of a step, in the guide's order. Pickup shows the mailing fields only for mail.
+/// The rows of a step, in the guide's order. The agent's rows show for 代办 only, and
+/// Pickup shows the mailing fields only for mail.
 pub fn rows(step: Step, app: &Application) -> Vec<Row> {
     use Field::*;
     match step {
         Step::Disclaimer => vec![row(DisclaimerConsent, Input::Check)],
+        Step::AppliedBy => {
+            let mut v = vec![row(AppliedBy, Input::Choice)];
+            if app.by_agent() {
+                v.extend([
+                    row(AgentName, Input::Text),
+                    row(AgentIdType, Input::Choice),
+                    row(AgentIdNumber, Input::Text),
+                    row(AgentRelation, Input::Choice),
+                    row(AgentMobile, Input::Text),
+                    row(AgentIdCheck, Input::Check),
+                    row(AgentIdPhoto, Input::Photo(PhotoSlot::AgentIdCard)),
+                    row(AuthorisationPhoto, Input::Photo(PhotoSlot::Authorisation)),
+                ]);
+            }
+            v
+        }
         Step::Applicant => vec![
             row(Name, Input::Text),
             row(IdType, Input::Choice),
             row(IdNumber, Input::Text),
             row(AccessAuthorisation, Input::Check),
-            row(InPersonCheck, Input::Check),
+            if app.by_agent() {
+                row(ApplicantIdCheck, Input::Check)
+            } else {
+                row(InPersonCheck, Input::Check)
+            },
             row(Eligibility, Input::Button(Button::CheckEligibility)),
         ],
         Step::IdentityPhotos => vec![
@@ -90,8 +114,11 @@ pub fn rows(step: Step, app: &Application) -> Vec<Row> {
         Step::Pickup => {
             let mut v = vec![row(PickupMethod, Input::Choice)];
             if app.pickup.method == Some(crate::domain::PickupMethod::BankMail) {
+                v.push(row(RecipientName, Input::Button(Button::SameAsApplicant)));
+                if app.by_agent() {
+                    v.push(row(RecipientName, Input::Button(Button::SameAsAgent)));
+                }
                 v.extend([
-                    row(RecipientName, Input::Button(Button::SameAsApplicant)),
                     row(RecipientName, Input::Text),
                     row(RecipientMobile, Input::Text),
                     row(RecipientDistrict, Input::Choice),

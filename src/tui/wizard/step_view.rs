@@ -20,6 +20,22 @@ pub const DISCLAIMER: &str = include_str!("../../../assets/disclaimer.txt");
 
 pub(super) fn draw_step_bar(frame: &mut Frame, w: &Wizard, area: Rect) {
     let report = &w.report;
+    let progress = w.page == Page::Progress;
+    // Every step with its title when they fit; else the current one with its title and the
+    // others by number (an 80-column terminal holds eight numbers and one title).
+    let label = |step: Step, titled: bool| {
+        if titled {
+            format!("{}{}", step.number(), step.short_title())
+        } else {
+            step.number().to_string()
+        }
+    };
+    let titled_width: usize = Step::ALL
+        .iter()
+        .map(|s| unicode_width::UnicodeWidthStr::width(label(*s, true).as_str()) + 2)
+        .sum::<usize>()
+        + 1;
+    let all_titled = !progress && titled_width <= area.width as usize;
     let mut spans = vec![Span::raw(" ")];
     for step in Step::ALL {
         let (mark, mark_style) = state_mark(report.step_state(step));
@@ -29,18 +45,13 @@ pub(super) fn draw_step_bar(frame: &mut Frame, w: &Wizard, area: Rect) {
         } else {
             Style::default()
         };
-        let label = if w.page == Page::Progress {
-            step.number().to_string()
-        } else {
-            format!("{}{}", step.number(), step.short_title())
-        };
-        spans.push(Span::styled(label, style));
+        spans.push(Span::styled(label(step, all_titled || current), style));
         spans.push(Span::styled(mark, mark_style));
         spans.push(Span::raw(" "));
     }
-    if w.page == Page::Progress {
+    if progress {
         spans.push(Span::styled(
-            "8办事进度",
+            format!("{}办事进度", Step::ALL.len() + 1),
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
         ));
     }
@@ -95,9 +106,15 @@ fn returned_lines(w: &Wizard, width: u16) -> Vec<Line<'static>> {
     if !open.is_empty() {
         text.push(format!("请修改：{}", open.join("、")));
     } else if named > 0 {
-        text.push("退回所指的项目已修改：核对无误后在第 7 步重新提交".into());
+        text.push(format!(
+            "退回所指的项目已修改：核对无误后在第 {} 步重新提交",
+            Step::Review.number()
+        ));
     } else {
-        text.push("请按原因处理后在第 7 步重新提交".into());
+        text.push(format!(
+            "请按原因处理后在第 {} 步重新提交",
+            Step::Review.number()
+        ));
     }
     let mut lines = pack(&text[..1], width as usize, 1);
     lines.truncate(2);
@@ -167,9 +184,14 @@ pub(super) fn draw_step(frame: &mut Frame, w: &Wizard, step: Step, area: Rect) -
                 };
                 spans.push(Span::styled(
                     format!(
-                        "[{}] {}",
+                        "[{}] {}{}",
                         if ticked { "✓" } else { " " },
-                        form::check_label(row.field)
+                        form::check_label(row.field),
+                        if form::locked(&w.app, row.field).is_some() {
+                            " 🔒"
+                        } else {
+                            ""
+                        }
                     ),
                     style,
                 ));
@@ -194,7 +216,10 @@ pub(super) fn draw_step(frame: &mut Frame, w: &Wizard, step: Step, area: Rect) -
                     spans.push(Span::raw("")); // the editor is drawn over this line below
                 } else {
                     let value = form::text(&w.app, row.field);
+                    let locked = form::locked(&w.app, row.field).is_some();
                     let shown = match row.input {
+                        _ if locked && value.is_empty() => "🔒 （未填）".to_owned(),
+                        _ if locked => format!("🔒 {value}"),
                         Input::Choice if value.is_empty() => "（Enter 选择）".to_owned(),
                         Input::Photo(_) if value.is_empty() => {
                             "（Enter 从照片文件夹导入）".to_owned()
@@ -207,7 +232,7 @@ pub(super) fn draw_step(frame: &mut Frame, w: &Wizard, step: Step, area: Rect) -
                     } else {
                         Style::default()
                     };
-                    if matches!(row.input, Input::Locked) {
+                    if matches!(row.input, Input::Locked) || locked {
                         style = style.fg(Color::DarkGray);
                     }
                     spans.push(Span::styled(shown, style));

@@ -10,7 +10,7 @@ use crate::tui::popups::{ConfirmPopup, Popup};
 impl Wizard {
     pub(super) fn try_submit(&mut self, ctx: &mut Ctx) -> Outcome {
         if self.report.is_ready_to_submit() {
-            return Outcome::Open(Popup::Confirm(ConfirmPopup::submit()));
+            return Outcome::Open(Popup::Confirm(ConfirmPopup::submit(self.app.by_agent())));
         }
         for p in &self.report.problems {
             self.touched.insert(p.field);
@@ -44,15 +44,22 @@ impl Wizard {
                     self.app = app;
                     self.revalidate(ctx.today());
                 }
+                let kind = if self.app.by_agent() {
+                    "代办申领"
+                } else {
+                    "个人申领"
+                };
                 self.banner = Some(if let Some(bg) = &ctx.background {
                     bg.wake();
-                    "您已完成个人申领业务办理。申请已进入待同步队列，正在发送到社保卡系统；\
-                     送达后本页显示申领编号。请在工作台或本页“办事进度”中查看办事进度。"
-                        .into()
+                    format!(
+                        "您已完成{kind}业务办理。申请已进入待同步队列，正在发送到社保卡系统；\
+                         送达后本页显示申领编号。请在工作台或本页“办事进度”中查看办事进度。"
+                    )
                 } else {
-                    "您已完成个人申领业务办理。当前离线：申请已保存在待同步队列，联网后自动提交到社保卡系统。\
-                     请在工作台或本页“办事进度”中查看办事进度。"
-                        .into()
+                    format!(
+                        "您已完成{kind}业务办理。当前离线：申请已保存在待同步队列，联网后自动提交到社保卡系统。\
+                         请在工作台或本页“办事进度”中查看办事进度。"
+                    )
                 });
                 self.goto(Page::Progress, ctx);
             }
