@@ -15,7 +15,8 @@ pub(super) fn draw_progress(frame: &mut Frame, w: &Wizard, area: Rect) {
     let a = &w.app;
     let mut lines = vec![
         Line::from(Span::styled(
-            " 第 8 步  办事进度",
+            // The page after the form's last step.
+            format!(" 第 {} 步  办事进度", crate::domain::Step::ALL.len() + 1),
             Style::default().add_modifier(Modifier::BOLD),
         )),
         Line::from(""),
@@ -38,6 +39,14 @@ pub(super) fn draw_progress(frame: &mut Frame, w: &Wizard, area: Rect) {
             status_style(a.status).add_modifier(Modifier::BOLD),
         ),
     ]));
+    if a.by_agent() {
+        let relation = crate::domain::form::text(a, crate::domain::Field::AgentRelation);
+        lines.push(Line::from(format!(
+            " 代办人：{}（{relation}）  联系电话：{}",
+            a.agent.name,
+            crate::domain::display::mask_mobile(&a.agent.mobile)
+        )));
+    }
     lines.push(Line::from(format!(
         " 申领编号：{}",
         a.application_number

@@ -15,6 +15,10 @@ use crate::domain::{Field, ProblemKind, Step};
 use crate::tui::home::Hits;
 use crate::tui::theme::{LABEL_WIDTH, pack, pad, prose, state_mark};
 
+/// What the two ways of applying mean, above the choice.
+const APPLIED_BY: &str = " 本人申领：申领人本人在柜台，当面核验其身份证原件。代办申领：亲属或社区工作人员代为申领，\
+代办人须年满 18 周岁，本人到场并带上自己和申领人的身份证原件；提交后代办人信息不能修改。";
+
 /// The disclaimer shown on step 1.
 pub const DISCLAIMER: &str = include_str!("../../../assets/disclaimer.txt");
 
@@ -128,16 +132,16 @@ fn returned_lines(w: &Wizard, width: u16) -> Vec<Line<'static>> {
 pub(super) fn draw_step(frame: &mut Frame, w: &Wizard, step: Step, area: Rect) -> Hits {
     let report = &w.report;
     let mut hits = Hits::new();
-    let intro_height = if step == Step::Disclaimer { 10 } else { 1 };
+    let intro_height = match step {
+        Step::Disclaimer => 10,
+        Step::AppliedBy => 3,
+        _ => 0,
+    };
     let banner_lines = return_banner(w, area.width);
     let [title, banner, intro, fields, missing] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_lines.len() as u16),
-        Constraint::Length(if step == Step::Disclaimer {
-            intro_height
-        } else {
-            0
-        }),
+        Constraint::Length(intro_height),
         Constraint::Min(1),
         Constraint::Length(2),
     ])
@@ -153,6 +157,12 @@ pub(super) fn draw_step(frame: &mut Frame, w: &Wizard, step: Step, area: Rect) -
         let text = block.inner(intro);
         frame.render_widget(block, intro);
         frame.render_widget(prose(DISCLAIMER, text), text);
+    }
+    if step == Step::AppliedBy {
+        frame.render_widget(
+            prose(APPLIED_BY, intro).style(Style::default().fg(Color::DarkGray)),
+            intro,
+        );
     }
     let rows = rows::rows(step, &w.app);
     // Each row takes one line, plus one for its problem when it has one to show.
