@@ -595,3 +595,41 @@ fn a_csv_export_cannot_run_formulas_in_a_spreadsheet() {
             .any(|c| c == "'=HYPERLINK(\"http://x.example/\",\"点我\")")
     );
 }
+
+#[test]
+fn an_agent_application_is_imported_found_by_the_agent_shown_and_exported_masked() {
+    let env = Env::new();
+    let path = env.dir.path().join("agent.jsonl");
+    let example: serde_json::Value =
+        serde_json::from_str(include_str!("../docs/application-example-agent.json")).unwrap();
+    std::fs::write(&path, example.to_string()).unwrap();
+    let (code, out, err) = env.run(&["drafts", "import", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The agent's ID card photo is not on this PC: said, and left for the wizard.
+    assert!(
+        err.contains("代办人身份证、") && err.contains("不在本机，已导入但需在向导中重新上传"),
+        "{err}"
+    );
+    // A son who calls gives his own name or phone.
+    for q in ["李建国", "ljg", "2222"] {
+        let (_, out, _) = env.run(&["drafts", "search", q]);
+        assert!(out.contains("王秀英（代办人 李建国）"), "{q}: {out}");
+    }
+    let (_, out, _) = env.run(&["drafts", "show", "0d7b"]);
+    assert!(
+        out.contains("2. 申领方式与代办人")
+            && out.contains("代办申领")
+            && out.contains("110105********0018")
+            && out.contains("139****2222")
+            && !out.contains("13911112222"),
+        "{out}"
+    );
+    let (_, out, _) = env.run(&["drafts", "export", "--format", "csv"]);
+    assert!(out.lines().next().unwrap().ends_with(
+        "applied_by,agent_name,agent_id_type,agent_id_number,agent_relation,agent_mobile"
+    ));
+    assert!(
+        out.contains("代办申领,李建国,resident_id,110105********0018,child,139****2222"),
+        "{out}"
+    );
+}

@@ -12,7 +12,7 @@ use super::application::{Application, PickupMethod, Status, ValidUntil};
 use super::id_number::Gender;
 
 /// The CSV columns, in order: what export writes and import reads.
-pub const CSV_COLUMNS: [&str; 19] = [
+pub const CSV_COLUMNS: [&str; 25] = [
     "id",
     "status",
     "name",
@@ -32,6 +32,12 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "postcode",
     "mail_address",
     "application_number",
+    "applied_by",
+    "agent_name",
+    "agent_id_type",
+    "agent_id_number",
+    "agent_relation",
+    "agent_mobile",
 ];
 
 /// The bookkeeping an import never takes from the file.
@@ -64,13 +70,20 @@ fn from_csv_cell(cell: &str) -> &str {
 }
 
 /// One application's CSV row (`CSV_COLUMNS`), every cell guarded by `csv_cell`.
-pub fn csv_row(app: &Application) -> [String; 19] {
+pub fn csv_row(app: &Application) -> [String; 25] {
     csv_values(app).map(|v| csv_cell(&v))
 }
 
-fn csv_values(app: &Application) -> [String; 19] {
+fn csv_values(app: &Application) -> [String; 25] {
     let a = &app.applicant;
     let m = &app.pickup.mail;
+    // The agent's columns only for a 代办 application (an agent kept from a switch back to
+    // 本人申领 is not part of it).
+    let g = if app.by_agent() {
+        app.agent.clone()
+    } else {
+        Default::default()
+    };
     [
         app.id.to_string(),
         app.status.key().into(),
@@ -94,6 +107,16 @@ fn csv_values(app: &Application) -> [String; 19] {
         m.postcode.clone(),
         m.address.clone(),
         app.application_number.clone().unwrap_or_default(),
+        app.applied_by.label().into(),
+        g.name,
+        if app.by_agent() {
+            g.id_type.key().into()
+        } else {
+            String::new()
+        },
+        g.id_number,
+        g.relation,
+        g.mobile,
     ]
 }
 
@@ -167,7 +190,12 @@ pub fn draft_from_csv(
         if value.chars().any(char::is_control) {
             return Err(format!("{column} 含控制字符"));
         }
-        if value.contains('*') && matches!(column, "id_number" | "mobile" | "recipient_mobile") {
+        if value.contains('*')
+            && matches!(
+                column,
+                "id_number" | "mobile" | "recipient_mobile" | "agent_id_number" | "agent_mobile"
+            )
+        {
             return Err(format!(
                 "{column} 已打码（导出时未加 --reveal）：打码的号码不能导入"
             ));
@@ -220,6 +248,32 @@ pub fn draft_from_csv(
             "recipient_district" => m.district = value.into(),
             "postcode" => m.postcode = value.into(),
             "mail_address" => m.address = value.into(),
+            "applied_by" if value.is_empty() => {}
+            "applied_by" => {
+                app.applied_by = super::AppliedBy::ALL
+                    .into_iter()
+                    .find(|b| b.key() == value || b.label() == value)
+                    .ok_or_else(|| format!("applied_by“{value}”应为 本人申领 或 代办申领"))?
+            }
+            "agent_name" => app.agent.name = value.into(),
+            "agent_id_type" if value.is_empty() => {}
+            "agent_id_type" => {
+                app.agent.id_type = super::IdType::ALL
+                    .into_iter()
+                    .find(|t| t.key() == value || t.label() == value)
+                    .ok_or_else(|| format!("agent_id_type“{value}”不是已知的证件类型"))?
+            }
+            "agent_id_number" => app.agent.id_number = value.into(),
+            "agent_relation" => {
+                let refs = super::refdata::refdata();
+                app.agent.relation = refs
+                    .agent_relations
+                    .iter()
+                    .find(|r| r.code == value || r.name == value)
+                    .map(|r| r.code.to_owned())
+                    .unwrap_or_else(|| value.to_owned())
+            }
+            "agent_mobile" => app.agent.mobile = value.into(),
             other => notes.push(format!("未知的列 {other}，已忽略")),
         }
     }
@@ -279,7 +333,12 @@ fn merge(base: &mut Value, given: &Value, path: &str, notes: &mut Vec<String>) {
 }
 
 /// Keys the model has that a new draft's JSON leaves out (skipped while empty).
-const OPTIONAL_KEYS: [&str; 1] = ["recognised"];
+const OPTIONAL_KEYS: [&str; 4] = [
+    "recognised",
+    "agent",
+    "consents.agent_id_card_checked_at",
+    "consents.applicant_id_card_checked_at",
+];
 
 fn is_tagged(map: &Map<String, Value>) -> bool {
     map.contains_key("kind") || map.contains_key("state")
@@ -428,5 +487,39 @@ mod tests {
         assert!(e.contains("男 或 女"), "{e}");
         let ok = draft_from_csv(&["姓名", "name"], &["?", "李四"], now()).unwrap();
         assert_eq!(ok.notes, ["未知的列 姓名，已忽略"]);
+    }
+
+    #[test]
+    fn an_agent_comes_and_goes_in_json_and_csv() {
+        let json: Value =
+            serde_json::from_str(include_str!("../../docs/application-example-agent.json"))
+                .unwrap();
+        let Imported { app, notes } = draft_from_json(&json.to_string(), now()).unwrap();
+        // Only the bookkeeping is said; every agent field is the model's.
+        assert!(notes.iter().all(|n| n.contains("由本机生成")), "{notes:?}");
+        assert_eq!(app.applied_by, super::super::AppliedBy::Agent);
+        assert_eq!(app.agent.name, "李建国");
+        assert!(app.consents.applicant_id_card_checked_at.is_some());
+        let row = csv_row(&app);
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        let back = draft_from_csv(&CSV_COLUMNS, &cells, now()).unwrap();
+        assert!(back.notes.is_empty(), "{:?}", back.notes);
+        assert_eq!(back.app.applied_by, app.applied_by);
+        let (mut a, mut b) = (app.agent.clone(), back.app.agent.clone());
+        a.photos = Default::default();
+        b.photos = Default::default();
+        assert_eq!(a, b, "the papers are photos, not CSV");
+        // A masked agent number is refused like the applicant's.
+        let e = draft_from_csv(&["agent_id_number"], &["110105********0018"], now()).unwrap_err();
+        assert!(e.contains("打码"), "{e}");
+        // 本人申领 exports no agent, whatever is kept.
+        let mut alone = app.clone();
+        alone.applied_by = super::super::AppliedBy::Applicant;
+        let row = csv_row(&alone);
+        for (column, cell) in CSV_COLUMNS.iter().zip(&row) {
+            if column.starts_with("agent_") {
+                assert!(cell.is_empty(), "{column}: {cell}");
+            }
+        }
     }
 }

@@ -124,15 +124,12 @@ impl Tally {
             return Ok(());
         }
         let mut missing = Vec::new();
-        for (slot, label) in [
-            (&mut app.photos.card_photo, "制卡照片"),
-            (&mut app.photos.id_front, "身份证正面"),
-            (&mut app.photos.id_back, "身份证背面"),
-        ] {
+        for kind in crate::domain::PhotoSlot::ALL {
+            let slot = app.photo_mut(kind);
             if let Some(p) = slot
                 && !store.has_photo(&p.sha256)?
             {
-                missing.push(label);
+                missing.push(kind.short_label());
                 *slot = None;
             }
         }

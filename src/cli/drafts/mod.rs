@@ -243,6 +243,7 @@ fn print_summaries(
                     "name": s.name, "id_number": id_of(s),
                     "application_number": s.application_number, "updated_at": s.updated_at,
                     "return_reason": s.return_reason,
+                    "agent_name": (!s.agent_name.is_empty()).then_some(&s.agent_name),
                 })
             })
             .collect();
@@ -255,10 +256,11 @@ fn print_summaries(
             [
                 s.id.to_string()[..8].to_owned(),
                 s.status.label().to_owned(),
-                if s.name.is_empty() {
-                    "（未填）".into()
-                } else {
-                    s.name.clone()
+                match (s.name.is_empty(), s.agent_name.is_empty()) {
+                    (true, _) => "（未填）".into(),
+                    (false, true) => s.name.clone(),
+                    // 代办: whose application, and who applied for it.
+                    (false, false) => format!("{}（代办人 {}）", s.name, s.agent_name),
                 },
                 id_of(s),
                 s.application_number.clone().unwrap_or_default(),
