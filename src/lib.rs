@@ -13,6 +13,7 @@ pub mod idcard;
 pub mod keys;
 pub mod photo;
 pub mod private_files;
+pub mod receipt;
 pub mod store;
 pub mod sync;
 pub mod tui;

@@ -7,12 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's layer: a module may use only lower layers, or its own.
-const LAYERS: [(&str, u8); 17] = [
+const LAYERS: [(&str, u8); 18] = [
     ("digest", 0),
     ("keys", 0),
     ("private_files", 0),
     ("domain", 0),
     ("photo", 0),
+    ("receipt", 1),
     ("api", 1),
     ("idcard", 1),
     ("store", 1),
