@@ -9,7 +9,11 @@ fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| ".".into()));
     let font = CjkFont::find(None).unwrap_or_else(|e| panic!("{e}"));
     for (file, number, paper) in [
-        ("application-example.json", Some("SQ2026112400000004"), Paper::A4),
+        (
+            "application-example.json",
+            Some("SQ2026112400000004"),
+            Paper::A4,
+        ),
         ("application-example-agent.json", None, Paper::A4),
     ] {
         let text = std::fs::read_to_string(format!("docs/{file}")).unwrap();

@@ -41,6 +41,31 @@ pub struct FileConfig {
     pub store: Option<StoreFile>,
     /// 代办申领: which of the agent's papers this centre requires.
     pub agent: Option<AgentFile>,
+    /// The 受理单: the centre's name, this window, the paper, the font.
+    pub receipt: Option<ReceiptFile>,
+}
+
+/// The `[receipt]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptFile {
+    /// 服务网点, as printed (e.g. 朝阳区建外街道社区服务站).
+    pub centre: Option<String>,
+    /// This window (on a centre's server, `[store] window` is used when this is unset).
+    pub window: Option<String>,
+    /// "a4" (default) or "a5".
+    pub paper: Option<String>,
+    /// A font file with Chinese glyphs (.ttf, .otf or .ttc); default: one found on the PC.
+    pub font: Option<PathBuf>,
+}
+
+/// What a 受理单 needs from the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceiptSettings {
+    pub centre: String,
+    pub window: Option<String>,
+    pub paper: crate::receipt::Paper,
+    pub font: Option<PathBuf>,
 }
 
 /// The `[agent]` table: whether a 代办 application needs the agent's papers imported.
@@ -166,6 +191,7 @@ pub struct Settings {
     pub server: Option<crate::store::server::Server>,
     /// Which of a 代办 agent's papers are required.
     pub agent_papers: crate::domain::AgentPapers,
+    pub receipt: ReceiptSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -297,11 +323,32 @@ pub fn load(
         id_card: agent.require_id_card_photo.unwrap_or(false),
         authorisation: agent.require_authorisation.unwrap_or(false),
     };
+    let r = file.receipt.clone().unwrap_or_default();
+    let paper = match r.paper.as_deref() {
+        None => crate::receipt::Paper::A4,
+        Some(p) => crate::receipt::Paper::from_key(p).ok_or_else(|| {
+            ConfigError::Value(format!(
+                "[receipt] paper = \"{p}\" 不对：应为 \"a4\" 或 \"a5\""
+            ))
+        })?,
+    };
+    let receipt = ReceiptSettings {
+        centre: r
+            .centre
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| "北京市社会保障卡服务网点".into()),
+        window: r.window.filter(|w| !w.trim().is_empty()),
+        paper,
+        font: std::env::var_os("SBK_RECEIPT_FONT")
+            .map(PathBuf::from)
+            .or(r.font),
+    };
     Ok(Settings {
         legacy_db_key,
         access,
         server,
         agent_papers,
+        receipt,
         retention_days,
         draft_days,
         keep_photo_originals: file.keep_photo_originals.unwrap_or(false),
@@ -549,6 +596,13 @@ const CONFIG_HEADER: &str = "\
 # [agent]
 # require_id_card_photo = false
 # require_authorisation = false
+
+# 受理单：打印在单据上的服务网点名称、窗口，纸张（a4 或 a5），中文字体（默认自动查找）。
+# [receipt]
+# centre = \"朝阳区建外街道社区服务站\"
+# window = \"3号窗口\"
+# paper = \"a4\"
+# font = \"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc\"
 
 # 中心接口：不设置则为离线模式（申领在本机排队，联网后用 sbk sync 或向导自动发送）。
 # 令牌最好放在环境变量 SBK_CENTRAL_TOKEN 中。

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod idcard;
 pub mod keys;
 pub mod photo;
+pub mod printing;
 pub mod private_files;
 pub mod receipt;
 pub mod store;

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// What sbk keeps in its own folders: a folder holding only these is sbk's.
-const OWN_NAMES: [&str; 12] = [
+const OWN_NAMES: [&str; 13] = [
     "sbk.sqlite3",
     "sbk.sqlite3.encrypting",
     "keys.json",
@@ -24,6 +24,7 @@ const OWN_NAMES: [&str; 12] = [
     "config.toml",
     "demo",
     "photos",
+    "receipts",
 ];
 
 fn is_own_name(name: &str) -> bool {

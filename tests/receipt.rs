@@ -1,6 +1,8 @@
 //! The 受理单 as a resident gets it: a real PDF read back with poppler's tools (pdftotext,
 //! pdffonts, pdftoppm), its QR code decoded from the rendered page.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -151,4 +153,127 @@ fn a_name_the_font_cannot_set_is_said_not_printed_as_a_box() {
     let message = err.to_string();
     assert!(message.contains("缺少这些字：\u{E000}"), "{message}");
     assert!(message.contains("fonts-noto-cjk"), "{message}");
+}
+
+/// A data directory with the agent example submitted (queued), its photos in the store.
+fn submitted(data: &Path) -> uuid::Uuid {
+    use sbk_counter::domain::{PhotoRef, PhotoSlot, Status};
+    let mut store = common::signin::open_store(data).unwrap();
+    let mut app = example("application-example-agent.json");
+    app.status = Status::Draft;
+    for kind in PhotoSlot::APPLICANT {
+        let bytes = match kind {
+            PhotoSlot::CardPhoto => sbk_counter::photo::synthetic::card_photo_jpeg(5),
+            PhotoSlot::IdFront => sbk_counter::photo::synthetic::id_card_jpeg(5, false),
+            _ => sbk_counter::photo::synthetic::id_card_jpeg(5, true),
+        };
+        let sha = store.put_photo(&bytes, kind, "image/jpeg", 0, 0).unwrap();
+        *app.photo_mut(kind) = Some(PhotoRef {
+            sha256: sha,
+            source_name: None,
+        });
+    }
+    app.agent.photos = Default::default();
+    let op = common::signin::operator();
+    store.create(&app, &op).unwrap();
+    app.id
+}
+
+fn sbk(dir: &Path, path_env: &str, args: &[&str]) -> (i32, String, String) {
+    let out = assert_cmd::Command::cargo_bin("sbk")
+        .unwrap()
+        .env("SBK_DATA_DIR", dir.join("data"))
+        .env("SBK_CONFIG", dir.join("config.toml"))
+        .env("PATH", path_env)
+        .env_remove("SBK_OPERATOR_ID")
+        .args(common::signin::CLI_SIGN_IN)
+        .write_stdin(format!("{}\n", common::signin::PASSWORD))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn sbk_receipt_saves_prints_through_lp_and_refuses_a_draft() {
+    if font().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::signin::ensure_setup(&data);
+    let id = submitted(&data);
+    let path = std::env::var("PATH").unwrap();
+    // A draft has nothing to acknowledge yet.
+    let (code, _, err) = sbk(dir.path(), &path, &["receipt", "0d7b"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("还没有提交（草稿）"), "{err}");
+    {
+        let mut store = common::signin::open_store(&data).unwrap();
+        let today = sbk_counter::domain::dates::beijing_date(Utc::now());
+        store
+            .submit(id, &common::signin::operator(), today)
+            .unwrap();
+    }
+    // Saved where asked.
+    let out = dir.path().join("r.pdf");
+    let (code, stdout, err) = sbk(
+        dir.path(),
+        &path,
+        &["receipt", "0d7b", "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("受理单已保存为"), "{stdout}");
+    let text = tool("pdftotext", &[out.to_str().unwrap(), "-"]);
+    assert!(text.contains("待同步") && text.contains("李建国"), "{text}");
+    // --print: through lp where there is one (here a stand-in for CUPS's that keeps what
+    // it was given) …
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let spool = dir.path().join("spooled.pdf");
+    let lp = bin.join("lp");
+    std::fs::write(&lp, format!("#!/bin/sh\ncat > '{}'\n", spool.display())).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&lp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let with_lp = format!("{}:{path}", bin.display());
+    let (code, stdout, err) = sbk(dir.path(), &with_lp, &["receipt", "0d7b", "--print"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("已发送到打印机"), "{stdout}");
+    assert!(std::fs::read(&spool).unwrap().starts_with(b"%PDF-"));
+    // … and saved, with what to do, where there is none.
+    let no_lp = path
+        .split(':')
+        .filter(|d| !Path::new(d).join("lp").exists())
+        .collect::<Vec<_>>()
+        .join(":");
+    let (code, stdout, err) = sbk(dir.path(), &no_lp, &["receipt", "0d7b", "--print"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("本机没有打印服务") && stdout.contains("Windows"),
+        "{stdout}"
+    );
+    let saved = data.join("receipts").join("受理单-0d7b5e1c.pdf");
+    assert!(saved.is_file(), "{stdout}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "personal data");
+    }
+    // Each one audited.
+    let store = common::signin::open_store(&data).unwrap();
+    let prints = store
+        .audit_entries(Some(id))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "print")
+        .count();
+    assert_eq!(prints, 3);
 }

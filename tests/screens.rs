@@ -624,3 +624,32 @@ fn a_returned_by_agent_application_keeps_the_agent_as_submitted() {
     assert!(screen.contains("申领方式和代办人信息不能修改"), "{screen}");
     assert_eq!(ui.store().get(app.id).unwrap().agent, app.agent);
 }
+
+#[test]
+fn p_on_the_progress_page_prints_the_receipt_or_saves_it_and_says_where() {
+    let mut ui = Ui::new();
+    let mut store = ui.store();
+    let mut app = agent_complete(&store);
+    app.status = Status::Queued;
+    store.create(&app, &clerk()).unwrap();
+    ui.open_application(app.id);
+    let screen = ui.screen();
+    assert!(screen.contains("p 打印受理单"), "{screen}");
+    ui.key(KeyCode::Char('p'));
+    let screen = ui.screen();
+    if sbk_counter::receipt::CjkFont::find(None).is_err() {
+        assert!(screen.contains("找不到中文字体"), "{screen}");
+        return;
+    }
+    assert!(
+        screen.contains("受理单已保存为") || screen.contains("已发送到打印机"),
+        "{screen}"
+    );
+    let saved: Vec<_> = std::fs::read_dir(ui.data_dir().join("receipts"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        screen.contains("已发送到打印机") || saved.len() == 1,
+        "{saved:?}"
+    );
+}

@@ -7,6 +7,7 @@ mod drafts;
 mod operators;
 mod photo;
 mod purge;
+mod receipt;
 pub mod signin;
 mod store_cmd;
 mod sync;
@@ -66,6 +67,8 @@ pub enum Command {
     Purge(purge::PurgeArgs),
     /// Deliver queued applications to the central API and refresh their progress.
     Sync(sync::SyncArgs),
+    /// The 受理单 of a submitted application: print it (CUPS lp) or save it as a PDF.
+    Receipt(receipt::ReceiptArgs),
     /// The reference central API: serve it, or (re)seed its synthetic registry.
     #[command(subcommand)]
     Central(central::CentralCommand),
@@ -168,6 +171,7 @@ fn with_settings(
         }
         Some(Command::Purge(args)) => purge::run(args, settings, auth),
         Some(Command::Sync(args)) => sync::run(args, settings, auth),
+        Some(Command::Receipt(args)) => receipt::run(args, settings, auth),
         Some(Command::Drafts(cmd)) => drafts::run(cmd, settings, auth),
         Some(
             Command::Check(_)

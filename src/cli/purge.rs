@@ -31,11 +31,18 @@ pub fn run(args: PurgeArgs, settings: &mut Settings, auth: &Auth) -> Result<Exit
     } else {
         store.purge_originals(now, args.dry_run)?
     };
+    // Saved 受理单 (printed elsewhere by now): a day, then gone.
+    let receipts = if args.dry_run {
+        0
+    } else {
+        crate::printing::sweep(&settings.data_dir, std::time::SystemTime::now())
+    };
     if args.json {
         let value = serde_json::json!({
             "retention": retention,
             "report": report,
             "originals": originals,
+            "receipts_removed": receipts,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
@@ -76,6 +83,9 @@ pub fn run(args: PurgeArgs, settings: &mut Settings, auth: &Auth) -> Result<Exit
             "照片文件夹中导入已满一天的原始照片：{verb}删除 {} 张。",
             originals.len()
         );
+    }
+    if receipts > 0 {
+        println!("已删除保存满一天的受理单 {receipts} 份。");
     }
     Ok(ExitCode::SUCCESS)
 }

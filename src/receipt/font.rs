@@ -176,3 +176,23 @@ fn face_name(face: &ttf_parser::Face) -> String {
         .or_else(|| pick(ttf_parser::name_id::FAMILY))
         .unwrap_or_else(|| "（无名字体）".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_a_chinese_font_is_said_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("not-a-font.ttf");
+        std::fs::write(&path, b"hello").unwrap();
+        let e = CjkFont::find(Some(&path)).err().unwrap().to_string();
+        assert!(e.contains("不是含中文字形"), "{e}");
+        let e = CjkFont::find(Some(&dir.path().join("none.ttc")))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("无法读取字体文件"), "{e}");
+        assert!(FontError::NoneFound.to_string().contains("fonts-noto-cjk"));
+    }
+}

@@ -311,6 +311,16 @@ impl Store {
         if let Ok(id) = Uuid::parse_str(&prefix) {
             return Ok(id);
         }
+        // A 申领编号 (SQ…), as the resident quotes it from the 受理单.
+        let upper = id_or_prefix.trim().to_ascii_uppercase();
+        if upper.starts_with("SQ")
+            && let Some(r) = self.db.query_opt(
+                "SELECT id FROM applications WHERE application_number = ?1",
+                args![upper],
+            )?
+        {
+            return Ok(Uuid::parse_str(&r.get::<String>(0)?).unwrap_or_default());
+        }
         let ids: Vec<String> = self
             .db
             .query(

@@ -61,6 +61,8 @@ pub enum AuditAction {
     TakeOver,
     /// Another store's contents were copied in (`sbk store copy`).
     StoreCopy,
+    /// A 受理单 was printed or saved (it shows the name and masked numbers).
+    Print,
 }
 
 impl AuditAction {
@@ -90,6 +92,7 @@ impl AuditAction {
             AuditAction::DeliveryKey => "delivery_key",
             AuditAction::TakeOver => "take_over",
             AuditAction::StoreCopy => "store_copy",
+            AuditAction::Print => "print",
         }
     }
 }

@@ -74,6 +74,10 @@ impl App {
     /// sign-in before it used it).
     pub fn with_events(session: Session, photo_dir: PathBuf, events: Events) -> App {
         let operator = session.operator();
+        let data_dir = match session.location() {
+            crate::access::Location::File(dir) => dir.clone(),
+            crate::access::Location::Server(_) => photo_dir.clone(),
+        };
         let mut ctx = Ctx {
             session,
             operator,
@@ -89,6 +93,13 @@ impl App {
             open_application: None,
             events: events.sender(),
             min_password: 8,
+            receipt: crate::config::ReceiptSettings {
+                centre: "北京市社会保障卡服务网点".into(),
+                window: None,
+                paper: Default::default(),
+                font: None,
+            },
+            data_dir,
         };
         let home = Home::new(&mut ctx);
         App {

@@ -49,6 +49,10 @@ pub struct Ctx {
     pub events: Sender<Event>,
     /// The shortest password a supervisor may give (the centre's rule).
     pub min_password: usize,
+    /// How 受理单 are made here (the centre, this window, the paper, the font).
+    pub receipt: crate::config::ReceiptSettings,
+    /// The data directory: where a 受理单 is saved when there is no printer.
+    pub data_dir: PathBuf,
 }
 
 impl Ctx {

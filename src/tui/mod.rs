@@ -134,6 +134,8 @@ pub fn run_with(settings: &mut Settings, demo: Option<Session>) -> Result<(), Tu
         let mut app = app::App::with_events(session, settings.photo_dir.clone(), events);
         app.set_access(settings.access.idle_lock, settings.access.rules.policy);
         app.ctx.min_password = settings.access.rules.min_password;
+        app.ctx.receipt = settings.receipt.clone();
+        app.ctx.data_dir = settings.data_dir.clone();
         retention(&mut app, settings, &operator);
         let home_loaded = started.elapsed();
         app.ctx.picker = picker(settings.preview.as_deref());

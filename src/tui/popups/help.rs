@@ -25,7 +25,8 @@ F1（非输入时也可按 ?）  本帮助
 Ctrl-Q                退出";
 
 /// The keys an application's progress page takes.
-pub const PROGRESS_KEYS: &str = "e                     修改已退回的申请
+pub const PROGRESS_KEYS: &str = "p                     打印受理单（没有打印机时保存为 PDF）
+e                     修改已退回的申请
 Esc                   回到工作台
 F1 / ?                本帮助
 Ctrl-Q                退出";

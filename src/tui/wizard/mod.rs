@@ -12,6 +12,7 @@ mod eligibility;
 pub mod lease;
 mod photos;
 mod progress_view;
+mod receipt;
 mod recognise;
 mod review_view;
 pub mod rows;
@@ -218,7 +219,7 @@ impl Wizard {
 
     pub fn hints(&self) -> &'static str {
         match self.page {
-            Page::Progress => " Esc 返回工作台  e 修改（已退回时）  F1 帮助",
+            Page::Progress => " Esc 返回工作台  p 打印受理单  e 修改（已退回时）  F1 帮助",
             Page::Step(Step::Review) => {
                 " Tab 切换 空格 勾选 Enter 提交 1–7 回去修改 ↑↓ 滚动 Esc 工作台 F1 帮助"
             }
@@ -257,7 +258,7 @@ impl Wizard {
                 "与申领人（代办时与代办人）逐项核对；需要修改时按组号 1–7 回到该步。勾选“我已阅读并同意”后提交。"
             }
             Page::Progress => {
-                "这里是申请的办事进度：送达后显示申领编号，寄出后显示邮件号，退回时显示原因。联网时进度自动更新（右上角显示在线状态和待同步数）。已退回的申请按 e 修改后可重新提交。"
+                "这里是申请的办事进度：按 p 打印受理单交申领人（或代办人）签字留存，送达前打印的带“待同步”本机受理号，送达后可补打带申领编号的；送达后显示申领编号，寄出后显示邮件号，退回时显示原因。联网时进度自动更新（右上角显示在线状态和待同步数）。已退回的申请按 e 修改后可重新提交。"
             }
         };
         HelpPopup::new(how, keys)
@@ -301,6 +302,7 @@ impl Wizard {
                 }
             }
             KeyCode::Char('e') if self.page == Page::Progress => self.edit_returned(ctx),
+            KeyCode::Char('p') if self.page == Page::Progress => self.print_receipt(ctx),
             KeyCode::Char('v') if !editing => {
                 if let Some(Row {
                     input: Input::Photo(_),

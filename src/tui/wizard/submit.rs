@@ -44,21 +44,21 @@ impl Wizard {
                     self.app = app;
                     self.revalidate(ctx.today());
                 }
-                let kind = if self.app.by_agent() {
-                    "代办申领"
+                let (kind, who) = if self.app.by_agent() {
+                    ("代办申领", "代办人")
                 } else {
-                    "个人申领"
+                    ("个人申领", "申领人")
                 };
                 self.banner = Some(if let Some(bg) = &ctx.background {
                     bg.wake();
                     format!(
                         "您已完成{kind}业务办理。申请已进入待同步队列，正在发送到社保卡系统；\
-                         送达后本页显示申领编号。请在工作台或本页“办事进度”中查看办事进度。"
+                         送达后本页显示申领编号。按 p 打印受理单交{who}签字留存。"
                     )
                 } else {
                     format!(
                         "您已完成{kind}业务办理。当前离线：申请已保存在待同步队列，联网后自动提交到社保卡系统。\
-                         请在工作台或本页“办事进度”中查看办事进度。"
+                         按 p 打印受理单交{who}签字留存。"
                     )
                 });
                 self.goto(Page::Progress, ctx);
