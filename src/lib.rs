@@ -15,6 +15,7 @@ pub mod photo;
 pub mod printing;
 pub mod private_files;
 pub mod receipt;
+pub mod report;
 pub mod store;
 pub mod sync;
 pub mod tui;

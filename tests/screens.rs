@@ -653,3 +653,61 @@ fn p_on_the_progress_page_prints_the_receipt_or_saves_it_and_says_where() {
         "{saved:?}"
     );
 }
+
+#[test]
+fn the_supervisors_day_counts_per_operator_and_opens_what_is_stuck() {
+    let mut ui = Ui::new();
+    // The store writes the real time: the screen reads today.
+    let real = chrono::Utc::now();
+    ui.set_now(real);
+    let mut store = ui.store();
+    let today = sbk_counter::domain::dates::beijing_date(real);
+    let mut rng = Rng::new(12);
+    let mut draft = application(&mut rng, real, 0);
+    draft.status = Status::Draft;
+    store.create(&draft, &clerk()).unwrap();
+    let second = application(&mut rng, real, 0);
+    store.create(&second, &clerk()).unwrap();
+    // The draft has waited eight days.
+    use sbk_counter::store::db::{Sql, ToValue};
+    let old = (real - chrono::Duration::days(8)).timestamp_millis();
+    store
+        .sql()
+        .execute(
+            "UPDATE applications SET updated_at = ?1 WHERE id = ?2",
+            &[old.to_value(), draft.id.to_value()],
+        )
+        .unwrap();
+    ui.refresh_home();
+    ui.key(KeyCode::Char('r'));
+    let screen = ui.screen();
+    assert!(screen.contains(&format!("工作日报  {today}")), "{screen}");
+    assert!(screen.contains("草稿 7 天未动 1"), "{screen}");
+    assert!(screen.contains("C001"), "{screen}");
+    // (The day and the times move with the clock: checked above, not snapshotted.)
+    ui.key(KeyCode::Enter);
+    let screen = ui.screen();
+    assert!(
+        screen.contains("第 4 步  身份识别"),
+        "where it stopped: {screen}"
+    );
+    assert_eq!(
+        ui.store().ui_state("open_application").unwrap(),
+        Some(draft.id.to_string()),
+        "the stuck draft is the one opened"
+    );
+    // Another day: nothing was done then.
+    ui.key(KeyCode::Esc);
+    ui.key(KeyCode::Char('r'));
+    ui.key(KeyCode::Left);
+    let screen = ui.screen();
+    assert!(
+        screen.contains(&(today - chrono::Duration::days(1)).to_string()),
+        "{screen}"
+    );
+    assert!(
+        screen.lines().any(|l| l.trim_start().starts_with("合计")
+            && l.split_whitespace().skip(1).all(|n| n == "0")),
+        "{screen}"
+    );
+}

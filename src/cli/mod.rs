@@ -8,6 +8,7 @@ mod operators;
 mod photo;
 mod purge;
 mod receipt;
+mod report;
 pub mod signin;
 mod store_cmd;
 mod sync;
@@ -69,6 +70,9 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// The 受理单 of a submitted application: print it (CUPS lp) or save it as a PDF.
     Receipt(receipt::ReceiptArgs),
+    /// Reports for the supervisor: the day (or days) per operator, and what is stuck.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// The reference central API: serve it, or (re)seed its synthetic registry.
     #[command(subcommand)]
     Central(central::CentralCommand),
@@ -172,6 +176,7 @@ fn with_settings(
         Some(Command::Purge(args)) => purge::run(args, settings, auth),
         Some(Command::Sync(args)) => sync::run(args, settings, auth),
         Some(Command::Receipt(args)) => receipt::run(args, settings, auth),
+        Some(Command::Report(cmd)) => report::run(cmd, settings, auth),
         Some(Command::Drafts(cmd)) => drafts::run(cmd, settings, auth),
         Some(
             Command::Check(_)

@@ -507,7 +507,8 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
+/// A time the store wrote (unix milliseconds) as a UTC time.
+pub fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 

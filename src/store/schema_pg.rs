@@ -203,6 +203,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX applications_agent_id_rev   ON applications(agent_id_rev);
     CREATE INDEX applications_agent_mobile   ON applications(agent_mobile_rev);
     "#,
+    // 3: the supervisor's day reads what happened in a period: by time, not by application.
+    r#"
+    CREATE INDEX status_history_at ON status_history(at);
+    CREATE INDEX audit_log_at ON audit_log(at);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::background::Background;
 use super::ctx::Ctx;
+use super::day::DayScreen;
 use super::events::AccessReply;
 use super::events::{Event, Events};
 use super::home::{Hits, Home};
@@ -40,6 +41,7 @@ pub enum Screen {
     Wizard(Box<Wizard>),
     /// 操作员管理 (supervisors).
     Operators(OperatorsScreen),
+    Day(DayScreen),
 }
 
 pub struct App {
@@ -148,7 +150,7 @@ impl App {
             match &mut self.screen {
                 Screen::Home(home) => home.refresh(&mut self.ctx),
                 Screen::Wizard(w) => w.reload(&mut self.ctx),
-                Screen::Operators(_) => {}
+                Screen::Operators(_) | Screen::Day(_) => {}
             }
             self.ctx.refresh_queued();
         }
@@ -348,7 +350,7 @@ impl App {
     pub fn refresh_home(&mut self) {
         match &mut self.screen {
             Screen::Home(home) => home.refresh(&mut self.ctx),
-            Screen::Wizard(_) | Screen::Operators(_) => self.ctx.refresh_queued(),
+            Screen::Wizard(_) | Screen::Operators(_) | Screen::Day(_) => self.ctx.refresh_queued(),
         }
     }
 
@@ -388,7 +390,7 @@ impl App {
             other => {
                 let outcome = match &mut self.screen {
                     Screen::Wizard(w) => w.on_event(other, &mut self.ctx),
-                    Screen::Home(_) | Screen::Operators(_) => Outcome::Done,
+                    Screen::Home(_) | Screen::Operators(_) | Screen::Day(_) => Outcome::Done,
                 };
                 self.carry_out(outcome);
             }
@@ -447,7 +449,7 @@ impl App {
                     (Some(p), _) => p.on_paste(&clean),
                     (None, Screen::Home(home)) => home.on_paste(&clean, &mut self.ctx),
                     (None, Screen::Wizard(w)) => w.on_paste(&clean, &mut self.ctx),
-                    (None, Screen::Operators(_)) => {}
+                    (None, Screen::Operators(_) | Screen::Day(_)) => {}
                 }
             }
             TermEvent::Mouse(mouse) => self.on_mouse(mouse),
@@ -475,6 +477,7 @@ impl App {
                 Screen::Home(home) => home.help(),
                 Screen::Wizard(w) => w.help(),
                 Screen::Operators(o) => o.help(),
+                Screen::Day(d) => d.help(),
             };
             self.popup = Some(Popup::Help(help));
             return;
@@ -484,6 +487,7 @@ impl App {
             Screen::Home(home) => home.on_key(key, &mut self.ctx),
             Screen::Wizard(w) => w.on_key(key, &mut self.ctx),
             Screen::Operators(o) => o.on_key(key, &mut self.ctx),
+            Screen::Day(d) => d.on_key(key, &mut self.ctx),
         };
         self.carry_out(outcome);
     }
@@ -507,6 +511,7 @@ impl App {
                     Screen::Home(home) => home.on_click(i),
                     Screen::Wizard(w) => w.on_click(i, &mut self.ctx),
                     Screen::Operators(o) => o.on_click(i),
+                    Screen::Day(d) => d.on_click(i),
                 }
             }
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
@@ -514,7 +519,7 @@ impl App {
                 match &mut self.screen {
                     Screen::Home(home) => home.on_scroll(down),
                     Screen::Wizard(w) => w.on_scroll(down, &mut self.ctx),
-                    Screen::Operators(_) => {}
+                    Screen::Operators(_) | Screen::Day(_) => {}
                 }
                 Outcome::Done
             }
@@ -534,12 +539,20 @@ impl App {
                     Screen::Home(home) => home.on_action(action, &mut self.ctx),
                     Screen::Wizard(w) => w.on_action(action, &mut self.ctx),
                     Screen::Operators(o) => o.on_action(action, &mut self.ctx),
+                    Screen::Day(_) => Outcome::Done,
                 };
                 self.carry_out(next);
             }
             Outcome::Home => self.go_home(),
             Outcome::OpenApplication(id) => self.open_by_id(id),
             Outcome::New => self.new_application(),
+            Outcome::Day => {
+                if self.ctx.session.account.is_supervisor() {
+                    self.screen = Screen::Day(DayScreen::new(&mut self.ctx));
+                } else {
+                    self.ctx.fail("工作日报只有负责人可以查看");
+                }
+            }
             Outcome::Operators => {
                 if self.ctx.session.account.is_supervisor() {
                     self.screen = Screen::Operators(OperatorsScreen::new(&mut self.ctx));
@@ -568,6 +581,10 @@ impl App {
             match &mut self.screen {
                 Screen::Home(home) => home.refresh(&mut self.ctx),
                 Screen::Operators(_) => self.ctx.refresh_queued(),
+                Screen::Day(d) => {
+                    d.refresh(&mut self.ctx);
+                    self.ctx.refresh_queued();
+                }
                 Screen::Wizard(w) => {
                     w.reload(&mut self.ctx);
                     self.ctx.refresh_queued();
@@ -626,6 +643,10 @@ impl App {
                 o.draw_bar(frame, bar);
                 o.draw(frame, body)
             }
+            Screen::Day(d) => {
+                d.draw_bar(frame, bar);
+                d.draw(frame, body)
+            }
         };
         if let Some(n) = &self.ctx.notice {
             let style = if n.error {
@@ -644,6 +665,7 @@ impl App {
             (None, Screen::Home(home)) => home.hints(),
             (None, Screen::Wizard(w)) => w.hints(),
             (None, Screen::Operators(o)) => o.hints(),
+            (None, Screen::Day(d)) => d.hints(),
         };
         frame.render_widget(Paragraph::new(hints).style(dim()), keys);
         if let Some(popup) = &self.popup {

@@ -71,7 +71,7 @@ impl Home {
         if self.searching {
             " 输入即搜索  ↑↓ 选择  Enter 结束输入  Esc 清除"
         } else if self.supervisor {
-            " n 新建  Enter 打开  / 搜索  w 撤回  o 操作员  Ctrl-L 锁屏  F1 帮助  q 退出"
+            " n 新建 Enter 打开 / 搜索 w 撤回 o 操作员 r 日报 Ctrl-L 锁屏 F1 帮助 q 退出"
         } else {
             " n 新建  Enter 打开  / 搜索  w 撤回  Ctrl-L 锁屏  F1 帮助  q 退出"
         }
@@ -122,6 +122,7 @@ impl Home {
             KeyCode::End => self.selected = last,
             KeyCode::Char('n') => return Outcome::New,
             KeyCode::Char('o') if self.supervisor => return Outcome::Operators,
+            KeyCode::Char('r') if self.supervisor => return Outcome::Day,
             KeyCode::Enter => {
                 if let Some(row) = self.rows.get(self.selected) {
                     return Outcome::OpenApplication(row.id);

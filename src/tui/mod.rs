@@ -7,6 +7,7 @@ pub mod action;
 pub mod app;
 pub mod background;
 pub mod ctx;
+pub mod day;
 pub mod events;
 pub mod header;
 pub mod home;

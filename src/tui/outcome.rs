@@ -26,6 +26,8 @@ pub enum Outcome {
     New,
     /// The supervisor's 操作员管理.
     Operators,
+    /// The supervisor's 工作日报.
+    Day,
     Quit,
 }
 

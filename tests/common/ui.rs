@@ -64,6 +64,12 @@ impl Ui {
         ui
     }
 
+    /// Run on another clock from now on (the store keeps the real one: a screen that reads
+    /// what the store did today needs today).
+    pub fn set_now(&mut self, now: chrono::DateTime<Utc>) {
+        self.app().set_now(now);
+    }
+
     pub fn data_dir(&self) -> std::path::PathBuf {
         match &self.shared {
             Some(d) => d.clone(),
