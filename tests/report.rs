@@ -169,6 +169,15 @@ fn a_day_with_known_histories_is_counted_per_operator_with_what_is_stuck() {
             (StuckKind::DeliveryFailing, a2.id),
         ]
     );
+    assert_eq!(
+        r.stuck_totals,
+        vec![
+            (StuckKind::QueuedOverAnHour, 1),
+            (StuckKind::DraftUntouched, 1),
+            (StuckKind::ReturnedNotCorrected, 1),
+            (StuckKind::DeliveryFailing, 1),
+        ]
+    );
     let failing = &r.stuck[3];
     assert_eq!(failing.operator_name, "李娜");
     assert_eq!(failing.detail.as_deref(), Some("连接社保卡系统失败：连接被拒绝"));

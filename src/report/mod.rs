@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::domain::dates::beijing;
 use crate::domain::{Status, mask_id};
-use crate::store::db::{Sql, args};
+use crate::store::db::{Sql, ToValue, args};
 use crate::store::{Result, Store};
 
 /// Beijing calendar days, both ends included.
@@ -136,7 +136,10 @@ pub struct DayReport {
     pub total: Counts,
     /// Return reasons in the period, grouped (the part before the first ：), commonest first.
     pub returned_reasons: Vec<(String, usize)>,
+    /// The oldest of each kind (at most `STUCK_SHOWN` a kind) …
     pub stuck: Vec<StuckItem>,
+    /// … and how many of each kind there are in all.
+    pub stuck_totals: Vec<(StuckKind, usize)>,
 }
 
 /// How long before an application counts as stuck.
@@ -145,8 +148,13 @@ pub const DRAFT_STUCK: Duration = Duration::days(7);
 pub const RETURNED_STUCK: Duration = Duration::days(3);
 /// Failed delivery attempts before a person is asked to look.
 pub const FAILING_ATTEMPTS: i64 = 3;
+/// The most of one kind listed (the oldest first); the total is given beside.
+pub const STUCK_SHOWN: usize = 200;
 
-/// Who started the application `a`: its operator's 工号, then name (two columns).
+/// Who started the application `a`: its operator's 工号 …
+const CREATOR_ID: &str = "(SELECT c.operator_id FROM audit_log c
+     WHERE c.application_id = a.id AND c.action IN ('create', 'import') ORDER BY c.id LIMIT 1)";
+/// … and 工号, then name (two columns).
 const CREATOR: &str = "(SELECT c.operator_id FROM audit_log c
      WHERE c.application_id = a.id AND c.action IN ('create', 'import') ORDER BY c.id LIMIT 1),
      (SELECT c.operator_name FROM audit_log c
@@ -228,7 +236,7 @@ pub fn day_report(
     }
     let mut returned_reasons: Vec<(String, usize)> = reasons.into_iter().collect();
     returned_reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let stuck = stuck(db, operator, reveal, now)?;
+    let (stuck, stuck_totals) = stuck(db, operator, reveal, now)?;
     Ok(DayReport {
         period,
         generated_at: now,
@@ -236,6 +244,7 @@ pub fn day_report(
         total,
         returned_reasons,
         stuck,
+        stuck_totals,
     })
 }
 
@@ -246,22 +255,77 @@ fn creator(id: Option<String>, name: Option<String>) -> (String, String) {
     )
 }
 
-/// What is stuck as of `now`, oldest first within each kind.
+/// What is stuck as of `now`: the oldest of each kind (with who started it), and how many
+/// of each kind in all.
 fn stuck(
     db: &impl Sql,
     operator: Option<&str>,
     reveal: bool,
     now: DateTime<Utc>,
-) -> Result<Vec<StuckItem>> {
+) -> Result<(Vec<StuckItem>, Vec<(StuckKind, usize)>)> {
     let ms = |d: Duration| (now - d).timestamp_millis();
     let mut out = Vec::new();
-    let mut push = |kind: StuckKind, rows: Vec<crate::store::db::Row>| -> Result<()> {
-        for r in rows {
+    let mut totals = Vec::new();
+    // One operator's: only what they started (the creator column names them).
+    let mine = if operator.is_some() {
+        format!("AND {CREATOR_ID} = ?2")
+    } else {
+        String::new()
+    };
+    for kind in StuckKind::ALL {
+        let (from, condition, since, detail, arg): (&str, &str, &str, &str, i64) = match kind {
+            StuckKind::QueuedOverAnHour => (
+                "applications a",
+                "a.status = 'queued' AND a.updated_at < ?1",
+                "a.updated_at",
+                "NULL",
+                ms(QUEUED_STUCK),
+            ),
+            StuckKind::DraftUntouched => (
+                "applications a",
+                "a.status = 'draft' AND a.updated_at < ?1",
+                "a.updated_at",
+                "NULL",
+                ms(DRAFT_STUCK),
+            ),
+            StuckKind::ReturnedNotCorrected => (
+                "applications a",
+                "a.status = 'returned' AND a.updated_at < ?1",
+                "a.updated_at",
+                "a.return_reason",
+                ms(RETURNED_STUCK),
+            ),
+            StuckKind::DeliveryFailing => (
+                "outbox o JOIN applications a ON a.id = o.application_id",
+                "o.state = 'pending' AND o.attempts >= ?1 AND o.last_error IS NOT NULL",
+                "o.created_at",
+                "o.last_error",
+                FAILING_ATTEMPTS,
+            ),
+        };
+        let mut values = args![arg].to_vec();
+        if let Some(o) = operator {
+            values.push(o.to_value());
+        }
+        let total: i64 = db
+            .query_one(
+                &format!("SELECT count(*) FROM {from} WHERE {condition} {mine}"),
+                &values,
+            )?
+            .get(0)?;
+        totals.push((kind, total as usize));
+        if total == 0 {
+            continue;
+        }
+        for r in db.query(
+            &format!(
+                "SELECT a.id, a.name, a.id_number, a.status, {since}, {CREATOR}, {detail}
+                 FROM {from} WHERE {condition} {mine} ORDER BY {since} LIMIT {STUCK_SHOWN}"
+            ),
+            &values,
+        )? {
             let id: String = r.get(0)?;
             let (operator_id, operator_name) = creator(r.get(5)?, r.get(6)?);
-            if operator.is_some_and(|o| o != operator_id) {
-                continue;
-            }
             let number: String = r.get(2)?;
             out.push(StuckItem {
                 kind,
@@ -275,43 +339,8 @@ fn stuck(
                 detail: r.get(7)?,
             });
         }
-        Ok(())
-    };
-    let by_status = |status: &str, before: i64, detail: &str| {
-        db.query(
-            &format!(
-                "SELECT a.id, a.name, a.id_number, a.status, a.updated_at, {CREATOR}, {detail}
-                 FROM applications a WHERE a.status = ?1 AND a.updated_at < ?2
-                 ORDER BY a.updated_at"
-            ),
-            args![status, before],
-        )
-    };
-    push(
-        StuckKind::QueuedOverAnHour,
-        by_status("queued", ms(QUEUED_STUCK), "NULL")?,
-    )?;
-    push(
-        StuckKind::DraftUntouched,
-        by_status("draft", ms(DRAFT_STUCK), "NULL")?,
-    )?;
-    push(
-        StuckKind::ReturnedNotCorrected,
-        by_status("returned", ms(RETURNED_STUCK), "a.return_reason")?,
-    )?;
-    push(
-        StuckKind::DeliveryFailing,
-        db.query(
-            &format!(
-                "SELECT a.id, a.name, a.id_number, a.status, o.created_at, {CREATOR}, o.last_error
-                 FROM outbox o JOIN applications a ON a.id = o.application_id
-                 WHERE o.state = 'pending' AND o.attempts >= ?1 AND o.last_error IS NOT NULL
-                 ORDER BY o.created_at"
-            ),
-            args![FAILING_ATTEMPTS],
-        )?,
-    )?;
-    Ok(out)
+    }
+    Ok((out, totals))
 }
 
 /// The report as the terminal prints it.
@@ -382,7 +411,17 @@ pub fn table(r: &DayReport) -> String {
         if items.is_empty() {
             continue;
         }
-        let _ = writeln!(s, "  {}：{} 件", kind.label(), items.len());
+        let total = r
+            .stuck_totals
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(items.len(), |(_, n)| *n);
+        let shown = if total > items.len() {
+            format!("（列出最早的 {} 件）", items.len())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(s, "  {}：{total} 件{shown}", kind.label());
         for i in items {
             let _ = writeln!(
                 s,

@@ -16,7 +16,7 @@ use super::outcome::Outcome;
 use super::popups::{HelpPopup, Popup};
 use super::theme::{bold, dim, pad, selected, truncate};
 use crate::domain::dates::beijing;
-use crate::report::{Counts, DayReport, Period, StuckKind, day_report};
+use crate::report::{Counts, DayReport, Period, day_report};
 
 pub struct DayScreen {
     day: NaiveDate,
@@ -184,12 +184,11 @@ impl DayScreen {
         let title = if r.stuck.is_empty() {
             "\n 待处理（现在）：没有".to_owned()
         } else {
-            let counts: Vec<String> = StuckKind::ALL
+            let counts: Vec<String> = r
+                .stuck_totals
                 .iter()
-                .filter_map(|k| {
-                    let n = r.stuck.iter().filter(|s| s.kind == *k).count();
-                    (n > 0).then(|| format!("{} {n}", k.label()))
-                })
+                .filter(|(_, n)| *n > 0)
+                .map(|(k, n)| format!("{} {n}", k.label()))
                 .collect();
             format!("\n 待处理（现在）：{}", counts.join("  "))
         };
