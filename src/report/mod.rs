@@ -126,6 +126,9 @@ pub struct StuckItem {
     pub detail: Option<String>,
 }
 
+/// How many applications are stuck, by kind.
+pub type StuckTotals = Vec<(StuckKind, usize)>;
+
 /// The report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DayReport {
@@ -139,7 +142,7 @@ pub struct DayReport {
     /// The oldest of each kind (at most `STUCK_SHOWN` a kind) …
     pub stuck: Vec<StuckItem>,
     /// … and how many of each kind there are in all.
-    pub stuck_totals: Vec<(StuckKind, usize)>,
+    pub stuck_totals: StuckTotals,
 }
 
 /// How long before an application counts as stuck.
@@ -262,7 +265,7 @@ fn stuck(
     operator: Option<&str>,
     reveal: bool,
     now: DateTime<Utc>,
-) -> Result<(Vec<StuckItem>, Vec<(StuckKind, usize)>)> {
+) -> Result<(Vec<StuckItem>, StuckTotals)> {
     let ms = |d: Duration| (now - d).timestamp_millis();
     let mut out = Vec::new();
     let mut totals = Vec::new();
