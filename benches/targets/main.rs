@@ -8,6 +8,7 @@ mod centre;
 mod common;
 mod delivery;
 mod measure;
+mod papers;
 mod photo;
 mod report;
 mod screens;
@@ -107,7 +108,7 @@ fn plain(results: &Path, s: &Scale) {
     let data = work.path().join("data");
     let (store, sample) = seeded(&data, false, s.apps);
     drop(store);
-    // SBK_BENCH_SECTIONS=startup,memory,screens,store,photo,delivery measures only those.
+    // SBK_BENCH_SECTIONS=startup,memory,screens,store,papers,photo,delivery measures only those.
     let sections = std::env::var("SBK_BENCH_SECTIONS").ok();
     let wanted = |name: &str| {
         sections
@@ -152,6 +153,14 @@ fn plain(results: &Path, s: &Scale) {
         let mut store = common::store(&data);
         report::append(results, &[store::save(&mut store, &sample, "", s.saves)]);
         report::append(results, &store::searches(&store, &sample, "", s.searches));
+    }
+    if wanted("papers") {
+        eprintln!("papers…");
+        if let Some(row) = papers::receipt(&sample, s.photo_runs * 4) {
+            report::append(results, &[row]);
+        }
+        let store = common::store(&data);
+        report::append(results, &[papers::day(&store, s.apps, s.searches / 10)]);
     }
     if wanted("photo") {
         eprintln!("photo fix…");
