@@ -218,11 +218,7 @@ pub fn day_report(
             _ => {
                 if operator.is_none_or(|o| o == id) {
                     let reason = note.unwrap_or_else(|| "（未说明）".into());
-                    let group = reason
-                        .split_once('：')
-                        .map_or(reason.as_str(), |(head, _)| head)
-                        .to_owned();
-                    *reasons.entry(group).or_default() += 1;
+                    *reasons.entry(reason_group(&reason)).or_default() += 1;
                 }
                 bump(id, name, &|c| c.returned += 1)
             }
@@ -249,6 +245,20 @@ pub fn day_report(
         stuck,
         stuck_totals,
     })
+}
+
+/// What a return reason is grouped by: its first clause, without the "退回原因（field）："
+/// the delivery worker puts before the server's words.
+pub fn reason_group(note: &str) -> String {
+    let words = match note.strip_prefix("退回原因") {
+        Some(rest) => rest.split_once('：').map_or(rest, |(_, w)| w),
+        None => note,
+    };
+    words
+        .split_once('：')
+        .map_or(words, |(head, _)| head)
+        .trim()
+        .to_owned()
 }
 
 fn creator(id: Option<String>, name: Option<String>) -> (String, String) {
@@ -499,4 +509,22 @@ pub fn csv(r: &DayReport) -> std::result::Result<Vec<u8>, csv::Error> {
         ])?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_group_by_their_first_clause() {
+        assert_eq!(
+            reason_group("退回原因（photos.card_photo）：制卡照片审核未通过：背景不是纯白色"),
+            "制卡照片审核未通过"
+        );
+        assert_eq!(
+            reason_group("制卡照片审核未通过：背景不是纯白色"),
+            "制卡照片审核未通过"
+        );
+        assert_eq!(reason_group("资格校验未通过"), "资格校验未通过");
+    }
 }
