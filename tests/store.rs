@@ -577,7 +577,7 @@ fn back_to_version_4(store: &Store) {
     store
         .connection()
         .execute_batch(
-            "DROP INDEX status_history_at; DROP INDEX audit_log_at;
+            "DROP INDEX status_history_status_at; DROP INDEX audit_log_action_at;
              DROP INDEX applications_agent_name; DROP INDEX applications_agent_name_rev;
              DROP INDEX applications_agent_initials; DROP INDEX applications_agent_pinyin;
              DROP INDEX applications_agent_id_rev; DROP INDEX applications_agent_mobile;

@@ -182,21 +182,39 @@ pub fn day_report(
         });
         f(&mut row.counts);
     };
-    // Started, submitted, withdrawn: who did it, from the audit log.
-    for r in db.query(
-        "SELECT operator_id, operator_name, action, detail FROM audit_log
-         WHERE at >= ?1 AND at < ?2 AND application_id IS NOT NULL
-           AND action IN ('create', 'import', 'transition')",
-        args![start, end],
-    )? {
-        let (id, name, action): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        let detail: Option<String> = r.get(3)?;
-        let detail = detail.unwrap_or_default();
-        match action.as_str() {
-            "create" | "import" => bump(id, name, &|c| c.started += 1),
-            _ if detail.ends_with("→ queued") => bump(id, name, &|c| c.submitted += 1),
-            _ if detail == "queued → draft" => bump(id, name, &|c| c.withdrawn += 1),
-            _ => {}
+    // Started, submitted, withdrawn: who did it, from the audit log. Each is an exact
+    // (action, detail) pair and a time range: index seeks, however long the log.
+    let submitted: Vec<String> = [Status::Draft, Status::Ready, Status::Returned]
+        .iter()
+        .map(|s| format!("'{} → {}'", s.key(), Status::Queued.key()))
+        .collect();
+    let withdrawn = format!("'{} → {}'", Status::Queued.key(), Status::Draft.key());
+    for (what, condition) in [
+        (
+            0,
+            "action IN ('create', 'import') AND detail IS NULL".to_owned(),
+        ),
+        (
+            1,
+            format!("action = 'transition' AND detail IN ({})", submitted.join(", ")),
+        ),
+        (2, format!("action = 'transition' AND detail = {withdrawn}")),
+    ] {
+        for r in db.query(
+            &format!(
+                "SELECT operator_id, operator_name, count(*) FROM audit_log
+                 WHERE {condition} AND at >= ?1 AND at < ?2 AND application_id IS NOT NULL
+                 GROUP BY operator_id, operator_name"
+            ),
+            args![start, end],
+        )? {
+            let (id, name, n): (String, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let n = n as usize;
+            match what {
+                0 => bump(id, name, &|c| c.started += n),
+                1 => bump(id, name, &|c| c.submitted += n),
+                _ => bump(id, name, &|c| c.withdrawn += n),
+            }
         }
     }
     // Delivered, accepted, returned: when the history says, credited to who started it.
@@ -205,7 +223,7 @@ pub fn day_report(
         &format!(
             "SELECT h.status, h.note, {CREATOR} FROM status_history h
              JOIN applications a ON a.id = h.application_id
-             WHERE h.at >= ?1 AND h.at < ?2 AND h.status IN ('delivered', 'accepted', 'returned')"
+             WHERE h.status IN ('delivered', 'accepted', 'returned') AND h.at >= ?1 AND h.at < ?2"
         ),
         args![start, end],
     )? {

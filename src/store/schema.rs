@@ -256,8 +256,8 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 12: the supervisor's day reads what happened in a period: by time, not by application.
     r#"
-    CREATE INDEX status_history_at ON status_history(at);
-    CREATE INDEX audit_log_at ON audit_log(at);
+    CREATE INDEX status_history_status_at ON status_history(status, at);
+    CREATE INDEX audit_log_action_at ON audit_log(action, detail, at);
     "#,
 ];
 
