@@ -196,7 +196,10 @@ pub fn day_report(
         ),
         (
             1,
-            format!("action = 'transition' AND detail IN ({})", submitted.join(", ")),
+            format!(
+                "action = 'transition' AND detail IN ({})",
+                submitted.join(", ")
+            ),
         ),
         (2, format!("action = 'transition' AND detail = {withdrawn}")),
     ] {
