@@ -180,21 +180,10 @@ fn submitted(data: &Path) -> uuid::Uuid {
 }
 
 fn sbk(dir: &Path, path_env: &str, args: &[&str]) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("sbk")
-        .unwrap()
-        .env("SBK_DATA_DIR", dir.join("data"))
-        .env("SBK_CONFIG", dir.join("config.toml"))
-        .env("PATH", path_env)
-        .env_remove("SBK_OPERATOR_ID")
-        .args(common::signin::CLI_SIGN_IN)
-        .write_stdin(format!("{}\n", common::signin::PASSWORD))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
+    common::signin::outcome(
+        common::signin::sbk_signed_in(&dir.join("data"), &dir.join("config.toml"))
+            .env("PATH", path_env)
+            .args(args),
     )
 }
 

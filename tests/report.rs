@@ -237,22 +237,9 @@ fn sbk_report_day_is_a_supervisors_and_saves_a_workbook_privately() {
         let app = start(&mut store, &mut rng, &common::signin::operator());
         submit(&mut store, &app, &common::signin::operator());
     }
+    let config = dir.path().join("config.toml");
     let run = |args: &[&str]| {
-        let out = assert_cmd::Command::cargo_bin("sbk")
-            .unwrap()
-            .env("SBK_DATA_DIR", &data)
-            .env("SBK_CONFIG", dir.path().join("config.toml"))
-            .env_remove("SBK_OPERATOR_ID")
-            .args(common::signin::CLI_SIGN_IN)
-            .write_stdin(format!("{}\n", common::signin::PASSWORD))
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+        common::signin::outcome(common::signin::sbk_signed_in(&data, &config).args(args))
     };
     let (code, out, err) = run(&["report", "day", "--format", "json"]);
     assert_eq!(code, 0, "{err}");

@@ -28,6 +28,18 @@ fn with_photos(store: &Store, app: &mut Application, seed: u64) {
     app.photos.id_back = put(id_card_jpeg(seed, true), PhotoSlot::IdBack);
 }
 
+/// The store's file opened with its key, to read the rows as they are.
+fn raw_rows(store: &Store, dir: &std::path::Path) -> rusqlite::Connection {
+    let raw = rusqlite::Connection::open(store.path()).unwrap();
+    raw.pragma_update(
+        None,
+        "key",
+        common::signin::key(dir).sqlcipher_key().as_str(),
+    )
+    .unwrap();
+    raw
+}
+
 /// An application delivered now (已提交), with the number `SQ<seed>`.
 fn delivered(store: &mut Store, rng: &mut Rng, seed: u64) -> Application {
     delivered_as(store, rng, seed, false)
@@ -168,13 +180,7 @@ fn thirty_days_after_acceptance_only_what_finds_the_card_remains() {
         "the photo's bytes are gone"
     );
     // Nothing of the person's number or phone is left anywhere in the database file's rows.
-    let raw = rusqlite::Connection::open(store.path()).unwrap();
-    raw.pragma_update(
-        None,
-        "key",
-        common::signin::key(dir.path()).sqlcipher_key().as_str(),
-    )
-    .unwrap();
+    let raw = raw_rows(&store, dir.path());
     let hits: i64 = raw
         .query_row(
             "SELECT count(*) FROM applications WHERE body LIKE '%' || ?1 || '%' OR id_number = ?1",
@@ -252,13 +258,7 @@ fn an_agents_number_phone_and_papers_go_with_the_applicants_and_the_name_still_f
     assert_eq!(found[0].id, app.id);
     assert_eq!(found[0].agent_name, app.agent.name);
     assert!(store.search(tail, 10).unwrap().is_empty());
-    let raw = rusqlite::Connection::open(store.path()).unwrap();
-    raw.pragma_update(
-        None,
-        "key",
-        common::signin::key(dir.path()).sqlcipher_key().as_str(),
-    )
-    .unwrap();
+    let raw = raw_rows(&store, dir.path());
     let hits: i64 = raw
         .query_row(
             "SELECT count(*) FROM applications WHERE body LIKE '%' || ?1 || '%'

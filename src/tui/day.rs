@@ -37,12 +37,17 @@ impl DayScreen {
             report: None,
             selected: 0,
         };
-        s.refresh(ctx);
+        s.read(ctx, true);
         s
     }
 
-    /// Read the day again (and audit the view: it names people).
+    /// Read the day again: another day asked for (audited: the list names people), or the
+    /// store changed under it (a delivery pass; not a new view).
     pub fn refresh(&mut self, ctx: &mut Ctx) {
+        self.read(ctx, false);
+    }
+
+    fn read(&mut self, ctx: &mut Ctx, viewed: bool) {
         match day_report(
             &ctx.session.store,
             Period::day(self.day),
@@ -51,12 +56,14 @@ impl DayScreen {
             ctx.now(),
         ) {
             Ok(r) => {
-                let _ = ctx.session.store.audit(
-                    &ctx.operator,
-                    crate::store::AuditAction::View,
-                    None,
-                    Some(&format!("report day {}", self.day)),
-                );
+                if viewed {
+                    let _ = ctx.session.store.audit(
+                        &ctx.operator,
+                        crate::store::AuditAction::View,
+                        None,
+                        Some(&format!("report day {}", self.day)),
+                    );
+                }
                 self.selected = self.selected.min(r.stuck.len().saturating_sub(1));
                 self.report = Some(r);
             }
@@ -81,11 +88,11 @@ impl DayScreen {
             KeyCode::Esc => return Outcome::Home,
             KeyCode::Left => {
                 self.day -= Duration::days(1);
-                self.refresh(ctx);
+                self.read(ctx, true);
             }
             KeyCode::Right if self.day < ctx.today() => {
                 self.day += Duration::days(1);
-                self.refresh(ctx);
+                self.read(ctx, true);
             }
             KeyCode::Up => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down => self.selected = (self.selected + 1).min(stuck.saturating_sub(1)),

@@ -189,3 +189,25 @@ pub fn delivery_key(data_dir: &Path, config_dir: &Path) {
         .set_delivery_key(&config_dir.join("delivery.key"))
         .unwrap();
 }
+
+/// `sbk` as C001 on the store in `data`, its config file `config`: signing in with the
+/// password on standard input. Add the command's arguments; `output()` runs it.
+pub fn sbk_signed_in(data: &Path, config: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("sbk").unwrap();
+    cmd.env("SBK_DATA_DIR", data)
+        .env("SBK_CONFIG", config)
+        .env_remove("SBK_OPERATOR_ID")
+        .args(CLI_SIGN_IN)
+        .write_stdin(format!("{PASSWORD}\n"));
+    cmd
+}
+
+/// What a command printed: exit code, standard output, standard error.
+pub fn outcome(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
