@@ -57,6 +57,15 @@ fn photo_folder(dir: &Path) {
     }
 }
 
+/// From the home screen, a new application: the disclaimer agreed, on step 2 (申领方式).
+fn new_application(s: &mut Session) {
+    s.wait_for("工作台");
+    s.send("n");
+    s.wait_for("免责声明");
+    s.keys(&[SPACE, PAGE_DOWN]);
+    s.wait_for("申领方式与代办人");
+}
+
 /// Steps 4 to 6 for 赵淑珍 (110105 19520314 004x): both ID photos from the folder, the basic
 /// information typed (满族, 海淀区), the card photo made in the crop editor.
 fn steps_4_to_6(s: &mut Session) {
@@ -110,12 +119,8 @@ fn a_whole_application_typed_in_chinese_is_submitted_and_stored() {
     let dir = tempfile::TempDir::new().unwrap();
     photo_folder(dir.path());
     let mut s = start(dir.path());
-    s.wait_for("工作台");
-    s.send("n");
-    s.wait_for("免责声明");
-    s.keys(&[SPACE, PAGE_DOWN]);
+    new_application(&mut s);
     // 本人申领 is already chosen: the resident is here.
-    s.wait_for("申领方式与代办人");
     s.send(PAGE_DOWN);
     s.wait_for("申领人与资格校验");
     // A synthetic resident: 110105 19520314 004 → check character computed below.
@@ -226,11 +231,7 @@ fn a_whole_application_by_an_agent_is_typed_submitted_and_stored() {
     let dir = tempfile::TempDir::new().unwrap();
     photo_folder(dir.path());
     let mut s = start(dir.path());
-    s.wait_for("工作台");
-    s.send("n");
-    s.wait_for("免责声明");
-    s.keys(&[SPACE, PAGE_DOWN]);
-    s.wait_for("申领方式与代办人");
+    new_application(&mut s);
     // 代办申领, chosen from the list.
     s.send(ENTER);
     s.wait_for("选择申领方式");
@@ -304,11 +305,7 @@ fn a_whole_application_by_an_agent_is_typed_submitted_and_stored() {
 fn killed_mid_application_it_reopens_with_everything_typed() {
     let dir = tempfile::TempDir::new().unwrap();
     let mut s = start(dir.path());
-    s.wait_for("工作台");
-    s.send("n");
-    s.wait_for("免责声明");
-    s.keys(&[SPACE, PAGE_DOWN]);
-    s.wait_for("申领方式与代办人");
+    new_application(&mut s);
     s.send(PAGE_DOWN);
     s.wait_for("申领人与资格校验");
     s.send("欧阳秀");

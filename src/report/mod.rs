@@ -58,7 +58,36 @@ pub struct Counts {
     pub withdrawn: usize,
 }
 
+/// The figures' columns, as every format (table, CSV, workbook, screen) heads them.
+pub const COLUMNS: [&str; 8] = [
+    "工号", "姓名", "新建", "提交", "送达", "受理", "退回", "撤回",
+];
+
+/// A stuck application's columns, in `StuckItem::cells`' order.
+pub const STUCK_COLUMNS: [&str; 8] = [
+    "待处理",
+    "编号",
+    "姓名",
+    "证件号码",
+    "状态",
+    "起始",
+    "经办人",
+    "说明",
+];
+
 impl Counts {
+    /// The figures in `COLUMNS`' order (after 工号 and 姓名).
+    pub fn values(&self) -> [usize; 6] {
+        [
+            self.started,
+            self.submitted,
+            self.delivered,
+            self.accepted,
+            self.returned,
+            self.withdrawn,
+        ]
+    }
+
     fn add(&mut self, o: &Counts) {
         self.started += o.started;
         self.submitted += o.submitted;
@@ -128,6 +157,25 @@ pub struct StuckItem {
 
 /// How many applications are stuck, by kind.
 pub type StuckTotals = Vec<(StuckKind, usize)>;
+
+impl StuckItem {
+    /// Its cells, in `STUCK_COLUMNS`' order (as stored: guard them for a spreadsheet).
+    pub fn cells(&self) -> [String; 8] {
+        [
+            self.kind.label().to_owned(),
+            self.id.to_string(),
+            self.name.clone(),
+            self.id_number.clone(),
+            self.status.label().to_owned(),
+            self.since
+                .with_timezone(&beijing())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            format!("{}（{}）", self.operator_name, self.operator_id),
+            self.detail.clone().unwrap_or_default(),
+        ]
+    }
+}
 
 /// The report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -391,27 +439,17 @@ pub fn table(r: &DayReport) -> String {
             .format("%Y-%m-%d %H:%M")
     );
     let _ = writeln!(s);
-    let header = [
-        "工号", "姓名", "新建", "提交", "送达", "受理", "退回", "撤回",
-    ];
-    let mut lines = vec![header.map(str::to_owned).to_vec()];
+    let mut lines = vec![COLUMNS.map(str::to_owned).to_vec()];
     let row = |id: &str, name: &str, c: &Counts| {
-        vec![
-            id.to_owned(),
-            name.to_owned(),
-            c.started.to_string(),
-            c.submitted.to_string(),
-            c.delivered.to_string(),
-            c.accepted.to_string(),
-            c.returned.to_string(),
-            c.withdrawn.to_string(),
-        ]
+        let mut cells = vec![id.to_owned(), name.to_owned()];
+        cells.extend(c.values().map(|n| n.to_string()));
+        cells
     };
     for o in &r.operators {
         lines.push(row(&o.operator_id, &o.operator_name, &o.counts));
     }
     lines.push(row("合计", "", &r.total));
-    let widths: Vec<usize> = (0..header.len())
+    let widths: Vec<usize> = (0..COLUMNS.len())
         .map(|i| {
             lines
                 .iter()
@@ -481,20 +519,8 @@ pub fn table(r: &DayReport) -> String {
 pub fn csv(r: &DayReport) -> std::result::Result<Vec<u8>, csv::Error> {
     use crate::domain::interchange::csv_cell;
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "工号", "姓名", "新建", "提交", "送达", "受理", "退回", "撤回",
-    ])?;
-    let counts = |c: &Counts| {
-        [
-            c.started,
-            c.submitted,
-            c.delivered,
-            c.accepted,
-            c.returned,
-            c.withdrawn,
-        ]
-        .map(|n| n.to_string())
-    };
+    w.write_record(COLUMNS)?;
+    let counts = |c: &Counts| c.values().map(|n| n.to_string());
     for o in &r.operators {
         let mut rec = vec![csv_cell(&o.operator_id), csv_cell(&o.operator_name)];
         rec.extend(counts(&o.counts));
@@ -504,30 +530,9 @@ pub fn csv(r: &DayReport) -> std::result::Result<Vec<u8>, csv::Error> {
     rec.extend(counts(&r.total));
     w.write_record(&rec)?;
     w.write_record([""; 8])?;
-    w.write_record([
-        "待处理",
-        "编号",
-        "姓名",
-        "证件号码",
-        "状态",
-        "起始",
-        "经办人",
-        "说明",
-    ])?;
+    w.write_record(STUCK_COLUMNS)?;
     for i in &r.stuck {
-        w.write_record([
-            i.kind.label().to_owned(),
-            i.id.to_string(),
-            csv_cell(&i.name),
-            csv_cell(&i.id_number),
-            i.status.label().to_owned(),
-            i.since
-                .with_timezone(&beijing())
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
-            csv_cell(&format!("{}（{}）", i.operator_name, i.operator_id)),
-            csv_cell(i.detail.as_deref().unwrap_or("")),
-        ])?;
+        w.write_record(i.cells().map(|c| csv_cell(&c)))?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
 }

@@ -4,8 +4,7 @@
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use super::{Counts, DayReport};
-use crate::domain::dates::beijing;
+use super::{COLUMNS, Counts, DayReport, STUCK_COLUMNS};
 
 /// The workbook's bytes.
 pub fn workbook(r: &DayReport) -> Result<Vec<u8>, XlsxError> {
@@ -20,10 +19,7 @@ pub fn workbook(r: &DayReport) -> Result<Vec<u8>, XlsxError> {
         format!("工作日报 {} 至 {}（北京时间）", r.period.from, r.period.to),
         &bold,
     )?;
-    let header = [
-        "工号", "姓名", "新建", "提交", "送达", "受理", "退回", "撤回",
-    ];
-    for (c, h) in header.iter().enumerate() {
+    for (c, h) in COLUMNS.iter().enumerate() {
         sheet.write_string_with_format(2, c as u16, *h, &bold)?;
     }
     let mut row = 3;
@@ -51,34 +47,12 @@ pub fn workbook(r: &DayReport) -> Result<Vec<u8>, XlsxError> {
     sheet.set_column_width(0, 40)?;
 
     let sheet = book.add_worksheet().set_name("待处理")?;
-    let header = [
-        "类别",
-        "编号",
-        "姓名",
-        "证件号码",
-        "状态",
-        "起始",
-        "经办人",
-        "说明",
-    ];
-    for (c, h) in header.iter().enumerate() {
+    for (c, h) in STUCK_COLUMNS.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
     for (i, s) in r.stuck.iter().enumerate() {
         let row = i as u32 + 1;
-        let cells = [
-            s.kind.label().to_owned(),
-            s.id.to_string(),
-            s.name.clone(),
-            s.id_number.clone(),
-            s.status.label().to_owned(),
-            s.since
-                .with_timezone(&beijing())
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
-            format!("{}（{}）", s.operator_name, s.operator_id),
-            s.detail.clone().unwrap_or_default(),
-        ];
+        let cells = s.cells();
         for (c, v) in cells.iter().enumerate() {
             sheet.write_string_with_format(row, c as u16, v, &text)?;
         }
@@ -99,17 +73,7 @@ fn counts_row(
 ) -> Result<(), XlsxError> {
     sheet.write_string_with_format(row, 0, id, text)?;
     sheet.write_string_with_format(row, 1, name, text)?;
-    for (i, n) in [
-        c.started,
-        c.submitted,
-        c.delivered,
-        c.accepted,
-        c.returned,
-        c.withdrawn,
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (i, n) in c.values().into_iter().enumerate() {
         sheet.write_number(row, i as u16 + 2, n as f64)?;
     }
     Ok(())

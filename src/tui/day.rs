@@ -16,7 +16,7 @@ use super::outcome::Outcome;
 use super::popups::{HelpPopup, Popup};
 use super::theme::{bold, dim, pad, selected, truncate};
 use crate::domain::dates::beijing;
-use crate::report::{Counts, DayReport, Period, day_report};
+use crate::report::{COLUMNS, Counts, DayReport, Period, day_report};
 
 pub struct DayScreen {
     day: NaiveDate,
@@ -146,31 +146,19 @@ impl DayScreen {
             Constraint::Min(1),
         ])
         .areas(area);
+        // 工号 8 columns, 姓名 10, each figure 6.
+        let cells = |cells: Vec<String>| {
+            let widths = [8, 10, 6, 6, 6, 6, 6, 0];
+            let line: String = cells.iter().zip(widths).map(|(c, w)| pad(c, w)).collect();
+            format!(" {line}")
+        };
         let row = |id: &str, name: &str, c: &Counts| {
-            format!(
-                " {}{}{}{}{}{}{}{}",
-                pad(id, 8),
-                pad(name, 10),
-                pad(&c.started.to_string(), 6),
-                pad(&c.submitted.to_string(), 6),
-                pad(&c.delivered.to_string(), 6),
-                pad(&c.accepted.to_string(), 6),
-                pad(&c.returned.to_string(), 6),
-                c.withdrawn
-            )
+            let mut v = vec![id.to_owned(), name.to_owned()];
+            v.extend(c.values().map(|n| n.to_string()));
+            cells(v)
         };
         let mut lines = vec![Line::from(Span::styled(
-            format!(
-                " {}{}{}{}{}{}{}{}",
-                pad("工号", 8),
-                pad("姓名", 10),
-                pad("新建", 6),
-                pad("提交", 6),
-                pad("送达", 6),
-                pad("受理", 6),
-                pad("退回", 6),
-                "撤回"
-            ),
+            cells(COLUMNS.map(str::to_owned).to_vec()),
             bold(),
         ))];
         for o in &r.operators {
