@@ -1,35 +1,61 @@
 //! Print synthetic ID card photos (made-up residents, no real person's card) for trying
-//! recognition by hand: `cargo run --example id_card_samples -- DIR [N] [--noisy]` writes
-//! DIR/card-K-front.png and DIR/card-K-back.png and prints what each card says.
+//! recognition by hand, from the tests' second card printer (tests/common/card_print.rs):
+//! `cargo run --example id_card_samples -- DIR [N] [clean|scanned|photographed]` writes
+//! DIR/card-K-front.EXT and DIR/card-K-back.EXT and prints what each card says.
+//! `scripts/id-card-samples` makes `assets/samples/id-card-*.jpg` with it.
 
-#[path = "../tests/common/id_card.rs"]
-mod id_card;
+#[path = "../tests/common/card_print.rs"]
+mod card_print;
 
+/// The encoders the printer calls as `super::jpeg` and `super::png` (tests/common has them).
+fn jpeg(img: &image::DynamicImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .unwrap();
+    out
+}
+
+fn png(img: &image::DynamicImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+use card_print::Shot;
 use sbk_counter::domain::synthetic::Rng;
 use sbk_counter::idcard::Side;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(dir) = args.first() else {
-        eprintln!("usage: id_card_samples DIR [N] [--noisy]");
+        eprintln!("usage: id_card_samples DIR [N] [clean|scanned|photographed]");
         std::process::exit(2);
     };
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1);
-    let noisy = args.iter().any(|a| a == "--noisy");
+    let how = match args.get(2).map(String::as_str) {
+        None | Some("clean") => Shot::Clean,
+        Some("scanned") => Shot::Scanned,
+        Some("photographed") => Shot::Photographed,
+        Some(other) => {
+            eprintln!("unknown shot {other}: clean, scanned or photographed");
+            std::process::exit(2);
+        }
+    };
+    let seed = std::env::var("SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2026);
     std::fs::create_dir_all(dir).expect("output directory");
-    let font = id_card::font();
-    let mut rng = Rng::new(2026);
-    for k in 1..=n {
-        let card = id_card::card(&mut rng);
+    let fonts = card_print::fonts();
+    let mut rng = Rng::new(seed);
+    let ext = if how == Shot::Clean { "png" } else { "jpg" };
+    for k in 0..n {
+        let card = card_print::card(&mut rng, k);
         for (side, name) in [(Side::Front, "front"), (Side::Back, "back")] {
-            let shot = if noisy {
-                id_card::noisy(&mut rng)
-            } else {
-                id_card::CLEAN
-            };
-            let img = id_card::photo(&card, side, shot, &font, &mut rng);
-            let path = format!("{dir}/card-{k}-{name}.png");
-            img.save(&path).expect("written");
+            let bytes = card_print::shot(&card, side, how, &fonts, &mut rng);
+            let path = format!("{dir}/card-{k}-{name}.{ext}");
+            std::fs::write(&path, bytes).expect("written");
         }
         println!("card-{k}: {card:?}");
     }

@@ -1,5 +1,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    #[cfg(feature = "ocr")]
+    sbk_counter::idcard::engine::one_openmp_thread();
     sbk_counter::cli::run()
 }

@@ -7,8 +7,10 @@
 //! feature) and `prefill` (recognised values into an application, never over what the
 //! clerk typed).
 
+pub mod find;
 pub mod interpret;
 pub mod layout;
+pub mod lines;
 pub mod prefill;
 
 #[cfg(feature = "ocr")]

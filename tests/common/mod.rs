@@ -1,6 +1,7 @@
 //! Shared by the photo tests: the library's synthetic portrait (no real people) and encoders.
 #![allow(dead_code, unused_imports)]
 
+pub mod card_print;
 pub mod delivery;
 pub mod fixtures;
 pub mod gate;
