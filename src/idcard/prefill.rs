@@ -36,7 +36,13 @@ pub struct Outcome {
 pub fn prefill(app: &mut Application, recognised: &Recognised) -> Outcome {
     let mut offers = Vec::new();
     let mut unreliable = Vec::new();
-    for reading in &recognised.readings {
+    // The validity against the holder's age, where the form knows the birth date (read from
+    // the front or typed): a term the law does not give at that age means a misread digit.
+    let mut readings = recognised.readings.clone();
+    if let Ok(birth) = chrono::NaiveDate::parse_from_str(&app.applicant.birth_date, "%Y-%m-%d") {
+        super::interpret::check_term(&mut readings, birth);
+    }
+    for reading in &readings {
         let Some(field) = form_field(reading.field) else {
             continue;
         };
@@ -130,5 +136,20 @@ mod tests {
         app.recognised.remove(&Field::Ethnicity);
         let problems = crate::domain::validate_step(&app, step, today);
         assert!(!problems.iter().any(|p| p.field == Field::Ethnicity));
+    }
+
+    #[test]
+    fn a_validity_the_holders_age_rules_out_is_not_filled() {
+        let mut app = Application::new(chrono::Utc::now());
+        app.applicant.birth_date = "1990-06-01".into();
+        let (from, until) = crate::idcard::interpret::validity("2020.07.01-长期", 95);
+        let back = Recognised {
+            side: Side::Back,
+            readings: vec![from, until],
+        };
+        let outcome = prefill(&mut app, &back);
+        assert!(app.applicant.id_valid_from.is_empty(), "{outcome:?}");
+        assert_ne!(app.applicant.id_valid_until, crate::domain::ValidUntil::LongTerm);
+        assert!(outcome.unreliable.iter().any(|(_, why)| why.contains("不会是长期")));
     }
 }
