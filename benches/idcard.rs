@@ -1,10 +1,20 @@
-//! Recognition time per card side (the `ocr` feature): sbk's reader on a synthetic card,
-//! clean and photographed badly, beside Tesseract's own command line reading the same
-//! image whole (`tesseract IMG - -l chi_sim`), the floor of what the engine costs.
-//! `cargo bench --features ocr --bench idcard`.
+//! Recognition time per card side (the `ocr` feature): sbk's reader on a synthetic card
+//! from the tests' second printer, clean and photographed, beside Tesseract's own command
+//! line reading the same image whole (`tesseract IMG - -l chi_sim`), the floor of what the
+//! engine costs. Run with one OpenMP thread, as `sbk` runs itself:
+//! `OMP_THREAD_LIMIT=1 cargo bench --features ocr --bench idcard`.
 
-#[path = "../tests/common/id_card.rs"]
-mod id_card;
+#[path = "../tests/common/card_print.rs"]
+mod card_print;
+
+/// The encoders the printer calls as `super::jpeg` and `super::png`.
+fn jpeg(img: &image::DynamicImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .unwrap();
+    out
+}
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -14,7 +24,7 @@ use sbk_counter::domain::synthetic::Rng;
 use sbk_counter::idcard::Side;
 use sbk_counter::idcard::engine::Reader;
 
-fn png(img: &image::RgbImage) -> Vec<u8> {
+fn png(img: &image::DynamicImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -25,18 +35,18 @@ fn main() {
         .sample_size(10)
         .measurement_time(Duration::from_secs(20))
         .configure_from_args();
-    let font = id_card::font();
-    let mut rng = Rng::new(5);
-    let card = id_card::card(&mut rng);
+    let fonts = card_print::fonts();
+    let mut rng = Rng::new(8);
+    let card = card_print::card(&mut rng, 0);
     let dir = tempfile::tempdir().unwrap();
     let mut reader = Reader::new().expect("tesseract with chi_sim");
     for (side, name) in [(Side::Front, "front"), (Side::Back, "back")] {
         for (shot, how) in [
-            (id_card::CLEAN, "clean"),
-            (id_card::noisy(&mut rng), "noisy"),
+            (card_print::Shot::Clean, "clean"),
+            (card_print::Shot::Photographed, "photographed"),
         ] {
-            let bytes = png(&id_card::photo(&card, side, shot, &font, &mut rng));
-            let file = dir.path().join(format!("{name}-{how}.png"));
+            let bytes = card_print::shot(&card, side, shot, &fonts, &mut rng);
+            let file = dir.path().join(format!("{name}-{how}.img"));
             std::fs::write(&file, &bytes).unwrap();
             let mut g = c.benchmark_group(format!("idcard/{name}/{how}"));
             g.bench_function("sbk reader (find, straighten, each field)", |b| {

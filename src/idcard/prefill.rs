@@ -149,7 +149,15 @@ mod tests {
         };
         let outcome = prefill(&mut app, &back);
         assert!(app.applicant.id_valid_from.is_empty(), "{outcome:?}");
-        assert_ne!(app.applicant.id_valid_until, crate::domain::ValidUntil::LongTerm);
-        assert!(outcome.unreliable.iter().any(|(_, why)| why.contains("不会是长期")));
+        assert_ne!(
+            app.applicant.id_valid_until,
+            crate::domain::ValidUntil::LongTerm
+        );
+        assert!(
+            outcome
+                .unreliable
+                .iter()
+                .any(|(_, why)| why.contains("不会是长期"))
+        );
     }
 }
