@@ -123,7 +123,7 @@ pub fn otsu_of(values: &[u8]) -> u8 {
     otsu_hist(&hist)
 }
 
-pub fn otsu_hist(hist: &[u64; 256]) -> u8 {
+fn otsu_hist(hist: &[u64; 256]) -> u8 {
     let total: u64 = hist.iter().sum();
     let sum: f64 = hist
         .iter()
