@@ -1,20 +1,13 @@
 //! Recognition time per card side (the `ocr` feature): sbk's reader on a synthetic card
 //! from the tests' second printer, clean and photographed, beside Tesseract's own command
 //! line reading the same image whole (`tesseract IMG - -l chi_sim`), the floor of what the
-//! engine costs. Run with one OpenMP thread, as `sbk` runs itself:
-//! `OMP_THREAD_LIMIT=1 cargo bench --features ocr --bench idcard`.
+//! engine costs. It runs itself with one OpenMP thread, as `sbk` does:
+//! `cargo bench --features ocr --bench idcard`.
 
+// The bench uses two of its shots.
+#[allow(dead_code)]
 #[path = "../tests/common/card_print.rs"]
 mod card_print;
-
-/// The encoders the printer calls as `super::jpeg` and `super::png`.
-fn jpeg(img: &image::DynamicImage, quality: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(img)
-        .unwrap();
-    out
-}
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -24,13 +17,9 @@ use sbk_counter::domain::synthetic::Rng;
 use sbk_counter::idcard::Side;
 use sbk_counter::idcard::engine::Reader;
 
-fn png(img: &image::DynamicImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 fn main() {
+    // One OpenMP thread, as `sbk` runs itself.
+    sbk_counter::idcard::engine::one_openmp_thread();
     let mut c = Criterion::default()
         .sample_size(10)
         .measurement_time(Duration::from_secs(20))

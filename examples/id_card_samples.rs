@@ -7,21 +7,6 @@
 #[path = "../tests/common/card_print.rs"]
 mod card_print;
 
-/// The encoders the printer calls as `super::jpeg` and `super::png` (tests/common has them).
-fn jpeg(img: &image::DynamicImage, quality: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(img)
-        .unwrap();
-    out
-}
-
-fn png(img: &image::DynamicImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 use card_print::Shot;
 use sbk_counter::domain::synthetic::Rng;
 use sbk_counter::idcard::Side;

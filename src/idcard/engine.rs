@@ -9,7 +9,6 @@ use tesseract::{PageSegMode, Tesseract};
 
 use super::find::{PX_PER_MM, flatten, otsu_of};
 use super::interpret::{Text, cross_check, interpret_text, validity_text};
-use super::layout::{CARD_W, regions_read, value_region};
 use super::lines::{self, Lines, Rect};
 use super::{CardField, Reading, Recognised, Side};
 
@@ -54,13 +53,12 @@ impl Reader {
     /// Read a flattened card (`find::card_size()`).
     pub fn read_card(&mut self, card: &RgbImage, side: Side) -> Result<Recognised, ReadError> {
         let found = lines::find(card, side);
-        let mut readings = match &found {
-            Some(lines) => self.read_lines(card, side, lines)?,
-            None => self.read_fixed(card, side)?,
-        };
-        if found.is_none() {
-            // The rows were not found where a card has them: whatever the fixed boxes gave
-            // is shown, never filled in.
+        let rows_found = found.is_some();
+        let rows = found.unwrap_or_else(|| lines::fixed(card, side));
+        let mut readings = self.read_lines(card, side, &rows)?;
+        if !rows_found {
+            // The rows were not found where a card has them: what the fixed boxes gave is
+            // shown, never filled in (but a number its check character vouches for).
             for r in &mut readings {
                 if r.problem.is_none() && r.value.is_some() && r.field != CardField::IdNumber {
                     r.problem = Some("未能在照片中找到证件的文字行：请核对或手工填写".into());
@@ -126,38 +124,6 @@ impl Reader {
         Ok(readings)
     }
 
-    /// The fixed layout's boxes (`layout`), for a card whose rows were not found.
-    fn read_fixed(&mut self, card: &RgbImage, side: Side) -> Result<Vec<Reading>, ReadError> {
-        let s = card.width() as f32 / CARD_W as f32;
-        let rect = |f: CardField| {
-            let r = value_region(f);
-            Rect {
-                x: (r.x as f32 * s) as u32,
-                y: (r.y as f32 * s) as u32,
-                w: (r.w as f32 * s) as u32,
-                h: (r.h as f32 * s) as u32,
-            }
-        };
-        let mut readings = Vec::new();
-        for &field in regions_read(side) {
-            let kind = match field {
-                CardField::IdNumber => Kind::Number,
-                CardField::ValidFrom => Kind::Validity,
-                CardField::BirthDate => Kind::Birth,
-                _ => Kind::Text,
-            };
-            let text = self.read_rects(card, &[rect(field)], kind)?;
-            if field == CardField::ValidFrom {
-                let (from, until) = validity_text(&text);
-                readings.push(from);
-                readings.push(until);
-            } else {
-                readings.push(interpret_text(field, &text));
-            }
-        }
-        Ok(readings)
-    }
-
     /// Read text twice, at two sizes, and keep only what both readings agree on: a
     /// character the engine does not know (a rare one in a name: 堃, 彧) comes out as a
     /// different common one at each size, often with high confidence, while characters it
@@ -190,25 +156,26 @@ impl Reader {
         let mut all = Text::default();
         for r in rects {
             let line = prepare(card, *r, kind.scale());
-            if let Ok(dir) = std::env::var("SBK_OCR_DUMP") {
-                let n = std::fs::read_dir(&dir).map_or(0, |d| d.count());
-                let _ = line.save(format!("{dir}/{n:02}-{kind:?}.png"));
-            }
             let text = self.recognise(&line, kind)?;
             all.append(text);
         }
         Ok(all)
     }
 
+    /// The engine a kind of row is read by (taken out while it reads: the binding's calls
+    /// consume it).
+    fn slot(&mut self, kind: Kind) -> &mut Option<Tesseract> {
+        match kind.language() {
+            "eng" => &mut self.digits,
+            _ => &mut self.tess,
+        }
+    }
+
     fn recognise(&mut self, line: &GrayImage, kind: Kind) -> Result<Text, ReadError> {
         let err = |e: &dyn std::fmt::Display| ReadError::Recognise(e.to_string());
-        let (slot, language) = match kind {
-            Kind::Number | Kind::NumberLarge => (&mut self.digits, "eng"),
-            _ => (&mut self.tess, "chi_sim"),
-        };
-        let mut tess = match slot.take() {
+        let mut tess = match self.slot(kind).take() {
             Some(t) => t,
-            None => engine(language)?,
+            None => engine(kind.language())?,
         };
         // A raw line: the rows are found already, and the engine's own layout analysis
         // drops short ones (a two- or three-character name read as nothing).
@@ -233,10 +200,7 @@ impl Reader {
         })();
         match outcome {
             Ok((t, text)) => {
-                match kind {
-                    Kind::Number | Kind::NumberLarge => self.digits = Some(t),
-                    _ => self.tess = Some(t),
-                }
+                *self.slot(kind) = Some(t);
                 Ok(text)
             }
             // A failed call consumed the engine: the next read loads a fresh one.
@@ -259,6 +223,13 @@ enum Kind {
 }
 
 impl Kind {
+    fn language(self) -> &'static str {
+        match self {
+            Kind::Number | Kind::NumberLarge => "eng",
+            _ => "chi_sim",
+        }
+    }
+
     fn whitelist(self) -> &'static str {
         match self {
             Kind::Text | Kind::TextLarge | Kind::TextSmall => "",

@@ -1,5 +1,5 @@
 //! Finding the card in a photo or a scan and making it flat: the card told from what it lies
-//! on (a dark table, a white page, a patterned cloth) by how far each pixel is from the
+//! on (a dark table, a white page) by how far each pixel is from the
 //! colour of the photo's border, its four edges fitted as lines, and the quadrilateral they
 //! make (turned, slightly keystoned) mapped onto a card-sized rectangle. A photo that is
 //! the card already (cropped by a scanner or by the clerk) is only scaled.

@@ -11,6 +11,7 @@
 use image::RgbImage;
 
 use super::find::PX_PER_MM;
+use super::layout::{CARD_W, regions_read, value_region};
 use super::{CardField, Side};
 
 /// A rectangle of the flattened card, in pixels.
@@ -197,6 +198,27 @@ pub fn find(card: &RgbImage, side: Side) -> Option<Lines> {
     match side {
         Side::Front => front(card, &ink),
         Side::Back => back(card, &ink),
+    }
+}
+
+/// The fixed layout's boxes (`layout`, one printer's geometry), for a card whose rows were
+/// not found: read, shown, never filled in.
+pub fn fixed(card: &RgbImage, side: Side) -> Lines {
+    let s = card.width() as f32 / CARD_W as f32;
+    let rect = |f: CardField| {
+        let r = value_region(f);
+        Rect {
+            x: (r.x as f32 * s) as u32,
+            y: (r.y as f32 * s) as u32,
+            w: (r.w as f32 * s) as u32,
+            h: (r.h as f32 * s) as u32,
+        }
+    };
+    Lines {
+        fields: regions_read(side)
+            .iter()
+            .map(|f| (*f, vec![rect(*f)]))
+            .collect(),
     }
 }
 

@@ -363,7 +363,7 @@ pub fn shot(card: &Card, side: Side, how: Shot, fonts: &Fonts, rng: &mut Rng) ->
         Shot::Clean => {
             let img =
                 image::imageops::resize(&face, 1100, 694, image::imageops::FilterType::Triangle);
-            super::png(&image::DynamicImage::ImageRgb8(img))
+            png(&image::DynamicImage::ImageRgb8(img))
         }
         Shot::Scanned => {
             // 200 dpi: 7.87 px/mm; the page 210 × 297 mm.
@@ -393,7 +393,7 @@ pub fn shot(card: &Card, side: Side, how: Shot, fonts: &Fonts, rng: &mut Rng) ->
                 page.put_pixel(ox + card_w - 1, y, Rgb([190, 190, 190]));
             }
             add_noise(&mut page, 3, rng);
-            super::jpeg(&image::DynamicImage::ImageRgb8(page), 85)
+            jpeg(&image::DynamicImage::ImageRgb8(page), 85)
         }
         Shot::Photographed => {
             let tilt = (rng.below(61) as f32 - 30.0) / 10.0;
@@ -404,7 +404,7 @@ pub fn shot(card: &Card, side: Side, how: Shot, fonts: &Fonts, rng: &mut Rng) ->
             let mut img = image::imageops::blur(&img, blur);
             add_noise(&mut img, 8 + rng.below(12) as i32, rng);
             let quality = 60 + rng.below(16) as u8;
-            super::jpeg(&image::DynamicImage::ImageRgb8(img), quality)
+            jpeg(&image::DynamicImage::ImageRgb8(img), quality)
         }
     }
 }
@@ -452,8 +452,27 @@ fn add_noise(img: &mut RgbImage, amplitude: i32, rng: &mut Rng) {
     }
 }
 
+/// PNG bytes of an image (the tests' encoders; the printer is also built alone, by path,
+/// into the samples example and the bench).
+pub fn png(img: &image::DynamicImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// JPEG bytes of an image at `quality`.
+pub fn jpeg(img: &image::DynamicImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .unwrap();
+    out
+}
+
+/// `text` set in `font` at `size` px with its top-left at (`x`, `y`), antialiased over
+/// what is there.
 #[allow(clippy::too_many_arguments)]
-fn draw(
+pub fn draw(
     img: &mut RgbImage,
     font: &FontVec,
     text: &str,

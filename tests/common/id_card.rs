@@ -2,7 +2,8 @@
 //! (no real person's card) printed in the card's layout with a CJK font from Debian's
 //! packages, then photographed badly on demand (a table around it, tilt, blur, noise).
 
-use ab_glyph::{Font, FontVec, PxScale, ScaleFont, point};
+use super::card_print::draw;
+use ab_glyph::FontVec;
 use chrono::{Datelike, NaiveDate};
 use image::{Rgb, RgbImage};
 use sbk_counter::domain::refdata::refdata;
@@ -255,43 +256,6 @@ pub fn photo(card: &Card, side: Side, shot: Shot, font: &FontVec, rng: &mut Rng)
         }
     }
     img
-}
-
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    img: &mut RgbImage,
-    font: &FontVec,
-    text: &str,
-    x: f32,
-    y: f32,
-    size: f32,
-    colour: Rgb<u8>,
-    spacing: f32,
-) {
-    let scaled = font.as_scaled(PxScale::from(size));
-    let mut pen = x;
-    let baseline = y + scaled.ascent();
-    for ch in text.chars() {
-        let id = font.glyph_id(ch);
-        let glyph = id.with_scale_and_position(PxScale::from(size), point(pen, baseline));
-        pen += scaled.h_advance(id) + spacing;
-        let Some(outlined) = font.outline_glyph(glyph) else {
-            continue;
-        };
-        let b = outlined.px_bounds();
-        outlined.draw(|gx, gy, cov| {
-            let px = b.min.x as i32 + gx as i32;
-            let py = b.min.y as i32 + gy as i32;
-            if px < 0 || py < 0 || px >= img.width() as i32 || py >= img.height() as i32 {
-                return;
-            }
-            let p = img.get_pixel_mut(px as u32, py as u32);
-            for i in 0..3 {
-                let bg = f32::from(p.0[i]);
-                p.0[i] = (bg + (f32::from(colour.0[i]) - bg) * cov.min(1.0)).round() as u8;
-            }
-        });
-    }
 }
 
 fn block(img: &mut RgbImage, r: sbk_counter::idcard::layout::Region, colour: Rgb<u8>) {

@@ -104,9 +104,19 @@ impl Wizard {
     }
 }
 
+/// One reader for the process: loading the two language models takes ~0.15 s, once
+/// rather than at every side imported.
+#[cfg(feature = "ocr")]
+static READER: std::sync::Mutex<Option<crate::idcard::engine::Reader>> =
+    std::sync::Mutex::new(None);
+
 #[cfg(feature = "ocr")]
 fn read(bytes: &[u8], side: Side) -> Result<Recognised, String> {
-    let mut reader = crate::idcard::engine::Reader::new().map_err(|e| e.to_string())?;
+    let mut kept = READER.lock().unwrap_or_else(|p| p.into_inner());
+    let reader = match kept.as_mut() {
+        Some(r) => r,
+        None => kept.insert(crate::idcard::engine::Reader::new().map_err(|e| e.to_string())?),
+    };
     reader.read(bytes, side).map_err(|e| e.to_string())
 }
 
