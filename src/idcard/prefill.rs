@@ -64,10 +64,32 @@ pub fn prefill(app: &mut Application, recognised: &Recognised) -> Outcome {
             shown: reading.shown.clone(),
         });
     }
+    if let Some(district) = offers
+        .iter()
+        .find(|o| o.field == Field::Address)
+        .and_then(|o| district_of(&o.value))
+    {
+        offers.push(district);
+    }
     Outcome {
         offered: offer(app, &offers, Source::Card),
         unreliable,
     }
+}
+
+/// The 常住地所在区 an address read from the card names (北京市门头沟区… → 门头沟区), so
+/// that the clerk confirms it with the address rather than picking it from the list.
+fn district_of(address: &str) -> Option<Offer> {
+    let rest = address.strip_prefix("北京市")?;
+    let d = crate::domain::refdata::refdata()
+        .districts
+        .iter()
+        .find(|d| rest.starts_with(d.name))?;
+    Some(Offer {
+        field: Field::District,
+        value: d.code.to_owned(),
+        shown: d.name.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -158,6 +180,44 @@ mod tests {
                 .unreliable
                 .iter()
                 .any(|(_, why)| why.contains("不会是长期"))
+        );
+    }
+
+    #[test]
+    fn the_district_comes_with_a_beijing_address() {
+        let mut app = Application::new(chrono::Utc::now());
+        let front = Recognised {
+            side: Side::Front,
+            readings: vec![interpret(
+                CardField::Address,
+                "北京市门头沟区回龙观西大街281号院16号楼5单元603",
+                90,
+            )],
+        };
+        let outcome = prefill(&mut app, &front);
+        assert!(
+            outcome.offered.filled.contains(&Field::District),
+            "{outcome:?}"
+        );
+        let d = crate::domain::refdata::refdata()
+            .district(&app.residence.district)
+            .unwrap();
+        assert_eq!(d.name, "门头沟区");
+        // Elsewhere than Beijing, no district is guessed.
+        let mut app = Application::new(chrono::Utc::now());
+        let front = Recognised {
+            side: Side::Front,
+            readings: vec![interpret(
+                CardField::Address,
+                "河北省保定市竞秀区东风路1号",
+                90,
+            )],
+        };
+        assert!(
+            !prefill(&mut app, &front)
+                .offered
+                .filled
+                .contains(&Field::District)
         );
     }
 }
