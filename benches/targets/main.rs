@@ -1,12 +1,19 @@
 //! Every performance target of sbk beside its baseline, in one run: start-up and sign-in,
 //! screens, saves, searches, what encryption costs, photo fix, delivery and memory. Driven by
 //! `benches/run`, which installs the peer tools, builds release binaries and runs this in
-//! parts (`SBK_BENCH_PART` = `plain`, `encrypted`, `report`); the last writes BENCHMARKS.md.
+//! parts (`SBK_BENCH_PART` = `plain`, `encrypted`, `postgres`, `ocr` in a build with the
+//! `ocr` feature, `report`); the last writes BENCHMARKS.md.
 
+#[cfg(feature = "ocr")]
+#[allow(dead_code)]
+#[path = "../../tests/common/card_print.rs"]
+mod card_print;
 mod centre;
 #[path = "../common/mod.rs"]
 mod common;
 mod delivery;
+#[cfg(feature = "ocr")]
+mod idcard;
 mod measure;
 mod papers;
 mod photo;
@@ -234,6 +241,17 @@ fn main() {
         Ok("plain") => plain(&results, &scale),
         Ok("encrypted") => encrypted(&results, &scale),
         Ok("postgres") => postgres(&results, &scale),
+        #[cfg(feature = "ocr")]
+        Ok("ocr") => {
+            // One OpenMP thread, as sbk runs itself.
+            sbk_counter::idcard::engine::one_openmp_thread();
+            let rounds = if std::env::var("SBK_BENCH_QUICK").is_ok_and(|v| v == "1") {
+                3
+            } else {
+                15
+            };
+            report::append(&results, &idcard::sides(rounds));
+        }
         Ok("report") => report::render(
             &results,
             &manifest.join("benches/analysis.md"),
