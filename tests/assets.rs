@@ -1,7 +1,12 @@
 //! What `assets/` holds is what the project generates: the sample photos (no real people)
 //! and the registry residents the README names.
 
+mod common;
+
+use common::card_print::{self, Shot};
 use sbk_counter::demo::{SAMPLE_PHOTOS, generate_sample_photos};
+use sbk_counter::domain::synthetic::Rng;
+use sbk_counter::idcard::Side;
 
 #[test]
 fn the_sample_photos_are_the_generators_output() {
@@ -12,6 +17,27 @@ fn the_sample_photos_are_the_generators_output() {
         assert!(
             *committed == generated.as_slice(),
             "assets/samples/{name} differs from what photo::synthetic makes now"
+        );
+    }
+}
+
+/// The ID card samples are what `scripts/id-card-samples` prints: the second card printer's
+/// first card of seed 8, photographed, front then back (needs Debian's fonts-wqy-zenhei,
+/// fonts-arphic-uming and fonts-ocr-b; scripts/test installs them).
+#[test]
+fn the_id_card_samples_are_the_card_printers_output() {
+    let fonts = card_print::fonts();
+    let mut rng = Rng::new(8);
+    let card = card_print::card(&mut rng, 0);
+    for (side, name) in [
+        (Side::Front, "id-card-front.jpg"),
+        (Side::Back, "id-card-back.jpg"),
+    ] {
+        let printed = card_print::shot(&card, side, Shot::Photographed, &fonts, &mut rng);
+        let committed = SAMPLE_PHOTOS.iter().find(|(n, _)| *n == name).unwrap().1;
+        assert!(
+            committed == printed.as_slice(),
+            "assets/samples/{name} differs from what scripts/id-card-samples prints now"
         );
     }
 }
