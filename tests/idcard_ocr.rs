@@ -81,9 +81,9 @@ fn expected(card: &Truth, field: CardField) -> String {
     }
 }
 
-/// Per field: right, wrong values offered as usable, and all. Names with a character the
-/// engine's Chinese model does not have (堃 翀 蓁 彧 犇 …: it can only misread them) are
-/// counted apart: they must be withheld, never offered wrong, and the clerk types them.
+/// Per field: right, wrong values offered as usable, and all. Names with a rare character
+/// (堃 翀 蓁 彧 犇 …, which Tesseract's chi_sim lacks and only the names' model knows) are
+/// also counted apart, to show how they fare; the name's targets are over all names.
 #[derive(Default)]
 struct Tally(BTreeMap<&'static str, (usize, usize, usize)>);
 
@@ -98,28 +98,36 @@ impl Tally {
     fn add(&mut self, card: &Truth, rec: &Recognised) {
         for r in &rec.readings {
             let want = expected(card, r.field);
-            let label = if r.field == CardField::Name && has_rare(&card.name) {
-                RARE_NAMES
-            } else {
-                r.field.label()
+            let mut labels = vec![r.field.label()];
+            if r.field == CardField::Name && has_rare(&card.name) {
+                labels.push(RARE_NAMES);
+            }
+            let mut count = |right: bool, wrong: bool| {
+                for label in &labels {
+                    let t = self.0.entry(label).or_default();
+                    t.0 += usize::from(right);
+                    t.1 += usize::from(wrong);
+                    t.2 += 1;
+                }
             };
-            let t = self.0.entry(label).or_default();
-            t.2 += 1;
             match r.usable() {
-                Some(v) if v == want => t.0 += 1,
+                Some(v) if v == want => count(true, false),
                 Some(v) => {
-                    t.1 += 1;
+                    count(false, true);
                     eprintln!(
                         "  WRONG {:?}: want {want}, offered {v} ({}%)",
                         r.field, r.confidence
                     );
                 }
-                None => eprintln!(
-                    "  withheld {:?}: want {want}, read {:?}: {}",
-                    r.field,
-                    r.raw,
-                    r.problem.as_deref().unwrap_or("unsure")
-                ),
+                None => {
+                    count(false, false);
+                    eprintln!(
+                        "  withheld {:?}: want {want}, read {:?}: {}",
+                        r.field,
+                        r.raw,
+                        r.problem.as_deref().unwrap_or("unsure")
+                    )
+                }
             }
         }
     }
@@ -139,12 +147,9 @@ impl Tally {
         right as f64 / all as f64
     }
 
-    /// The targets: `rate` right for the number and the validity, no wrong number, wrong
-    /// values offered at most 2% for any field. Names are held to `name_rate`: the issue's
-    /// 95% is not reached yet (common names are withheld when two readings disagree), and
-    /// one rare-character name in a set may still be offered wrong (彧 read as 或 at every
-    /// size, vouched by the agreement): both are recorded in the issue as open.
-    fn check(&self, rate: f64, name_rate: f64) {
+    /// The targets: `rate` right for the name, the number and the validity, no wrong
+    /// number, wrong values offered at most 2% for any field.
+    fn check(&self, rate: f64) {
         assert_eq!(
             self.0[CardField::IdNumber.label()].1,
             0,
@@ -157,26 +162,17 @@ impl Tally {
                 self.0[field.label()]
             );
         }
-        assert!(
-            self.rate(CardField::Name) >= name_rate,
-            "Name: {:?}",
-            self.0[CardField::Name.label()]
-        );
-        if let Some((_, wrong, _)) = self.0.get(RARE_NAMES) {
-            assert!(*wrong <= 1, "{wrong} misread rare-character names offered");
-        }
         for (field, (_, wrong, all)) in &self.0 {
-            if *field != RARE_NAMES {
-                assert!(
-                    *wrong as f64 / *all as f64 <= 0.02,
-                    "{field}: {wrong} wrong values offered of {all}"
-                );
-            }
+            assert!(
+                *wrong as f64 / *all as f64 <= 0.02,
+                "{field}: {wrong} wrong values offered of {all}"
+            );
         }
     }
 }
 
-const MUST: [CardField; 3] = [
+const MUST: [CardField; 4] = [
+    CardField::Name,
     CardField::IdNumber,
     CardField::ValidFrom,
     CardField::ValidUntil,
@@ -204,21 +200,21 @@ fn second_printer(n: usize, seed: u64, how: Shot) -> Tally {
 fn clean_cards_from_a_second_printer() {
     let tally = second_printer(20, 31, Shot::Clean);
     tally.report("second printer, clean");
-    tally.check(0.95, 0.75);
+    tally.check(0.95);
 }
 
 #[test]
 fn cards_scanned_on_a_white_page() {
     let tally = second_printer(10, 32, Shot::Scanned);
     tally.report("second printer, scanned on a white page (200 dpi)");
-    tally.check(0.95, 0.75);
+    tally.check(0.95);
 }
 
 #[test]
 fn cards_photographed_on_a_table() {
     let tally = second_printer(20, 33, Shot::Photographed);
     tally.report("second printer, photographed (±3°, keystone, blur, noise, JPEG 60–75)");
-    tally.check(0.80, 0.75);
+    tally.check(0.80);
 }
 
 #[test]
@@ -244,8 +240,8 @@ fn cards_of_the_first_printer_clean_and_noisy() {
     }
     clean.report("first printer, clean");
     noisy.report("first printer, noisy (tilt ±2.5°, blur, noise, on a table)");
-    clean.check(0.95, 0.75);
-    noisy.check(0.80, 0.75);
+    clean.check(0.95);
+    noisy.check(0.80);
 }
 
 #[test]

@@ -32,6 +32,21 @@ pub struct Word {
     pub chars: Vec<(char, u8)>,
 }
 
+impl Word {
+    /// The word's confidence from its characters' where the engine gives none of its own:
+    /// its least sure character not already counted unsure (0), so that one unsure
+    /// character does not make the whole line unsure (`Text::chars`).
+    fn settle_confidence(&mut self) {
+        self.confidence = self
+            .chars
+            .iter()
+            .map(|(_, c)| *c)
+            .filter(|c| *c > 0)
+            .min()
+            .unwrap_or(0);
+    }
+}
+
 impl Text {
     /// Words separated by whitespace, each character as sure as its word (for tests and
     /// for engines that give no more).
@@ -137,6 +152,16 @@ impl Text {
         Text { words }
     }
 
+    /// Whether every character of the text (but punctuation) is at least `CHAR_SURE`.
+    pub fn all_sure(&self) -> bool {
+        let chars = self.chars();
+        !chars.is_empty()
+            && chars
+                .iter()
+                .filter(|(c, _)| is_han(*c) || c.is_ascii_alphanumeric())
+                .all(|(_, conf)| *conf >= CHAR_SURE)
+    }
+
     /// Whether every character that matters was agreed on (none scored 0 by `agreed_with`)
     /// and something was read.
     pub fn fully_agreed(&self) -> bool {
@@ -175,6 +200,42 @@ impl Text {
             })
             .filter(|(c, _)| !c.is_whitespace())
             .collect()
+    }
+
+    /// The same text with every character below `sure` scored 0 (unsure), for an engine
+    /// whose scores mean something on their own scale.
+    pub fn floored(mut self, sure: u8) -> Text {
+        for w in &mut self.words {
+            for (_, conf) in &mut w.chars {
+                if *conf < sure {
+                    *conf = 0;
+                }
+            }
+            w.settle_confidence();
+        }
+        self
+    }
+
+    /// This text (the model's) with every character below `sure` scored 0, but where
+    /// `other` (Tesseract's agreed reading) has, character for character, the same one at
+    /// least `CHAR_SURE`: two engines reading it the same vouch for it (it scores `sure`).
+    /// Texts of different lengths vouch for nothing.
+    pub fn confirmed_by(mut self, other: &Text, sure: u8) -> Text {
+        let theirs = other.chars();
+        let ours = self.words.iter().flat_map(|w| &w.chars).count();
+        let aligned = ours == theirs.len();
+        let mut i = 0;
+        for w in &mut self.words {
+            for (c, conf) in &mut w.chars {
+                if *conf < sure {
+                    let vouched = aligned && theirs[i].0 == *c && theirs[i].1 >= CHAR_SURE;
+                    *conf = if vouched { sure } else { 0 };
+                }
+                i += 1;
+            }
+            w.settle_confidence();
+        }
+        self
     }
 
     /// The engine's overall confidence: its least sure word (0 when nothing was read).

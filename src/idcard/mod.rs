@@ -15,6 +15,8 @@ pub mod prefill;
 
 #[cfg(feature = "ocr")]
 pub mod engine;
+#[cfg(feature = "ocr")]
+pub mod line_model;
 
 use serde::Serialize;
 
