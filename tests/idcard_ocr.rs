@@ -218,6 +218,31 @@ fn cards_photographed_on_a_table() {
 }
 
 #[test]
+fn cards_photographed_upright_or_upside_down() {
+    let fonts = card_print::fonts();
+    let mut reader = Reader::new().expect("tesseract with chi_sim");
+    let mut rng = Rng::new(34);
+    let mut tally = Tally::default();
+    for k in 0..6 {
+        let c = card_print::card(&mut rng, k);
+        for side in [Side::Front, Side::Back] {
+            let bytes = card_print::shot(&c, side, Shot::Photographed, &fonts, &mut rng);
+            let photo = image::load_from_memory(&bytes).unwrap();
+            let turned = match k % 3 {
+                0 => photo.rotate90(),
+                1 => photo.rotate180(),
+                _ => photo.rotate270(),
+            };
+            eprintln!("card {k}: {} turned {}°", c.name, 90 * (k % 3 + 1));
+            let rec = reader.read(&common::png(&turned), side).unwrap();
+            tally.add(&Truth::from(&c), &rec);
+        }
+    }
+    tally.report("second printer, photographed turned 90°, 180° and 270°");
+    tally.check(0.80);
+}
+
+#[test]
 fn cards_of_the_first_printer_clean_and_noisy() {
     let font = id_card::font();
     let mut reader = Reader::new().expect("tesseract with chi_sim");

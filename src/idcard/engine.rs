@@ -59,8 +59,26 @@ impl Reader {
         self.read_card(&card, side)
     }
 
-    /// Read a flattened card (`find::card_size()`).
+    /// Read a flattened card (`find::card_size()`), the right way up or, where that gives
+    /// no number (the front) or no validity (the back), upside down: a card photographed
+    /// upside down, or turned upright either way, is flattened lying but not righted.
     pub fn read_card(&mut self, card: &RgbImage, side: Side) -> Result<Recognised, ReadError> {
+        let upright = self.read_card_as_is(card, side)?;
+        if key_fields_read(&upright) {
+            return Ok(upright);
+        }
+        let turned = self.read_card_as_is(&image::imageops::rotate180(card), side)?;
+        let usable = |r: &Recognised| r.readings.iter().filter(|r| r.usable().is_some()).count();
+        Ok(
+            if key_fields_read(&turned) || usable(&turned) > usable(&upright) {
+                turned
+            } else {
+                upright
+            },
+        )
+    }
+
+    fn read_card_as_is(&mut self, card: &RgbImage, side: Side) -> Result<Recognised, ReadError> {
         let found = lines::find(card, side);
         let rows_found = found.is_some();
         let rows = found.unwrap_or_else(|| lines::fixed(card, side));
@@ -271,6 +289,17 @@ impl Reader {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Whether the fields that vouch for themselves were read: the number (its check
+/// character) on the front, both validity dates on the back.
+fn key_fields_read(r: &Recognised) -> bool {
+    let keys: &[CardField] = match r.side {
+        Side::Front => &[CardField::IdNumber],
+        Side::Back => &[CardField::ValidFrom, CardField::ValidUntil],
+    };
+    keys.iter()
+        .all(|k| r.get(*k).is_some_and(|x| x.usable().is_some()))
 }
 
 /// What a row holds, which decides the characters allowed and the size it is read at.

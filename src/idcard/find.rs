@@ -70,7 +70,22 @@ pub fn locate(photo: &RgbImage) -> Option<Corners> {
     let component = largest_component(&mask, sw, sh)?;
     let quad = fit_edges(&component, sw, sh)?;
     let corners = quad.map(|(x, y)| (x * pw as f32 / sw as f32, y * ph as f32 / sh as f32));
+    let corners = long_side_on_top(corners);
     plausible(&corners, pw, ph).then_some(corners)
+}
+
+/// A card photographed upright (turned 90°) has its long sides left and right: the corners
+/// taken one further round, so that it is flattened lying (the right way up or upside
+/// down; the reader tries both).
+fn long_side_on_top(c: Corners) -> Corners {
+    let d = |a: (f32, f32), b: (f32, f32)| (a.0 - b.0).hypot(a.1 - b.1);
+    let across = d(c[0], c[1]) + d(c[2], c[3]);
+    let down = d(c[1], c[2]) + d(c[3], c[0]);
+    if down > across {
+        [c[3], c[0], c[1], c[2]]
+    } else {
+        c
+    }
 }
 
 /// The median colour of the outermost ring of pixels: what the card lies on.
@@ -424,6 +439,22 @@ mod tests {
             let found = locate(&img).expect("found");
             close(&found, &truth, 4.0);
         }
+    }
+
+    #[test]
+    fn a_card_turned_upright_is_found_lying() {
+        let (img, truth) = card_on(Rgb([70, 60, 50]), Rgb([230, 235, 232]), 1.5);
+        let upright = image::imageops::rotate90(&img);
+        let found = locate(&upright).expect("found");
+        // The long sides are the top and bottom edges of the quadrilateral found.
+        let d = |a: (f32, f32), b: (f32, f32)| (a.0 - b.0).hypot(a.1 - b.1);
+        let (top, left) = (d(found[0], found[1]), d(found[3], found[0]));
+        let (long, short) = (d(truth[0], truth[1]), d(truth[1], truth[2]));
+        assert!(
+            (top - long).abs() < 6.0 && (left - short).abs() < 6.0,
+            "{found:?}"
+        );
+        assert_eq!(flatten(&upright).0.dimensions(), card_size());
     }
 
     #[test]

@@ -951,6 +951,47 @@ mod tests {
         assert!(!one.agreed_with(&Text::plain("许秋", 99)).fully_agreed());
     }
 
+    /// A text as the PP-OCRv5 model gives it: each character with its own probability.
+    fn model_text(chars: &[(char, u8)]) -> Text {
+        Text {
+            words: vec![Word {
+                text: chars.iter().map(|(c, _)| *c).collect(),
+                confidence: chars.iter().map(|(_, p)| *p).min().unwrap_or(0),
+                chars: chars.to_vec(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_model_is_sure_alone_or_where_tesseract_reads_the_same() {
+        // 彧: the model sure of it, Tesseract (which lacks it) sure of 或: the model's stands.
+        let model = model_text(&[('诸', 99), ('葛', 99), ('宝', 98), ('彧', 96)]);
+        let tess = Text::plain("诸葛宝或", 90);
+        let r = interpret_text(CardField::Name, &model.clone().confirmed_by(&tess, 90));
+        assert_eq!(r.usable(), Some("诸葛宝彧"));
+        // 强 unsure in the model (0.79) but read the same by Tesseract: sure.
+        let model = model_text(&[('赵', 100), ('永', 100), ('强', 79)]);
+        let r = interpret_text(
+            CardField::Name,
+            &model.clone().confirmed_by(&Text::plain("赵永强", 80), 90),
+        );
+        assert_eq!(r.usable(), Some("赵永强"));
+        // Read differently, or Tesseract unsure, or the texts of different lengths: withheld,
+        // naming only the unsure character.
+        for tess in [
+            Text::plain("赵永弓", 95),
+            Text::plain("赵永强", 20),
+            Text::plain("赵永强强", 95),
+        ] {
+            let r = interpret_text(CardField::Name, &model.clone().confirmed_by(&tess, 90));
+            assert_eq!(r.usable(), None, "{tess:?}");
+            assert!(r.problem.unwrap().contains("“强”认不准"));
+        }
+        // Alone, floored: the same.
+        let r = interpret_text(CardField::Name, &model.floored(90));
+        assert!(r.problem.unwrap().contains("“强”认不准"));
+    }
+
     #[test]
     fn addresses_and_authorities_must_look_like_them() {
         let ok = "北京市西城区西长安街7号院3号楼2单元101";
