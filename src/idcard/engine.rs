@@ -1,8 +1,9 @@
-//! Tesseract (with Debian's simplified-Chinese data) reading each field of a card photo:
-//! the card found and flattened (`find`), the rows of text located on it (`lines`; the
-//! fixed layout only where the rows cannot be told apart), each row read once as a single
-//! line with per-character confidences, and the text made into checked values
-//! (`interpret`), withheld where unsure.
+//! Reading each field of a card photo: the card found and flattened (`find`), the rows of
+//! text located on it (`lines`; the fixed layout only where the rows cannot be told apart),
+//! each row read as a single line with per-character confidences, and the text made into
+//! checked values (`interpret`), withheld where unsure. Two engines: Tesseract (Debian's
+//! chi_sim and eng data) for the dates and the number and as a second opinion, and
+//! PP-OCRv5 (`line_model`) for names, ethnicities and what Tesseract is unsure of.
 
 use image::{GrayImage, Luma, RgbImage};
 use tesseract::{PageSegMode, Tesseract};
@@ -19,6 +20,8 @@ pub enum ReadError {
     Image(String),
     #[error("无法启动识别引擎（需要 Debian 的 tesseract-ocr-chi-sim 语言包）：{0}")]
     Engine(String),
+    #[error("无法载入姓名识别模型（随程序提供，可能已损坏：请重新安装）：{0}")]
+    Model(String),
     #[error("识别失败：{0}")]
     Recognise(String),
 }
@@ -48,7 +51,7 @@ impl Reader {
         Ok(Reader {
             tess: Some(engine("chi_sim")?),
             digits: Some(engine("eng")?),
-            model: LineModel::load().map_err(|e| ReadError::Engine(e.to_string()))?,
+            model: LineModel::load().map_err(|e| ReadError::Model(e.to_string()))?,
         })
     }
 
