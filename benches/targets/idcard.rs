@@ -40,15 +40,7 @@ pub fn sides(rounds: usize) -> Vec<Row> {
             |_| {
                 black_box(reader.read(&bytes, side).unwrap());
             },
-            |_| {
-                let out = std::process::Command::new("tesseract")
-                    .arg(&file)
-                    .args(["-", "-l", "chi_sim"])
-                    .output()
-                    .expect("tesseract on PATH");
-                assert!(out.status.success());
-                black_box(out.stdout);
-            },
+            |_| tesseract_cli(&file),
         );
         rows.push(
             Row::timed(
@@ -75,14 +67,7 @@ pub fn sides(rounds: usize) -> Vec<Row> {
                     .expect("sbk");
                 assert!(out.status.success(), "{out:?}");
             },
-            |_| {
-                let out = std::process::Command::new("tesseract")
-                    .arg(&file)
-                    .args(["-", "-l", "chi_sim"])
-                    .output()
-                    .expect("tesseract on PATH");
-                assert!(out.status.success());
-            },
+            |_| tesseract_cli(&file),
         );
         rows.push(Row::timed(
             "ID card recognition",
@@ -92,4 +77,15 @@ pub fn sides(rounds: usize) -> Vec<Row> {
         ));
     }
     rows
+}
+
+/// The baseline: Tesseract's command line reading the whole image.
+fn tesseract_cli(file: &std::path::Path) {
+    let out = std::process::Command::new("tesseract")
+        .arg(file)
+        .args(["-", "-l", "chi_sim"])
+        .output()
+        .expect("tesseract on PATH");
+    assert!(out.status.success());
+    black_box(out.stdout);
 }

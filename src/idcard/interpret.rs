@@ -152,25 +152,25 @@ impl Text {
         Text { words }
     }
 
-    /// Whether every character of the text (but punctuation) is at least `CHAR_SURE`.
+    /// Whether something was read and every character of it (but punctuation) is at least
+    /// `CHAR_SURE`.
     pub fn all_sure(&self) -> bool {
-        let chars = self.chars();
-        !chars.is_empty()
-            && chars
-                .iter()
-                .filter(|(c, _)| is_han(*c) || c.is_ascii_alphanumeric())
-                .all(|(_, conf)| *conf >= CHAR_SURE)
+        self.all_at_least(CHAR_SURE)
     }
 
     /// Whether every character that matters was agreed on (none scored 0 by `agreed_with`)
     /// and something was read.
     pub fn fully_agreed(&self) -> bool {
+        self.all_at_least(1)
+    }
+
+    fn all_at_least(&self, least: u8) -> bool {
         let chars = self.chars();
         !chars.is_empty()
             && chars
                 .iter()
                 .filter(|(c, _)| is_han(*c) || c.is_ascii_alphanumeric())
-                .all(|(_, conf)| *conf > 0)
+                .all(|(_, conf)| *conf >= least)
     }
 
     /// The words joined by spaces (a date's parts apart when its 年月日 were not read).
