@@ -11,6 +11,7 @@ pub mod digest;
 pub mod domain;
 pub mod idcard;
 pub mod keys;
+pub mod logging;
 pub mod photo;
 pub mod printing;
 pub mod private_files;

@@ -124,17 +124,18 @@ fn a_late_eligibility_answer_never_returns_an_application_another_worker_deliver
 }
 
 #[test]
-fn a_dead_workers_claim_is_taken_over_after_its_lease() {
+fn a_hung_workers_claim_is_taken_over_after_its_lease() {
     let dir = tempfile::tempdir().unwrap();
     let central_db = dir.path().join("central.sqlite3");
     sbk_counter::central::seed(&central_db, 60, 32).unwrap();
     let local = dir.path().join("local");
     let ids = queue_applications_with(&local, &central_db, 2, |_| false);
-    // A worker claims the first entry and dies (nothing but the claim is left).
-    let mut dead = common::signin::open_store(&local).unwrap();
-    let claim = dead
+    // A worker claims the first entry and hangs: its connection stays, no heartbeat comes.
+    // (One whose connection is gone is taken over at once on a server: tests/pg_faults.rs.)
+    let mut hung = common::signin::open_store(&local).unwrap();
+    let claim = hung
         .claim_next(
-            "dead worker",
+            "hung worker",
             Utc::now(),
             Duration::from_millis(600),
             true,
@@ -142,7 +143,6 @@ fn a_dead_workers_claim_is_taken_over_after_its_lease() {
         )
         .unwrap()
         .unwrap();
-    drop(dead);
     let server =
         Running::start(server_config(&central_db, "127.0.0.1:0", Faults::default())).unwrap();
     let mut live = delivery(&local, &server.base_url());
@@ -158,6 +158,7 @@ fn a_dead_workers_claim_is_taken_over_after_its_lease() {
         "taken over after the lease: {second:?}"
     );
     assert_delivered_once(live.store(), &central_db, &ids);
+    drop(hung);
 }
 
 #[test]

@@ -572,12 +572,13 @@ fn counted(store: &Store) -> Vec<(Status, usize)> {
     out
 }
 
-/// Undo migrations 5 to 12 on a store written by this build: what a version-4 file holds.
+/// Undo migrations 5 to 13 on a store written by this build: what a version-4 file holds.
 fn back_to_version_4(store: &Store) {
     store
         .connection()
         .execute_batch(
-            "DROP INDEX status_history_status_at; DROP INDEX audit_log_action_at;
+            "ALTER TABLE outbox DROP COLUMN claim_holder;
+             DROP INDEX status_history_status_at; DROP INDEX audit_log_action_at;
              DROP INDEX applications_agent_name; DROP INDEX applications_agent_name_rev;
              DROP INDEX applications_agent_initials; DROP INDEX applications_agent_pinyin;
              DROP INDEX applications_agent_id_rev; DROP INDEX applications_agent_mobile;

@@ -37,6 +37,21 @@ fn summary(r: &PassReport) -> String {
     text
 }
 
+/// A pass in the log: its counts, and whether something needs a person (the messages are
+/// not logged: a refusal's text comes from the central API and may quote what was sent).
+fn log_pass(r: &PassReport) {
+    tracing::info!(
+        delivered = r.delivered,
+        returned = r.returned,
+        retrying = r.retrying,
+        progressed = r.progressed,
+        waiting = r.waiting,
+        online = r.online,
+        needs_attention = r.needs_attention.is_some(),
+        "delivery pass"
+    );
+}
+
 /// Sync signs in as the operator named (`--operator`); with none named, it opens the
 /// store with the delivery key (cron), else as the configured operator at a terminal.
 fn session(settings: &Settings, auth: &Auth) -> Result<crate::access::Session, Failure> {
@@ -75,14 +90,24 @@ pub fn run(args: SyncArgs, settings: &mut Settings, auth: &Auth) -> Result<ExitC
                 .into(),
         ));
     };
+    // What cron's delivery did is in the data directory's log, as the wizard's is: events,
+    // counts and ids, never personal data.
+    crate::logging::init_logging(&settings.data_dir, settings.retention_days).map_err(|e| {
+        Failure::Message(format!(
+            "无法写日志文件 {}：{e}",
+            settings.data_dir.join(crate::logging::LOG_FILE).display()
+        ))
+    })?;
     let session = session(settings, auth)?;
     let operator = session.operator();
+    tracing::info!(once = args.once, "sbk sync started");
     let client =
         Client::new(&central, &operator.id).map_err(|e| Failure::Message(e.to_string()))?;
     let store = session.store;
     let mut delivery = Delivery::new(store, client, operator, Backoff::default());
     if args.once {
         let report = delivery.pass(true);
+        log_pass(&report);
         if args.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
@@ -99,6 +124,7 @@ pub fn run(args: SyncArgs, settings: &mut Settings, auth: &Auth) -> Result<ExitC
         let report = delivery.pass(false);
         let busy = report.delivered + report.returned + report.retrying + report.progressed > 0;
         if busy || report.needs_attention.is_some() {
+            log_pass(&report);
             if args.json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

@@ -226,8 +226,7 @@ impl Store {
         insert(&tx, app)?;
         history(&tx, app.id, app.status, None)?;
         audit_on(&tx, operator, AuditAction::Create, Some(app.id), None)?;
-        tx.commit()?;
-        Ok(())
+        self.settle(tx.commit(), |db| exists(db, app.id))
     }
 
     /// Insert many applications in one transaction (seeding a demo or a benchmark store),
@@ -250,8 +249,7 @@ impl Store {
         insert(&tx, app)?;
         history(&tx, app.id, app.status, Some("导入"))?;
         audit_on(&tx, operator, AuditAction::Import, Some(app.id), None)?;
-        tx.commit()?;
-        Ok(())
+        self.settle(tx.commit(), |db| exists(db, app.id))
     }
 
     /// Save the application as it stands: one small durable transaction, called on every
@@ -283,17 +281,47 @@ impl Store {
             values.push(Value::Int(app.version));
             self.db.execute(&SAVE_ALL, &values)
         }
-        .map_err(map_fk)?;
+        .map_err(map_fk);
+        let changed = match changed {
+            Ok(n) => n,
+            Err(e) => {
+                self.derived_cache.remove(&app.id);
+                if e.is_connection() {
+                    // Sent, and the connection broke: it may have been done. Kept, so that the
+                    // next save can tell (idempotent by version).
+                    self.unsure_saves.insert(app.id, (app.version, body));
+                }
+                return Err(e);
+            }
+        };
+        let unsure = self.unsure_saves.remove(&app.id);
         if changed == 0 {
             self.derived_cache.remove(&app.id);
-            return Err(match self.status_and_version(app.id)? {
-                None => StoreError::NotFound(app.id),
-                Some((actual, _)) if actual != app.status => StoreError::StatusChanged {
+            let stored = self.db.query_opt(
+                "SELECT status, version, body FROM applications WHERE id = ?1",
+                args![app.id],
+            )?;
+            let Some(stored) = stored else {
+                return Err(StoreError::NotFound(app.id));
+            };
+            let actual = Status::from_key(&stored.get::<String>(0)?)
+                .ok_or_else(|| StoreError::Column("an unknown status".into()))?;
+            if actual != app.status {
+                return Err(StoreError::StatusChanged {
                     expected: app.status,
                     actual,
-                },
-                Some(_) => StoreError::NewerVersion,
-            });
+                });
+            }
+            // The save whose connection broke had been done after all: this one follows it.
+            if let Some((from, sent)) = unsure
+                && from == app.version
+                && stored.get::<i64>(1)? == from + 1
+                && stored.get::<String>(2)? == sent
+            {
+                app.version += 1;
+                return self.save(app);
+            }
+            return Err(StoreError::NewerVersion);
         }
         app.version += 1;
         self.derived_cache.insert(app.id, d);
@@ -338,18 +366,11 @@ impl Store {
     }
 
     fn status_of(&self, id: Uuid) -> Result<Option<Status>> {
-        Ok(self.status_and_version(id)?.map(|(s, _)| s))
-    }
-
-    fn status_and_version(&self, id: Uuid) -> Result<Option<(Status, i64)>> {
         self.db
-            .query_opt(
-                "SELECT status, version FROM applications WHERE id = ?1",
-                args![id],
-            )?
-            .map(|r| -> Result<(Status, i64)> {
+            .query_opt("SELECT status FROM applications WHERE id = ?1", args![id])?
+            .map(|r| -> Result<Status> {
                 let s: String = r.get(0)?;
-                Ok((Status::from_key(&s).unwrap_or(Status::Draft), r.get(1)?))
+                Ok(Status::from_key(&s).unwrap_or(Status::Draft))
             })
             .transpose()
     }
@@ -464,7 +485,10 @@ impl Store {
         let tx = self.db.begin()?;
         let app = transition_in(&tx, id, to, operator, note)?;
         self.derived_cache.remove(&id);
-        tx.commit()?;
+        self.settle(
+            tx.commit(),
+            |db| Ok(load_in(db, id)?.version == app.version),
+        )?;
         Ok(app)
     }
 
@@ -494,7 +518,15 @@ impl Store {
              VALUES (?1, ?2, 'pending', ?3, ?3)",
             args![id, key, now],
         )?;
-        tx.commit()?;
+        // The entry's key says whether a submission whose answer was lost was made.
+        self.settle(tx.commit(), |db| {
+            Ok(db
+                .query_opt(
+                    "SELECT 1 FROM outbox WHERE idempotency_key = ?1",
+                    args![key],
+                )?
+                .is_some())
+        })?;
         Ok(key)
     }
 
@@ -518,7 +550,10 @@ impl Store {
             "UPDATE outbox SET state = 'withdrawn' WHERE application_id = ?1 AND state = 'pending'",
             args![id],
         )?;
-        tx.commit()?;
+        self.settle(
+            tx.commit(),
+            |db| Ok(load_in(db, id)?.version == app.version),
+        )?;
         Ok(app)
     }
 
@@ -533,7 +568,7 @@ impl Store {
         self.derived_cache.remove(&id);
         collect_garbage(&tx)?;
         audit_on(&tx, operator, AuditAction::Delete, Some(id), None)?;
-        tx.commit()?;
+        self.settle(tx.commit(), |db| Ok(!exists(db, id)?))?;
         self.forget_deleted()
     }
 
@@ -560,6 +595,12 @@ impl Store {
     pub fn contains(&self, id: Uuid) -> Result<bool> {
         Ok(self.status_of(id)?.is_some())
     }
+}
+
+fn exists(db: &impl Sql, id: Uuid) -> Result<bool> {
+    Ok(db
+        .query_opt("SELECT 1 FROM applications WHERE id = ?1", args![id])?
+        .is_some())
 }
 
 fn insert(tx: &impl Sql, app: &Application) -> Result<()> {

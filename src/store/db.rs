@@ -11,6 +11,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use super::{Result, StoreError};
 
@@ -186,11 +187,14 @@ pub trait Sql {
         self.conn().backend()
     }
 
-    /// Run a statement; how many rows it changed.
+    /// Run a statement; how many rows it changed. Never sent twice: when the connection
+    /// breaks under it the caller gets the error, whether or not the server did it.
     fn execute(&self, sql: &str, args: &[Value]) -> Result<usize> {
         self.conn().execute_raw(sql, args)
     }
 
+    /// Run a statement that only reads (outside a transaction, one that met a broken
+    /// connection is asked again on a new one); a write goes through `execute`.
     fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>> {
         self.conn().query_raw(sql, args)
     }
@@ -224,12 +228,109 @@ struct Pg {
     connector: super::server::Connector,
     /// Prepared statements by the SQL as the store's code writes it.
     cache: HashMap<String, postgres::Statement>,
+    /// The connection failed: nothing more is sent on it. A new one is made before the
+    /// next statement outside a transaction, never inside one (the transaction died with
+    /// the old connection, and its caller is told).
+    broken: bool,
+    /// This session's holder key: an advisory lock held for as long as the connection
+    /// lives, so that others can tell that whatever it claimed is orphaned once it is gone.
+    holder: i64,
+    /// When a statement last went out on it.
+    last_used: Instant,
 }
+
+/// The advisory lock namespace (the first of PostgreSQL's two 32-bit keys) of sessions'
+/// holder keys.
+pub const HOLDER_LOCKS: i32 = 0x5B4B_0B0D;
+
+impl Pg {
+    fn connect(connector: super::server::Connector) -> Result<Pg> {
+        let client = connector.connect()?;
+        let mut pg = Pg {
+            client,
+            connector,
+            cache: HashMap::new(),
+            broken: false,
+            holder: 0,
+            last_used: Instant::now(),
+        };
+        pg.holder = pg.take_holder_key()?;
+        Ok(pg)
+    }
+
+    /// A random key no other live session holds, locked for this session.
+    fn take_holder_key(&mut self) -> Result<i64> {
+        loop {
+            let key = (uuid::Uuid::new_v4().as_u128() as u32 >> 1) as i32;
+            let taken: bool = self
+                .client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, $2)",
+                    &[&HOLDER_LOCKS, &key],
+                )?
+                .get(0);
+            if taken {
+                return Ok(i64::from(key));
+            }
+        }
+    }
+
+    /// Connect again, between transactions. Before anything is read on the new connection
+    /// the old session must be gone from the server (its holder key free): a COMMIT it was
+    /// finishing is then either visible or never will be.
+    fn reconnect(&mut self) -> Result<()> {
+        tracing::warn!("the connection to the database server broke; connecting again");
+        self.client = self.connector.connect()?;
+        self.cache.clear();
+        let old = self.holder as i32;
+        let waited = self
+            .client
+            .batch_execute("SET lock_timeout = '10s'")
+            .and_then(|()| {
+                self.client.execute(
+                    "SELECT pg_advisory_lock($1, $2), pg_advisory_unlock($1, $2)",
+                    &[&HOLDER_LOCKS, &old],
+                )
+            });
+        if waited.is_err() {
+            tracing::warn!("the old session is still on the server after 10 s");
+        }
+        self.client.batch_execute("RESET lock_timeout")?;
+        self.holder = self.take_holder_key()?;
+        self.broken = false;
+        Ok(())
+    }
+
+    /// Before a write outside a transaction on a connection that was idle a while: whether
+    /// the server is still there (it may have restarted meanwhile), so that the write is
+    /// not sent into a dead connection, where whether it was done could not be known.
+    fn check_after_idle(&mut self) {
+        if self.last_used.elapsed() >= IDLE_CHECK && self.client.is_valid(IDLE_CHECK).is_err() {
+            self.broken = true;
+        }
+    }
+}
+
+/// How long a connection may have been idle before a write checks it first.
+const IDLE_CHECK: Duration = Duration::from_secs(2);
 
 /// An open connection to the store's database.
 pub struct Conn {
     inner: Inner,
     in_tx: Cell<bool>,
+    /// A statement of the open transaction failed: the server has aborted it, and a COMMIT
+    /// would only roll it back (PostgreSQL answers it without an error).
+    tx_failed: Cell<bool>,
+}
+
+/// Whether a statement may be sent again on a new connection when the connection broke
+/// under it: only if running it twice is the same as running it once.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// A read, or BEGIN.
+    Safe,
+    /// A write, or COMMIT: the server may have done it before the connection broke.
+    Never,
 }
 
 impl Conn {
@@ -237,18 +338,16 @@ impl Conn {
         Conn {
             inner: Inner::Sqlite(conn),
             in_tx: Cell::new(false),
+            tx_failed: Cell::new(false),
         }
     }
 
-    pub(super) fn postgres(client: postgres::Client, connector: super::server::Connector) -> Conn {
-        Conn {
-            inner: Inner::Postgres(Box::new(RefCell::new(Pg {
-                client,
-                connector,
-                cache: HashMap::new(),
-            }))),
+    pub(super) fn postgres(connector: super::server::Connector) -> Result<Conn> {
+        Ok(Conn {
+            inner: Inner::Postgres(Box::new(RefCell::new(Pg::connect(connector)?))),
             in_tx: Cell::new(false),
-        }
+            tx_failed: Cell::new(false),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -263,6 +362,15 @@ impl Conn {
         self.in_tx.get()
     }
 
+    /// This session's holder key on a centre's server (see `HOLDER_LOCKS`): it changes
+    /// when the connection is made again.
+    pub fn holder_key(&self) -> Option<i64> {
+        match &self.inner {
+            Inner::Postgres(pg) => Some(pg.borrow().holder),
+            Inner::Sqlite(_) => None,
+        }
+    }
+
     /// The SQLite connection (the file's own operations: PRAGMAs, checkpoints, export).
     pub fn sqlite_connection(&self) -> Option<&rusqlite::Connection> {
         match &self.inner {
@@ -271,7 +379,7 @@ impl Conn {
         }
     }
 
-    /// The PostgreSQL client (notifications), borrowed for `f`.
+    /// The PostgreSQL client, borrowed for `f`.
     pub fn with_postgres<T>(&self, f: impl FnOnce(&mut postgres::Client) -> T) -> Option<T> {
         match &self.inner {
             Inner::Postgres(pg) => Some(f(&mut pg.borrow_mut().client)),
@@ -291,11 +399,18 @@ impl Conn {
         // the same order (no deadlock between the status counts, the chain and the rows)
         // and the chain is appended to in order. A field save is a single statement and
         // does not wait for it.
-        self.batch_raw(match self.backend() {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN; SELECT pg_advisory_xact_lock(1531683025)",
-        })?;
+        match &self.inner {
+            Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
+            // Nothing is done before the lock is held: on a broken connection it is begun
+            // again on a new one.
+            Inner::Postgres(pg) => self.pg_run(pg, Repeat::Safe, |pg| {
+                Ok(pg
+                    .client
+                    .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(1531683025)")?)
+            })?,
+        }
         self.in_tx.set(true);
+        self.tx_failed.set(false);
         Ok(Tx {
             conn: self,
             open: Cell::new(true),
@@ -308,7 +423,7 @@ impl Conn {
                 let mut stmt = c.prepare_cached(sql)?;
                 Ok(stmt.execute(rusqlite::params_from_iter(args.iter()))?)
             }
-            Inner::Postgres(pg) => self.pg_retry(pg, |pg| {
+            Inner::Postgres(pg) => self.pg_run(pg, Repeat::Never, |pg| {
                 let stmt = pg.prepare(sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     args.iter().map(|a| a as _).collect();
@@ -342,7 +457,9 @@ impl Conn {
                 }
                 Ok(out)
             }
-            Inner::Postgres(pg) => self.pg_retry(pg, |pg| {
+            // `query` is for reads (`Sql::query`): one that met a broken connection is
+            // asked again on a new one.
+            Inner::Postgres(pg) => self.pg_run(pg, Repeat::Safe, |pg| {
                 let stmt = pg.prepare(sql)?;
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     args.iter().map(|a| a as _).collect();
@@ -355,23 +472,106 @@ impl Conn {
     fn batch_raw(&self, sql: &str) -> Result<()> {
         match &self.inner {
             Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Inner::Postgres(pg) => self.pg_retry(pg, |pg| Ok(pg.client.batch_execute(sql)?)),
+            Inner::Postgres(pg) => {
+                self.pg_run(pg, Repeat::Never, |pg| Ok(pg.client.batch_execute(sql)?))
+            }
         }
     }
 
-    /// Run `f`; if the connection had broken and no transaction is open, connect again
-    /// once and run it again (a transaction's work cannot be carried over: its caller is
-    /// told, and what it was saving is still in memory).
-    fn pg_retry<T>(&self, pg: &RefCell<Pg>, f: impl Fn(&mut Pg) -> Result<T>) -> Result<T> {
+    /// Run `f` on the server. A connection found broken before anything is sent is made
+    /// again first, but only between transactions; one that breaks under `f` is marked
+    /// broken, and `f` is run again on a new connection only if it is `Repeat::Safe` and
+    /// no transaction is open (a transaction's work cannot be carried over, and a write
+    /// may have been done: its caller is told, and what it was saving is still in
+    /// memory). A failed statement inside a transaction marks it failed.
+    fn pg_run<T>(
+        &self,
+        pg: &RefCell<Pg>,
+        repeat: Repeat,
+        f: impl Fn(&mut Pg) -> Result<T>,
+    ) -> Result<T> {
         let mut pg = pg.borrow_mut();
-        match f(&mut pg) {
-            Err(StoreError::Postgres(e)) if e.is_closed() && !self.in_tx.get() => {
-                tracing::warn!("the connection to the database server broke; connecting again");
-                pg.client = pg.connector.connect()?;
-                pg.cache.clear();
-                f(&mut pg)
+        let in_tx = self.in_tx.get();
+        if repeat == Repeat::Never && !in_tx && !pg.broken {
+            pg.check_after_idle();
+        }
+        if pg.broken || pg.client.is_closed() {
+            if in_tx {
+                self.tx_failed.set(true);
+                return Err(StoreError::ConnectionLost);
+            }
+            pg.reconnect()?;
+        }
+        pg.last_used = Instant::now();
+        let result = match f(&mut pg) {
+            Err(e) if e.is_connection() => {
+                pg.broken = true;
+                if repeat == Repeat::Safe && !in_tx {
+                    pg.reconnect()?;
+                    f(&mut pg).inspect_err(|e| pg.broken |= e.is_connection())
+                } else {
+                    Err(e)
+                }
             }
             other => other,
+        };
+        if in_tx && result.is_err() {
+            self.tx_failed.set(true);
+        }
+        result
+    }
+
+    /// COMMIT, sent once and never again. On a server, a connection that broke after it
+    /// was sent leaves its outcome unknown (`StoreError::CommitUnknown`): the caller must
+    /// find out from what is stored, not take it as done, and not as undone either.
+    fn commit_raw(&self) -> Result<()> {
+        match &self.inner {
+            Inner::Sqlite(c) => {
+                let done = c.execute_batch("COMMIT");
+                if done.is_err() && !c.is_autocommit() {
+                    // Still open (SQLITE_BUSY at COMMIT): undone, so that nothing is left
+                    // half-way.
+                    let _ = c.execute_batch("ROLLBACK");
+                }
+                Ok(done?)
+            }
+            Inner::Postgres(pg) => {
+                if self.tx_failed.get() {
+                    let _ = self.pg_run(pg, Repeat::Never, |pg| {
+                        Ok(pg.client.batch_execute("ROLLBACK")?)
+                    });
+                    return Err(StoreError::Column(
+                        "a transaction whose statement failed cannot be committed".into(),
+                    ));
+                }
+                match self.pg_run(pg, Repeat::Never, |pg| {
+                    Ok(pg.client.batch_execute("COMMIT")?)
+                }) {
+                    Err(e) if e.is_connection() => {
+                        tracing::warn!("the connection broke at COMMIT: its outcome is unknown");
+                        Err(StoreError::CommitUnknown)
+                    }
+                    other => other,
+                }
+            }
+        }
+    }
+
+    /// ROLLBACK, unless the connection is gone (the server rolled back itself).
+    fn rollback_raw(&self) {
+        let done = match &self.inner {
+            Inner::Sqlite(c) => c.execute_batch("ROLLBACK").map_err(StoreError::from),
+            Inner::Postgres(pg) => {
+                if pg.borrow().broken {
+                    return;
+                }
+                self.pg_run(pg, Repeat::Never, |pg| {
+                    Ok(pg.client.batch_execute("ROLLBACK")?)
+                })
+            }
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = e.kind(), "a rollback failed");
         }
     }
 }
@@ -389,20 +589,21 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
+    /// Commit: `Ok` only when the database said it committed. `CommitUnknown` when the
+    /// connection broke after COMMIT was sent (re-read what is stored to know).
     pub fn commit(self) -> Result<()> {
         self.open.set(false);
+        let done = self.conn.commit_raw();
         self.conn.in_tx.set(false);
-        self.conn.batch_raw("COMMIT")
+        done
     }
 }
 
 impl Drop for Tx<'_> {
     fn drop(&mut self) {
         if self.open.get() {
+            self.conn.rollback_raw();
             self.conn.in_tx.set(false);
-            if let Err(e) = self.conn.batch_raw("ROLLBACK") {
-                tracing::warn!(error = e.kind(), "a rollback failed");
-            }
         }
     }
 }

@@ -47,6 +47,12 @@ pub enum StoreError {
     Postgres(#[from] postgres::Error),
     #[error("数据库内容不符合预期：{0}")]
     Column(String),
+    #[error("与中心数据库的连接已断开，这次操作没有完成：恢复连接后请再试一次")]
+    ConnectionLost,
+    #[error(
+        "与中心数据库的连接在确认保存时断开，不能确定这次操作是否已保存：恢复连接后按数据库中的实际内容核对"
+    )]
+    CommitUnknown,
     #[error("{0}")]
     Server(String),
     #[error("申请数据无法解析（{0}）")]
@@ -105,6 +111,8 @@ impl StoreError {
             StoreError::Sqlite(_) => "sqlite",
             StoreError::Postgres(_) => "postgres",
             StoreError::Column(_) => "column",
+            StoreError::ConnectionLost => "connection_lost",
+            StoreError::CommitUnknown => "commit_unknown",
             StoreError::Server(_) => "server",
             StoreError::Json(_) => "json",
             StoreError::Io(_) => "io",
@@ -149,17 +157,50 @@ impl StoreError {
     /// The server could not be reached or the connection broke: what is on screen is kept
     /// and saved again when it is back.
     pub fn is_connection(&self) -> bool {
-        matches!(self, StoreError::Postgres(e) if e.is_closed() || e.code().is_none() && e.as_db_error().is_none())
+        match self {
+            StoreError::ConnectionLost | StoreError::CommitUnknown => true,
+            StoreError::Postgres(e) => is_lost_connection(e),
+            _ => false,
+        }
+    }
+}
+
+/// The connection is gone: closed, never made, or ended by the server (terminated by an
+/// administrator, the server shutting down or crashed: SQLSTATE class 57P; a connection
+/// exception: class 08; any FATAL error ends the session).
+fn is_lost_connection(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("57P")
+                || code.starts_with("08")
+                || matches!(db.severity(), "FATAL" | "PANIC")
+        }
+        // The client's own errors: only those of the connection itself (its kinds are
+        // private; their texts are fixed), not a value that could not be converted.
+        None => [
+            "error communicating",
+            "unexpected message",
+            "error parsing response",
+            "error performing TLS",
+            "error connecting",
+            "timeout waiting",
+        ]
+        .iter()
+        .any(|k| e.to_string().starts_with(k)),
     }
 }
 
 /// A PostgreSQL error in the clerk's words: a lost connection as such, the server's own
 /// message otherwise (it never holds the values of a statement).
 fn describe_postgres(e: &postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        format!("中心数据库出错：{}（{}）", db.message(), db.code().code())
-    } else if e.is_closed() {
+    if e.is_closed() || e.as_db_error().is_some() && is_lost_connection(e) {
         "与中心数据库的连接已断开：已输入的内容还在屏幕上，恢复连接后会自动保存".into()
+    } else if let Some(db) = e.as_db_error() {
+        format!("中心数据库出错：{}（{}）", db.message(), db.code().code())
     } else {
         format!("无法连接中心数据库：{e}")
     }
@@ -178,6 +219,10 @@ pub struct Store {
     /// that leaves them unchanged writes only the body. Only this process writes drafts it
     /// is editing (the status guard in `save` catches anyone else), so the cache is safe.
     derived_cache: std::collections::HashMap<Uuid, applications::Derived>,
+    /// Saves sent on a connection that broke before it answered, by application: the
+    /// version each was made from and the body it wrote. The next save of that application
+    /// finds out whether it was done (`save` is idempotent by version).
+    unsure_saves: std::collections::HashMap<Uuid, (i64, String)>,
 }
 
 impl Store {
@@ -232,22 +277,45 @@ impl Store {
             path: path.to_owned(),
             window: String::new(),
             derived_cache: std::collections::HashMap::new(),
+            unsure_saves: std::collections::HashMap::new(),
         })
     }
 
     /// Open a centre's store on its PostgreSQL server, migrating it to the latest schema
     /// (once, whichever PC comes first).
     pub fn open_server(server: &server::Server) -> Result<Store> {
-        let connector = server::Connector::new(server)?;
-        let client = connector.connect()?;
-        let db = db::Conn::postgres(client, connector);
+        let db = db::Conn::postgres(server::Connector::new(server)?)?;
         schema_pg::migrate(&db)?;
         Ok(Store {
             db,
             path: PathBuf::new(),
             window: server.window.clone(),
             derived_cache: std::collections::HashMap::new(),
+            unsure_saves: std::collections::HashMap::new(),
         })
+    }
+
+    /// A commit whose answer was lost (`CommitUnknown`) settled from what is stored: `done`
+    /// reads whether the transaction's change is there (on a new connection, made once the
+    /// old session has left the server). `Ok` when it is, `ConnectionLost` when it is not
+    /// (nothing was done); the reading's own error while the store cannot be read.
+    fn settle(
+        &self,
+        committed: Result<()>,
+        done: impl FnOnce(&db::Conn) -> Result<bool>,
+    ) -> Result<()> {
+        match committed {
+            Err(StoreError::CommitUnknown) => {
+                if done(&self.db)? {
+                    tracing::info!("a commit whose answer was lost had been done");
+                    Ok(())
+                } else {
+                    tracing::info!("a commit whose answer was lost had not been done");
+                    Err(StoreError::ConnectionLost)
+                }
+            }
+            other => other,
+        }
     }
 
     /// Which database this store is on.

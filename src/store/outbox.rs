@@ -102,6 +102,24 @@ fn check_queued(tx: &impl Sql, id: Uuid) -> Result<Application> {
     Ok(app)
 }
 
+/// SQL for "this outbox row's claim was made by a session that is gone": on a centre's
+/// server, its holder key (`db::HOLDER_LOCKS`) is no longer locked by anyone, so the claim
+/// is taken over at once rather than when its lease runs out. A file's claims have no
+/// holder: their leases run out.
+fn holder_gone(backend: Backend) -> String {
+    match backend {
+        Backend::Postgres => format!(
+            "(outbox.claim_holder IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM pg_locks l
+                WHERE l.locktype = 'advisory' AND l.classid = {ns} AND l.objsubid = 2
+                  AND l.objid = outbox.claim_holder::oid
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))",
+            ns = super::db::HOLDER_LOCKS
+        ),
+        Backend::Sqlite => "FALSE".into(),
+    }
+}
+
 fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX)
 }
@@ -151,6 +169,7 @@ impl Store {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let gone = holder_gone(self.db.backend());
         let tx = self.db.begin()?;
         let entry = tx
             .query_opt(
@@ -158,7 +177,7 @@ impl Store {
                     "SELECT id, application_id, idempotency_key, attempts, next_attempt_at, last_error
                      FROM outbox
                      WHERE state = 'pending' AND next_attempt_at <= ?1
-                       AND (lease_until IS NULL OR lease_until <= ?2) {skip}
+                       AND (lease_until IS NULL OR lease_until <= ?2 OR {gone}) {skip}
                      ORDER BY next_attempt_at, id LIMIT 1 {lock}"
                 ),
                 args![due, now_ms],
@@ -171,9 +190,18 @@ impl Store {
         let token = Uuid::new_v4().to_string();
         let until = lease_end(now, lease);
         tx.execute(
-            "UPDATE outbox SET claim_token = ?2, claimed_by = ?3, lease_until = ?4 WHERE id = ?1",
-            args![entry.id, token, worker, until.timestamp_millis()],
+            "UPDATE outbox SET claim_token = ?2, claimed_by = ?3, lease_until = ?4, claim_holder = ?5
+             WHERE id = ?1",
+            args![
+                entry.id,
+                token,
+                worker,
+                until.timestamp_millis(),
+                self.db.holder_key()
+            ],
         )?;
+        // Not known to be held (the connection broke at COMMIT): it is not this worker's.
+        // If it was made, its holder key died with the connection and it is free again.
         tx.commit()?;
         Ok(Some(Claim {
             entry,
@@ -191,15 +219,17 @@ impl Store {
         let tx = self.db.begin()?;
         check_claim(&tx, claim)?;
         check_queued(&tx, claim.entry.application_id)?;
+        // The holder key too: this worker's connection may have been made again since.
         tx.execute(
-            "UPDATE outbox SET lease_until = ?2,
+            "UPDATE outbox SET lease_until = ?2, claim_holder = ?5,
                     posted_at = CASE WHEN ?3 THEN coalesce(posted_at, ?4) ELSE posted_at END
              WHERE id = ?1",
             args![
                 claim.entry.id,
                 until.timestamp_millis(),
                 posting,
-                now.timestamp_millis()
+                now.timestamp_millis(),
+                self.db.holder_key()
             ],
         )?;
         tx.commit()?;
@@ -298,9 +328,8 @@ impl Store {
             "UPDATE applications SET body = ?1, version = version + 1 WHERE id = ?2 AND status = 'queued'",
             args![serde_json::to_string(&app)?, id],
         )?;
-        tx.commit()?;
         self.derived_cache.remove(&id);
-        Ok(())
+        tx.commit()
     }
 
     /// The central API accepted the submission: the number goes on the application, which
@@ -332,18 +361,24 @@ impl Store {
 
     /// The central API refused the submission (or the person is not eligible): the
     /// application goes back to the clerk as 已退回 with the reason; a corrected one is
-    /// submitted again under a new key. Only from 待同步, under the claim that was refused.
+    /// submitted again under a new key. Only from 待同步, under the claim that was refused,
+    /// and only if the application is still at `decided_from`, the version the refusal
+    /// was decided from (`NewerVersion` otherwise: decide again from what is stored). A
+    /// return is never based on a write that did not happen.
     pub fn outbox_refused(
         &mut self,
         claim: &Claim,
         note: ReturnNote,
         eligibility: Option<Eligibility>,
         operator: &Operator,
+        decided_from: i64,
     ) -> Result<()> {
         let id = claim.entry.application_id;
         let tx = self.db.begin()?;
         check_claim(&tx, claim)?;
-        check_queued(&tx, id)?;
+        if check_queued(&tx, id)?.version != decided_from {
+            return Err(StoreError::NewerVersion);
+        }
         let reason = note.reason.clone();
         transition_with(&tx, id, Status::Returned, operator, Some(&reason), |app| {
             if let Some(e) = eligibility {

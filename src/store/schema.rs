@@ -259,6 +259,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX status_history_status_at ON status_history(status, at);
     CREATE INDEX audit_log_action_at ON audit_log(action, detail, at);
     "#,
+    // 13: who holds an outbox claim, kept the same on both backends: on a centre's server
+    // the claiming session's holder key (see schema_pg's 4); unused in a file.
+    r#"
+    ALTER TABLE outbox ADD COLUMN claim_holder INTEGER;
+    "#,
 ];
 
 /// The schema version from which the audit log is a hash chain: a store opened at an

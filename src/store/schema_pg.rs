@@ -208,6 +208,13 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX status_history_status_at ON status_history(status, at);
     CREATE INDEX audit_log_action_at ON audit_log(action, detail, at);
     "#,
+    // 4: who holds an outbox claim: the holder key of the claiming session (an advisory
+    // lock it holds while it lives, `db::HOLDER_LOCKS`), so that a claim whose session is
+    // gone (its backend terminated, the server restarted) is taken over at once instead of
+    // when its lease runs out.
+    r#"
+    ALTER TABLE outbox ADD COLUMN claim_holder BIGINT;
+    "#,
 ];
 
 /// The schema version this build writes.

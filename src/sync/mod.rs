@@ -252,7 +252,9 @@ impl Delivery {
     }
 
     fn attempt(&mut self, claim: &mut Claim) -> Outcome {
-        match self.try_deliver(claim) {
+        // The version of the application every decision of this attempt was made from.
+        let mut decided_from = None;
+        match self.try_deliver(claim, &mut decided_from) {
             Ok(outcome) => outcome,
             Err(CallError::Retry { message, after }) => Outcome::Retry(message, after),
             Err(CallError::Config(message)) => Outcome::Stop(message),
@@ -270,7 +272,16 @@ impl Delivery {
                         corrected: false,
                     })
                     .collect();
-                self.refuse(claim, &format!("中心接口退回：{reason}"), fields, None)
+                match decided_from {
+                    Some(version) => self.refuse(
+                        claim,
+                        &format!("中心接口退回：{reason}"),
+                        fields,
+                        None,
+                        version,
+                    ),
+                    None => Outcome::Retry("中心接口退回了一份尚未读取的申请".into(), None),
+                }
             }
         }
     }
@@ -284,12 +295,15 @@ impl Delivery {
         }
     }
 
+    /// Return the application to the clerk, if it is still the version `decided_from`
+    /// that the return was decided from.
     fn refuse(
         &mut self,
         claim: &Claim,
         reason: &str,
         fields: Vec<ReturnedField>,
         eligibility: Option<Eligibility>,
+        decided_from: i64,
     ) -> Outcome {
         let note = ReturnNote {
             at: Utc::now(),
@@ -298,21 +312,33 @@ impl Delivery {
         };
         match self
             .store
-            .outbox_refused(claim, note, eligibility, &self.operator)
+            .outbox_refused(claim, note, eligibility, &self.operator, decided_from)
         {
             Ok(()) => Outcome::Returned,
             Err(StoreError::ClaimLost | StoreError::StatusChanged { .. }) => Outcome::Lost,
+            Err(StoreError::NewerVersion) => {
+                tracing::warn!(
+                    application = %claim.entry.application_id,
+                    "the application changed under a return: decided again at the next attempt"
+                );
+                Outcome::Retry("申请在核对期间有变化，稍后重新核对".into(), None)
+            }
             Err(e) => Outcome::Retry(e.to_string(), None),
         }
     }
 
-    fn try_deliver(&mut self, claim: &mut Claim) -> Result<Outcome, CallError> {
+    fn try_deliver(
+        &mut self,
+        claim: &mut Claim,
+        decided_from: &mut Option<i64>,
+    ) -> Result<Outcome, CallError> {
         let store_err = |e: StoreError| CallError::Retry {
             message: e.to_string(),
             after: None,
         };
         let id = claim.entry.application_id;
         let mut app = self.store.get(id).map_err(store_err)?;
+        *decided_from = Some(app.version);
         if app.status != Status::Queued {
             return Ok(Outcome::Skipped);
         }
@@ -324,7 +350,16 @@ impl Delivery {
             if let Some(outcome) = self.check_before_delivery(claim, &app)? {
                 return Ok(outcome);
             }
+            // Decided again from what is stored, not from what was meant to be written.
             app = self.store.get(id).map_err(store_err)?;
+            *decided_from = Some(app.version);
+            if !matches!(app.eligibility, Eligibility::Eligible { .. }) {
+                tracing::error!(application = %id, "an eligibility answer said to be recorded is not stored");
+                return Err(CallError::Retry {
+                    message: "资格校验的结果没有存入数据库，稍后重试".into(),
+                    after: None,
+                });
+            }
         }
         if let Err(outcome) = self.heartbeat(claim, false) {
             return Ok(outcome);
@@ -333,7 +368,13 @@ impl Delivery {
         let submission = match Submission::from_application(&app) {
             Ok(s) => s,
             Err(e) => {
-                return Ok(self.refuse(claim, &format!("申领不完整：{e}"), Vec::new(), None));
+                return Ok(self.refuse(
+                    claim,
+                    &format!("申领不完整：{e}"),
+                    Vec::new(),
+                    None,
+                    app.version,
+                ));
             }
         };
         if let Err(outcome) = self.heartbeat(claim, true) {
@@ -377,6 +418,7 @@ impl Delivery {
                 &format!("资格校验未通过：{reason}"),
                 Vec::new(),
                 Some(eligibility),
+                app.version,
             )));
         }
         if let Some(method) = app.pickup.method
@@ -401,6 +443,7 @@ impl Delivery {
                 &message,
                 vec![field],
                 Some(eligibility),
+                app.version,
             )));
         }
         let recorded = self.store.record_eligibility(

@@ -1,4 +1,4 @@
-//! The terminal wizard: terminal set-up and restore, the event loop, and logging to a file.
+//! The terminal wizard: terminal set-up and restore, and the event loop.
 //!
 //! The terminal is always restored: on quit, on error, and on panic (a hook restores it
 //! before the panic is reported, and the report goes to the log file too).
@@ -11,7 +11,6 @@ pub mod day;
 pub mod events;
 pub mod header;
 pub mod home;
-pub mod logging;
 pub mod operators;
 pub mod outcome;
 pub mod photo_ui;
@@ -35,7 +34,7 @@ use ratatui::backend::CrosstermBackend;
 use crate::access::Session;
 use crate::config::Settings;
 
-pub use logging::{LOG_FILE, init_logging};
+pub use crate::logging::{LOG_FILE, init_logging};
 
 fn restore_terminal() {
     let _ = disable_raw_mode();

@@ -67,8 +67,24 @@ pub fn queue_applications_with(
     n: usize,
     offline: impl Fn(usize) -> bool,
 ) -> Vec<uuid::Uuid> {
+    queue_applications_from(store_dir, central_db, 0..n, offline)
+}
+
+/// As `queue_applications_with`, for the registry's eligible residents in `which` (in
+/// seed order): a test that queues one at a time names each its own resident.
+pub fn queue_applications_from(
+    store_dir: &Path,
+    central_db: &Path,
+    which: std::ops::Range<usize>,
+    offline: impl Fn(usize) -> bool,
+) -> Vec<uuid::Uuid> {
     let conn = rusqlite::Connection::open(central_db).unwrap();
-    let residents = registry::sample(&conn, true, n).unwrap();
+    let n = which.len();
+    let residents: Vec<_> = registry::sample(&conn, true, which.end)
+        .unwrap()
+        .into_iter()
+        .skip(which.start)
+        .collect();
     assert_eq!(
         residents.len(),
         n,

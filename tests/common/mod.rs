@@ -6,6 +6,8 @@ pub mod delivery;
 pub mod fixtures;
 pub mod gate;
 pub mod id_card;
+pub mod pg_cluster;
+pub mod pg_tap;
 pub mod signin;
 pub mod ui;
 

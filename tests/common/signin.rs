@@ -41,10 +41,14 @@ pub fn use_postgres() -> bool {
 
 /// Where the test store of `dir` is: the file in `dir`, or (for a test on PostgreSQL) a
 /// database of its own on the test server, made the first time and named in
-/// `dir/.pg-database` (so that threads the test starts find it too).
+/// `dir/.pg-database` (so that threads the test starts find it too). A test with a server
+/// of its own writes that database's whole URL there (`on_server`).
 pub fn location(dir: &Path) -> Location {
     let marker = dir.join(".pg-database");
     let url = |name: &str| {
+        if name.contains("://") {
+            return name.to_owned();
+        }
         let base = pg_url().expect("SBK_TEST_PG_URL");
         let (server, _) = base.rsplit_once('/').expect("a URL ending in /database");
         format!("{server}/{name}")
@@ -67,6 +71,12 @@ pub fn location(dir: &Path) -> Location {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(&marker, &name).unwrap();
     location(dir)
+}
+
+/// Make `dir`'s test store the database at `url` (a server the test runs itself).
+pub fn on_server(dir: &Path, url: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(".pg-database"), url).unwrap();
 }
 
 /// Set `dir` up with C001 (a supervisor) if it is new.

@@ -1,4 +1,5 @@
-//! Logging to `sbk.log` in the data directory, never to the screen the wizard draws on.
+//! Logging to `sbk.log` in the data directory (the wizard's, and `sbk sync`'s, so that a
+//! centre's IT can see what cron's delivery did), never to the screen the wizard draws on.
 //! A line names what happened and to which application (its id), never free text that can
 //! carry personal data. The log is rotated daily and kept no longer than the retention
 //! period, like everything else about a person on this PC.
