@@ -166,7 +166,7 @@ fn no_face_two_faces_and_greyscale_fail() {
     );
     assert!(codes(&two).1.contains(&"many_faces"), "{:?}", codes(&two));
     assert_eq!(
-        auto_fix_card(&decode(&two).unwrap()).unwrap_err(),
+        auto_fix_card(&decode(&two).unwrap(), &two).unwrap_err(),
         FixError::ManyFaces(2)
     );
     let grey = jpeg(
@@ -175,7 +175,7 @@ fn no_face_two_faces_and_greyscale_fail() {
     );
     assert!(codes(&grey).1.contains(&"greyscale"));
     assert_eq!(
-        auto_fix_card(&decode(&grey).unwrap()).unwrap_err(),
+        auto_fix_card(&decode(&grey).unwrap(), &grey).unwrap_err(),
         FixError::Greyscale
     );
 }
@@ -214,7 +214,7 @@ fn a_phone_portrait_is_placed_by_its_face() {
             },
         ),
     ] {
-        let (fixed, _, _) = auto_fix_card(&decode(&phone(w, h, s)).unwrap())
+        let (fixed, _, _) = auto_fix_card(&decode(&phone(w, h, s)).unwrap(), &phone(w, h, s))
             .unwrap_or_else(|e| panic!("{s:?}: {e}"));
         assert_geometry(&fixed);
     }
@@ -231,7 +231,7 @@ fn what_cannot_be_fixed_is_refused_with_the_reason() {
             ..Scene::portrait(1200, 1600)
         },
     );
-    let e = auto_fix_card(&decode(&small).unwrap()).unwrap_err();
+    let e = auto_fix_card(&decode(&small).unwrap(), &small).unwrap_err();
     assert!(matches!(e, FixError::FaceTooSmall { .. }), "{e}");
     assert!(e.to_string().contains("1.5"), "{e}");
     // The hair cut off by the photo's top edge.
@@ -244,7 +244,7 @@ fn what_cannot_be_fixed_is_refused_with_the_reason() {
         },
     );
     assert_eq!(
-        auto_fix_card(&decode(&cut).unwrap()).unwrap_err(),
+        auto_fix_card(&decode(&cut).unwrap(), &cut).unwrap_err(),
         FixError::HeadCut
     );
     // A blue wall: the background cannot be made white, and filling an edge is refused.
@@ -252,14 +252,22 @@ fn what_cannot_be_fixed_is_refused_with_the_reason() {
         background: [70, 120, 200],
         ..Scene::portrait(1200, 1600)
     };
-    let e = auto_fix_card(&decode(&phone(1200, 1600, blue)).unwrap()).unwrap_err();
+    let e = auto_fix_card(
+        &decode(&phone(1200, 1600, blue)).unwrap(),
+        &phone(1200, 1600, blue),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("背景"), "{e}");
     let tight_blue = Scene {
         face_width: 420.0,
         hair_top: 8.0,
         ..blue
     };
-    let e = auto_fix_card(&decode(&phone(1200, 1600, tight_blue)).unwrap()).unwrap_err();
+    let e = auto_fix_card(
+        &decode(&phone(1200, 1600, tight_blue)).unwrap(),
+        &phone(1200, 1600, tight_blue),
+    )
+    .unwrap_err();
     assert!(matches!(e, FixError::EdgeNotWhite(_)), "{e}");
     // No face at all.
     let plain = jpeg(
@@ -271,7 +279,7 @@ fn what_cannot_be_fixed_is_refused_with_the_reason() {
         90,
     );
     assert_eq!(
-        auto_fix_card(&decode(&plain).unwrap()).unwrap_err(),
+        auto_fix_card(&decode(&plain).unwrap(), &plain).unwrap_err(),
         FixError::NoFace
     );
 }
@@ -295,7 +303,7 @@ proptest! {
             tilt,
             ..Scene::portrait(w, h)
         };
-        match auto_fix_card(&decode(&phone(w, h, s)).unwrap()) {
+        match auto_fix_card(&decode(&phone(w, h, s)).unwrap(), &phone(w, h, s)) {
             Ok((fixed, _, _)) => { assert_geometry(&fixed); }
             Err(FixError::EdgeNotWhite(_)) => {}
             Err(e) => prop_assert!(false, "{s:?}: {e}"),
@@ -355,4 +363,125 @@ fn lfw_faces_are_found_and_non_faces_are_not() {
     );
     assert!(faces >= 90, "{faces} of 100 faces");
     assert!(false_alarms <= 5, "{false_alarms} false alarms");
+}
+
+/// What `sbk photo fix` does: the face found on a reduced decode, the card made from the
+/// file.
+fn fix_as_the_cli_does(bytes: &[u8]) -> Result<Vec<u8>, FixError> {
+    let reduced = sbk_counter::photo::decode_reduced(bytes, 661).unwrap();
+    auto_fix_card(&reduced, bytes).map(|(fixed, _, _)| fixed)
+}
+
+#[test]
+fn a_phone_photos_face_is_judged_in_the_photos_own_pixels_at_every_size() {
+    // Faces of ordinary and of small size, as a fraction of the photo's width, on phone
+    // photos from 600×800 to 4000×6000: fixed wherever 1.5× reaches 179 px.
+    for (w, h) in [
+        (600, 800),
+        (1200, 1600),
+        (3000, 4000),
+        (4000, 6000),
+        (4000, 3000),
+    ] {
+        for share in [0.0947, 0.19, 0.27] {
+            let face_width = w as f32 * share;
+            let s = Scene {
+                face_width,
+                ..Scene::portrait(w, h)
+            };
+            let bytes = phone(w, h, s);
+            match fix_as_the_cli_does(&bytes) {
+                Ok(fixed) => {
+                    assert!(face_width * 1.5 >= 179.0, "{w}×{h} face {face_width}");
+                    assert_geometry(&fixed);
+                }
+                Err(FixError::FaceTooSmall { width, .. }) => {
+                    assert!(
+                        face_width * 1.5 < 187.0,
+                        "{w}×{h} face {face_width} refused"
+                    );
+                    // The width told is the photo's own, within the detector's error.
+                    let told = width as f32;
+                    assert!(
+                        (told - face_width).abs() < 0.15 * face_width,
+                        "{w}×{h}: told {told}, the face is {face_width}"
+                    );
+                }
+                Err(e) => panic!("{w}×{h} face {face_width}: {e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_studio_file_already_in_every_band_is_only_scaled() {
+    let card = scene(358, 441, &Scene::card());
+    for k in [1u32, 2, 3, 4] {
+        let big = image::imageops::resize(&card, 358 * k, 441 * k, image::imageops::Lanczos3);
+        let bytes = jpeg(&DynamicImage::ImageRgb8(big), 92);
+        let reduced = sbk_counter::photo::decode_reduced(&bytes, 661).unwrap();
+        let (fixed, crop, _) =
+            auto_fix_card(&reduced, &bytes).unwrap_or_else(|e| panic!("{k}×: {e}"));
+        assert_geometry(&fixed);
+        // The whole photo, not moved: scaled only.
+        let (w, h) = (reduced.image.width(), reduced.image.height());
+        let (x, y, cw, ch) = crop.rect(w, h);
+        assert!(x.abs() < 1.0 && y.abs() < 1.0, "{k}×: {crop:?}");
+        assert!(
+            (cw - w as f32).abs() < 1.0 && (ch - h as f32).abs() < 1.0,
+            "{k}×: {crop:?}"
+        );
+    }
+}
+
+#[test]
+fn cmyk_16_bit_and_transparent_files_of_a_good_portrait_are_fixed() {
+    let card = scene(
+        716,
+        882,
+        &Scene {
+            face_width: 430.0,
+            hair_top: 28.0,
+            eye_mid_x: 358.0,
+            ..Scene::portrait(716, 882)
+        },
+    );
+    // CMYK, as a print shop's file (the encoder writes it inverted, with Adobe's marker,
+    // as Photoshop does).
+    let mut cmyk = Vec::with_capacity(716 * 882 * 4);
+    for p in card.pixels() {
+        let [r, g, b] = p.0.map(|c| c as f32 / 255.0);
+        let k = 1.0 - r.max(g).max(b);
+        let f = |c: f32| {
+            if k >= 1.0 {
+                0.0
+            } else {
+                (1.0 - c - k) / (1.0 - k)
+            }
+        };
+        cmyk.extend([f(r), f(g), f(b), k].map(|v| (v * 255.0).round() as u8));
+    }
+    let mut cmyk_jpeg = Vec::new();
+    jpeg_encoder::Encoder::new(&mut cmyk_jpeg, 92)
+        .encode(&cmyk, 716, 882, jpeg_encoder::ColorType::Cmyk)
+        .unwrap();
+    // 16 bits a channel.
+    let wide = image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(716, 882, |x, y| {
+        image::Rgb(card.get_pixel(x, y).0.map(|c| c as u16 * 257))
+    });
+    let png16 = common::png(&DynamicImage::ImageRgb16(wide));
+    // A cut-out: the white around the person transparent (and black underneath).
+    let cut = image::RgbaImage::from_fn(716, 882, |x, y| {
+        let p = card.get_pixel(x, y).0;
+        if p.iter().all(|c| *c > 225) {
+            image::Rgba([0, 0, 0, 0])
+        } else {
+            image::Rgba([p[0], p[1], p[2], 255])
+        }
+    });
+    let png_alpha = common::png(&DynamicImage::ImageRgba8(cut));
+    for (what, bytes) in [("CMYK", cmyk_jpeg), ("16-bit", png16), ("alpha", png_alpha)] {
+        let fixed = fix_as_the_cli_does(&bytes).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_geometry(&fixed);
+    }
 }

@@ -57,7 +57,7 @@ fn findings(bytes: &[u8], kind: PhotoSlot) -> (bool, Vec<&'static str>) {
 }
 
 fn assert_fix_passes(bytes: &[u8]) -> Vec<u8> {
-    let (fixed, _, _) = auto_fix_card(&decode(bytes).unwrap()).unwrap();
+    let (fixed, _, _) = auto_fix_card(&decode(bytes).unwrap(), bytes).unwrap();
     let v = check(&fixed, PhotoSlot::CardPhoto).unwrap();
     assert!(v.passes(), "fixed photo fails: {:?}", v.findings);
     assert_eq!((v.width, v.height), (358, 441));
@@ -332,7 +332,7 @@ fn a_big_jpeg_is_decoded_reduced_but_upright_and_large_enough() {
     assert_eq!((reduced.image.width(), reduced.image.height()), (1000, 750));
     assert!(reduced.reoriented);
     assert_eq!(reduced.stored_dimensions, full.stored_dimensions);
-    let (fixed, _, _) = auto_fix_card(&reduced).unwrap();
+    let (fixed, _, _) = auto_fix_card(&reduced, &bytes).unwrap();
     assert!(check(&fixed, PhotoSlot::CardPhoto).unwrap().passes());
     // Small photos and other formats are decoded as they are.
     let small = jpeg(&DynamicImage::ImageRgb8(portrait(800, 600)), 90);

@@ -208,13 +208,15 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
             // A card photo is 441 px tall: decode a big JPEG only as large as that needs
             // (1.5× for a good downscale), not all of its 12 megapixels.
             let min_short = crate::photo::check::CARD_HEIGHT * 3 / 2;
-            let decoded = match read(&input).and_then(|b| {
+            let read = read(&input).and_then(|b| {
                 match kind {
                     PhotoSlot::CardPhoto => crate::photo::decode_reduced(&b, min_short),
                     _ => decode(&b),
                 }
+                .map(|d| (d, b))
                 .map_err(|e| e.to_string())
-            }) {
+            });
+            let (decoded, original) = match read {
                 Ok(d) => d,
                 Err(message) => {
                     eprintln!("✗ 无法读取照片：{message}");
@@ -225,7 +227,7 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
             let fixed = match kind {
                 // Placed from the face (as the crop editor's starting position): what
                 // cannot be placed is refused with the reason.
-                PhotoSlot::CardPhoto => auto_fix_card(&decoded).map(|(bytes, _, m)| {
+                PhotoSlot::CardPhoto => auto_fix_card(&decoded, &original).map(|(bytes, _, m)| {
                     measures = Some(m);
                     bytes
                 }),

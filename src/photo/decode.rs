@@ -89,6 +89,42 @@ fn decode_error(e: image::ImageError) -> DecodeError {
     }
 }
 
+/// Every photo as 8 bits a channel, without transparency: colour as RGB, grey as grey.
+/// A 16-bit PNG is brought down; a transparent background becomes white (what shows
+/// through a cut-out portrait is the card's white, not the black a transparent pixel
+/// holds); a CMYK JPEG arrives as RGB from the decoder.
+fn eight_bit(image: DynamicImage) -> DynamicImage {
+    use image::{ColorType, GenericImageView};
+    match image.color() {
+        ColorType::Rgb8 | ColorType::L8 => image,
+        ColorType::L16 => DynamicImage::ImageLuma8(image.to_luma8()),
+        ColorType::La8 | ColorType::La16 => {
+            let la = image.to_luma_alpha8();
+            DynamicImage::ImageLuma8(image::GrayImage::from_fn(
+                la.width(),
+                la.height(),
+                |x, y| {
+                    let [l, a] = la.get_pixel(x, y).0;
+                    image::Luma([over_white(l, a)])
+                },
+            ))
+        }
+        c if c.has_alpha() => {
+            let rgba = image.to_rgba8();
+            let (w, h) = image.dimensions();
+            DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
+                let [r, g, b, a] = rgba.get_pixel(x, y).0;
+                image::Rgb([over_white(r, a), over_white(g, a), over_white(b, a)])
+            }))
+        }
+        _ => DynamicImage::ImageRgb8(image.to_rgb8()),
+    }
+}
+
+fn over_white(c: u8, a: u8) -> u8 {
+    ((c as u32 * a as u32 + 255 * (255 - a as u32)) / 255) as u8
+}
+
 /// Decode `bytes` into an upright image.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     decode_at_least(bytes, None)
@@ -160,6 +196,13 @@ fn decode_at_least(bytes: &[u8], min_short_side: Option<u32>) -> Result<Decoded,
     if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
         return Err(DecodeError::Corrupt("JPEG 文件不完整，缺少结尾".into()));
     }
+    // The size the header declares, read without limits (nothing is allocated): so that a
+    // photo too large is refused with its true size.
+    if let Ok((w, h)) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions()
+        && (w > MAX_DIMENSION || h > MAX_DIMENSION)
+    {
+        return Err(DecodeError::TooManyPixels(w, h));
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
@@ -202,7 +245,7 @@ fn decode_at_least(bytes: &[u8], min_short_side: Option<u32>) -> Result<Decoded,
     };
     image.apply_orientation(orientation);
     Ok(Decoded {
-        image,
+        image: eight_bit(image),
         format,
         file_bytes: bytes.len() as u64,
         stored_dimensions,

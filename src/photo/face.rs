@@ -68,7 +68,8 @@ impl Face {
         self.w
     }
 
-    fn scaled(self, k: f32) -> Face {
+    /// The same face in a copy of its image `k` times as large.
+    pub fn scaled(self, k: f32) -> Face {
         let p = |(x, y): (f32, f32)| (x * k, y * k);
         Face {
             x: self.x * k,

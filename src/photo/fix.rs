@@ -3,7 +3,7 @@
 //! lands within 20 KB–8.75 MB; ID card images turned upright and brought to a sane size.
 
 use image::imageops::FilterType;
-use image::{DynamicImage, GenericImageView, Rgb, RgbImage, Rgba};
+use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
 
 use super::check::{CARD_HEIGHT, CARD_MAX_BYTES, CARD_MIN_BYTES, CARD_WIDTH};
 use super::decode::Decoded;
@@ -38,7 +38,9 @@ impl Default for Crop {
 pub type Window = (f32, f32, f32, f32);
 
 impl Crop {
-    pub const MAX_ZOOM: f32 = 4.0;
+    /// A window down to a fortieth of the photo's width (a face of ordinary size in a
+    /// 50-megapixel photo).
+    pub const MAX_ZOOM: f32 = 40.0;
     pub const MIN_ZOOM: f32 = 0.5;
 
     /// The size of the window at zoom 1 in an image of `w`×`h`.
@@ -177,28 +179,14 @@ pub enum FixError {
     EdgeNotWhite(&'static str),
     #[error("生成的照片仍不合格：{0}")]
     Geometry(String),
-}
-
-/// Flatten transparency over white (a PNG with alpha) and make 8-bit RGB.
-fn to_rgb(image: &DynamicImage) -> RgbImage {
-    if image.color().has_alpha() {
-        let rgba = image.to_rgba8();
-        let mut out = RgbImage::new(rgba.width(), rgba.height());
-        for (o, Rgba([r, g, b, a])) in out.pixels_mut().zip(rgba.pixels()) {
-            let a = *a as u32;
-            let blend = |c: u8| ((c as u32 * a + 255 * (255 - a)) / 255) as u8;
-            *o = Rgb([blend(*r), blend(*g), blend(*b)]);
-        }
-        out
-    } else {
-        image.to_rgb8()
-    }
+    #[error("{0}")]
+    Decode(#[from] super::decode::DecodeError),
 }
 
 /// Resize with Lanczos3; a large reduction first halves with a cheap box filter until the
 /// source is within 2× of the target, so a 12-megapixel photo costs little more than a small one.
 fn resize(image: &DynamicImage, w: u32, h: u32) -> RgbImage {
-    let rgb = to_rgb(image);
+    let rgb = image.to_rgb8();
     // Area-average (fast, integer) down to twice the target, then Lanczos3 for the last step.
     let rgb = if rgb.width() >= 4 * w && rgb.height() >= 4 * h {
         image::imageops::thumbnail(&rgb, 2 * w, 2 * h)
@@ -306,7 +294,7 @@ pub fn crop_to_card(image: &DynamicImage, crop: Crop) -> RgbImage {
     let (ow, oh) = (2 * CARD_WIDTH, 2 * CARD_HEIGHT);
     // Output pixels per photo pixel; reduce the photo first when it is much larger.
     let k = ow as f32 / cw;
-    let rgb = to_rgb(image);
+    let rgb = image.to_rgb8();
     let source = if k < 0.5 {
         let tw = ((w as f32 * k * 1.5) as u32).max(1);
         let th = ((h as f32 * k * 1.5) as u32).max(1);
@@ -467,7 +455,7 @@ pub fn normalise_id(decoded: &Decoded) -> Result<Vec<u8>, FixError> {
             ((h as f32 * scale) as u32).max(1),
         )
     } else {
-        to_rgb(&decoded.image)
+        decoded.image.to_rgb8()
     };
     encode_within(&rgb, 0, CARD_MAX_BYTES)
 }
