@@ -16,7 +16,11 @@ pub const LOG_FILE: &str = "sbk.log";
 pub fn init_logging(data_dir: &Path, retention_days: u32) -> std::io::Result<()> {
     crate::store::create_private_dir(data_dir)?;
     let path = data_dir.join(LOG_FILE);
-    rotate(data_dir, chrono::Utc::now(), retention_days)?;
+    // Best effort: several processes share the directory (the wizard, cron's sbk sync) and
+    // may rotate at once; one that finds the file already moved goes on.
+    if let Err(e) = rotate(data_dir, chrono::Utc::now(), retention_days) {
+        eprintln!("日志轮换未完成（{e}），继续写入 {}", path.display());
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -186,6 +186,104 @@ fn a_save_lost_before_its_commit_is_reported_and_saved_again_and_one_whose_answe
 }
 
 #[test]
+fn a_save_whose_answer_was_lost_is_recognised_after_the_server_stayed_away() {
+    let Some(rig) = rig(47) else { return };
+    let id = rig.queue(1)[0];
+    let mut store = rig.store();
+    store.withdraw(id, &operator()).unwrap();
+    let mut app = store.get(id).unwrap();
+    let before = rig.stored(id).1;
+    // The save is committed, its answer lost, and the server is then out of reach.
+    app.occupation = "typed-1".into();
+    rig.tap.arm(SAVE, Fault::LoseReply);
+    rig.tap.block(true);
+    assert!(store.save(&mut app).unwrap_err().is_connection());
+    assert!(rig.tap.disarm());
+    // The clerk types on; each save fails without reaching the server.
+    for more in ["typed-2", "typed-3"] {
+        app.occupation = more.into();
+        let e = store.save(&mut app).unwrap_err();
+        assert!(
+            matches!(e, sbk_counter::store::StoreError::ConnectionLost),
+            "{e:?}"
+        );
+    }
+    assert_eq!(rig.stored(id).1, before + 1, "only the first reached it");
+    // Back: the first save is recognised as done, and what is on screen is saved over it.
+    rig.tap.block(false);
+    store.save(&mut app).unwrap();
+    let (_, version, body) = rig.stored(id);
+    assert_eq!(version, before + 2);
+    assert!(body.contains("typed-3"), "{body}");
+    assert_eq!(app.version, version);
+}
+
+#[test]
+fn a_commit_that_reaches_the_server_after_the_connection_was_cut_is_waited_for() {
+    let Some(rig) = rig(48) else { return };
+    let ids = rig.queue(1);
+    let mut store = rig.store();
+    let today = sbk_counter::domain::dates::beijing_date(Utc::now());
+    store.withdraw(ids[0], &operator()).unwrap();
+    // The COMMIT arrives two seconds after the client gave the connection up: the new
+    // connection waits for the old session to end before it reads what was done.
+    let key = rig
+        .broken(SUBMIT, Fault::LateCommit, || {
+            store.submit(ids[0], &operator(), today)
+        })
+        .expect("the late commit was done, and is found");
+    assert_eq!(rig.stored(ids[0]).0, "queued");
+    let stored_key: String = rig
+        .direct()
+        .query_one(
+            "SELECT idempotency_key FROM outbox WHERE application_id = $1 AND state = 'pending'",
+            &[&ids[0].to_string()],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(stored_key, key);
+}
+
+#[test]
+fn a_lost_create_withdraw_or_delete_is_reported_as_it_really_ended() {
+    let Some(rig) = rig(49) else { return };
+    let ids = rig.queue(2);
+    let mut store = rig.store();
+    const CREATE: &str = "INSERT INTO applications";
+    const WITHDRAW: &str = "SET state = 'withdrawn'";
+    const DELETE: &str = "DELETE FROM applications";
+    let exists = |id: Uuid| {
+        rig.direct()
+            .query_opt(
+                "SELECT 1 FROM applications WHERE id = $1",
+                &[&id.to_string()],
+            )
+            .unwrap()
+            .is_some()
+    };
+    for (n, fault) in [Fault::Terminate, Fault::LoseReply].into_iter().enumerate() {
+        let done = fault == Fault::LoseReply;
+        // Create.
+        let app = sbk_counter::domain::Application::new(Utc::now());
+        let created = rig.broken(CREATE, fault, || store.create(&app, &operator()));
+        assert_eq!(created.is_ok(), done, "{fault:?}: {created:?}");
+        assert_eq!(exists(app.id), done, "{fault:?}");
+        // Withdraw.
+        let id = ids[n];
+        let withdrawn = rig.broken(WITHDRAW, fault, || store.withdraw(id, &operator()));
+        assert_eq!(withdrawn.is_ok(), done, "{fault:?}: {withdrawn:?}");
+        assert_eq!(rig.stored(id).0, if done { "draft" } else { "queued" });
+        if !done {
+            store.withdraw(id, &operator()).unwrap();
+        }
+        // Delete.
+        let deleted = rig.broken(DELETE, fault, || store.delete(id, &operator()));
+        assert_eq!(deleted.is_ok(), done, "{fault:?}: {deleted:?}");
+        assert_eq!(exists(id), !done, "{fault:?}");
+    }
+}
+
+#[test]
 fn a_submission_lost_at_its_commit_is_not_queued_and_one_whose_answer_was_lost_is_queued_once() {
     let Some(rig) = rig(42) else { return };
     let ids = rig.queue(2);

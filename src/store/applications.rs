@@ -286,10 +286,18 @@ impl Store {
             Ok(n) => n,
             Err(e) => {
                 self.derived_cache.remove(&app.id);
-                if e.is_connection() {
-                    // Sent, and the connection broke: it may have been done. Kept, so that the
-                    // next save can tell (idempotent by version).
-                    self.unsure_saves.insert(app.id, (app.version, body));
+                // Sent, and the connection broke: it may have been done. Kept, with every
+                // other body sent from the same version, so that the next save can tell
+                // (idempotent by version). One never sent (`ConnectionLost`) was not done.
+                if e.is_connection() && !matches!(e, StoreError::ConnectionLost) {
+                    let sent = self
+                        .unsure_saves
+                        .entry(app.id)
+                        .or_insert_with(|| (app.version, Vec::new()));
+                    if sent.0 != app.version {
+                        *sent = (app.version, Vec::new());
+                    }
+                    sent.1.push(body);
                 }
                 return Err(e);
             }
@@ -316,7 +324,7 @@ impl Store {
             if let Some((from, sent)) = unsure
                 && from == app.version
                 && stored.get::<i64>(1)? == from + 1
-                && stored.get::<String>(2)? == sent
+                && sent.contains(&stored.get::<String>(2)?)
             {
                 app.version += 1;
                 return self.save(app);
@@ -485,10 +493,7 @@ impl Store {
         let tx = self.db.begin()?;
         let app = transition_in(&tx, id, to, operator, note)?;
         self.derived_cache.remove(&id);
-        self.settle(
-            tx.commit(),
-            |db| Ok(load_in(db, id)?.version == app.version),
-        )?;
+        self.settle(tx.commit(), |db| is_stored(db, &app))?;
         Ok(app)
     }
 
@@ -550,10 +555,7 @@ impl Store {
             "UPDATE outbox SET state = 'withdrawn' WHERE application_id = ?1 AND state = 'pending'",
             args![id],
         )?;
-        self.settle(
-            tx.commit(),
-            |db| Ok(load_in(db, id)?.version == app.version),
-        )?;
+        self.settle(tx.commit(), |db| is_stored(db, &app))?;
         Ok(app)
     }
 
@@ -595,6 +597,15 @@ impl Store {
     pub fn contains(&self, id: Uuid) -> Result<bool> {
         Ok(self.status_of(id)?.is_some())
     }
+}
+
+/// Whether `app` is stored exactly as written (its body carries the time of the write).
+fn is_stored(db: &impl Sql, app: &Application) -> Result<bool> {
+    let stored: Option<String> = db
+        .query_opt("SELECT body FROM applications WHERE id = ?1", args![app.id])?
+        .map(|r| r.get(0))
+        .transpose()?;
+    Ok(stored == Some(serde_json::to_string(app)?))
 }
 
 fn exists(db: &impl Sql, id: Uuid) -> Result<bool> {

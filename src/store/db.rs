@@ -282,18 +282,18 @@ impl Pg {
         tracing::warn!("the connection to the database server broke; connecting again");
         self.client = self.connector.connect()?;
         self.cache.clear();
+        // (The key is never negative: `take_holder_key` shifts it, so it casts to an oid.)
         let old = self.holder as i32;
-        let waited = self
-            .client
-            .batch_execute("SET lock_timeout = '10s'")
-            .and_then(|()| {
-                self.client.execute(
-                    "SELECT pg_advisory_lock($1, $2), pg_advisory_unlock($1, $2)",
-                    &[&HOLDER_LOCKS, &old],
-                )
-            });
-        if waited.is_err() {
-            tracing::warn!("the old session is still on the server after 10 s");
+        self.client.batch_execute("SET lock_timeout = '10s'")?;
+        let waited = self.client.execute(
+            "SELECT pg_advisory_lock($1, $2), pg_advisory_unlock($1, $2)",
+            &[&HOLDER_LOCKS, &old],
+        );
+        if let Err(e) = waited {
+            // Still there (a cut network the server has not noticed): what would be read
+            // now is not final. Not connected; tried again at the next statement.
+            tracing::warn!(error = %e, "the old session is still on the server after 10 s");
+            return Err(StoreError::ConnectionLost);
         }
         self.client.batch_execute("RESET lock_timeout")?;
         self.holder = self.take_holder_key()?;
@@ -403,11 +403,15 @@ impl Conn {
             Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
             // Nothing is done before the lock is held: on a broken connection it is begun
             // again on a new one.
-            Inner::Postgres(pg) => self.pg_run(pg, Repeat::Safe, |pg| {
-                Ok(pg
-                    .client
-                    .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(1531683025)")?)
-            })?,
+            Inner::Postgres(pg) => self
+                .pg_run(pg, Repeat::Safe, |pg| {
+                    Ok(pg
+                        .client
+                        .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(1531683025)")?)
+                })
+                // Whatever failed (a lock timeout, a cancel), the session may be left in
+                // an aborted transaction nobody will end: it is not used again.
+                .inspect_err(|_| pg.borrow_mut().broken = true)?,
         }
         self.in_tx.set(true);
         self.tx_failed.set(false);
@@ -500,14 +504,22 @@ impl Conn {
                 self.tx_failed.set(true);
                 return Err(StoreError::ConnectionLost);
             }
-            pg.reconnect()?;
+            // Nothing was sent: the caller learns that, not how connecting failed.
+            pg.broken = true;
+            if let Err(e) = pg.reconnect() {
+                tracing::warn!(error = %e, "could not connect to the database server again");
+                return Err(StoreError::ConnectionLost);
+            }
         }
         pg.last_used = Instant::now();
         let result = match f(&mut pg) {
             Err(e) if e.is_connection() => {
                 pg.broken = true;
                 if repeat == Repeat::Safe && !in_tx {
-                    pg.reconnect()?;
+                    if let Err(e) = pg.reconnect() {
+                        tracing::warn!(error = %e, "could not connect to the database server again");
+                        return Err(StoreError::ConnectionLost);
+                    }
                     f(&mut pg).inspect_err(|e| pg.broken |= e.is_connection())
                 } else {
                     Err(e)
@@ -537,11 +549,14 @@ impl Conn {
             }
             Inner::Postgres(pg) => {
                 if self.tx_failed.get() {
+                    if pg.borrow().broken {
+                        return Err(StoreError::ConnectionLost);
+                    }
                     let _ = self.pg_run(pg, Repeat::Never, |pg| {
                         Ok(pg.client.batch_execute("ROLLBACK")?)
                     });
                     return Err(StoreError::Column(
-                        "a transaction whose statement failed cannot be committed".into(),
+                        "一个语句失败后事务已回滚，这次操作没有保存".into(),
                     ));
                 }
                 match self.pg_run(pg, Repeat::Never, |pg| {

@@ -222,7 +222,7 @@ pub struct Store {
     /// Saves sent on a connection that broke before it answered, by application: the
     /// version each was made from and the body it wrote. The next save of that application
     /// finds out whether it was done (`save` is idempotent by version).
-    unsure_saves: std::collections::HashMap<Uuid, (i64, String)>,
+    unsure_saves: std::collections::HashMap<Uuid, (i64, Vec<String>)>,
 }
 
 impl Store {
@@ -306,7 +306,13 @@ impl Store {
     ) -> Result<()> {
         match committed {
             Err(StoreError::CommitUnknown) => {
-                if done(&self.db)? {
+                let done = match done(&self.db) {
+                    Ok(done) => done,
+                    // Not readable yet: still unknown.
+                    Err(e) if e.is_connection() => return Err(StoreError::CommitUnknown),
+                    Err(e) => return Err(e),
+                };
+                if done {
                     tracing::info!("a commit whose answer was lost had been done");
                     Ok(())
                 } else {

@@ -409,8 +409,10 @@ impl Store {
         operator: &Operator,
     ) -> Result<bool> {
         let tx = self.db.begin()?;
-        let Ok(app) = load_in(&tx, id) else {
-            return Ok(false);
+        let app = match load_in(&tx, id) {
+            Ok(app) => app,
+            Err(StoreError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e),
         };
         if app.application_number.as_deref() != Some(application_number)
             || app.status == step.to

@@ -95,6 +95,18 @@ impl Connector {
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
         config.application_name("sbk");
+        // The server ends a session whose client went away: a transaction left idle (a
+        // window whose network was cut mid-transaction) after a minute, a dead peer found by
+        // keepalives within a minute or so, so that its locks go with it (every transaction
+        // takes one advisory lock) and a claim it held is seen orphaned.
+        let server_side = "-c idle_in_transaction_session_timeout=60000 \
+                           -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 \
+                           -c tcp_keepalives_count=3";
+        let options = match config.get_options() {
+            Some(o) if !o.trim().is_empty() => format!("{o} {server_side}"),
+            _ => server_side.to_owned(),
+        };
+        config.options(&options);
         let local = config.get_hosts().iter().all(is_loopback);
         let tls = if local && server.ca_file.is_none() && config.get_ssl_mode() != SslMode::Require
         {

@@ -505,10 +505,19 @@ impl Delivery {
         let mut cursor = self.store.sync_cursor().unwrap_or_default();
         loop {
             let page = self.client.changes(&cursor, 200)?;
+            // A step the store could not record stops the page before the cursor moves on:
+            // the feed does not repeat itself, and applying a step twice changes nothing.
+            let store_err = |e: StoreError| CallError::Retry {
+                message: e.to_string(),
+                after: None,
+            };
             for item in &page.items {
                 let id = item.client_reference;
-                let Ok(app) = self.store.get(id) else {
-                    continue;
+                let app = match self.store.get(id) {
+                    Ok(app) => app,
+                    // Not this counter's (or deleted since): nothing to record.
+                    Err(StoreError::NotFound(_)) => continue,
+                    Err(e) => return Err(store_err(e)),
                 };
                 // Still queued: the outbox's retry records the number first.
                 if app.status == Status::Queued
@@ -543,13 +552,13 @@ impl Delivery {
                     moved |= self
                         .store
                         .apply_progress(id, &item.application_number, step, &self.operator)
-                        .unwrap_or(false);
+                        .map_err(store_err)?;
                 }
                 changed += usize::from(moved);
             }
             if page.next_cursor != cursor {
                 cursor = page.next_cursor.clone();
-                let _ = self.store.set_sync_cursor(&cursor);
+                self.store.set_sync_cursor(&cursor).map_err(store_err)?;
             }
             if !page.has_more {
                 break;

@@ -24,6 +24,9 @@ pub enum Fault {
     Restart,
     /// The server commits; the connection breaks before its answer reaches the client.
     LoseReply,
+    /// The network is cut as the COMMIT is sent; it reaches the server two seconds later
+    /// (the server's session outlives the client's connection and commits after all).
+    LateCommit,
 }
 
 struct Armed {
@@ -37,6 +40,8 @@ struct Shared {
     admin_url: String,
     restart: Box<dyn Fn() + Send + Sync>,
     armed: Mutex<Option<Armed>>,
+    /// New connections are refused (the server is unreachable).
+    blocked: AtomicBool,
     /// Faults that went off.
     triggered: AtomicUsize,
     /// Faults whose doing is over.
@@ -69,6 +74,7 @@ impl Tap {
             admin_url: admin_url.to_owned(),
             restart: Box::new(restart),
             armed: Mutex::new(None),
+            blocked: AtomicBool::new(false),
             triggered: AtomicUsize::new(0),
             fired: AtomicUsize::new(0),
         });
@@ -76,6 +82,10 @@ impl Tap {
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
+                if accepting.blocked.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
                 let shared = accepting.clone();
                 std::thread::spawn(move || {
                     let _ = serve(client, shared);
@@ -97,6 +107,11 @@ impl Tap {
             matching: matching.to_owned(),
             fault,
         });
+    }
+
+    /// Refuse new connections (`true`: the server is unreachable), or take them again.
+    pub fn block(&self, blocked: bool) {
+        self.shared.blocked.store(blocked, Ordering::SeqCst);
     }
 
     /// Disarm; whether the armed fault went off. Waits until what it did is over (the
@@ -210,6 +225,7 @@ fn serve(mut client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
             }
         };
         let mut trigger = None;
+        let mut autocommit = false;
         match kind {
             b'P' => {
                 let s = strings(&body, 2);
@@ -228,6 +244,7 @@ fn serve(mut client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
             b'S' if !in_tx => {
                 if let Some(sql) = auto_sql.take() {
                     trigger = take_armed(&shared, &[sql]);
+                    autocommit = true;
                 }
             }
             b'Q' => {
@@ -249,7 +266,11 @@ fn serve(mut client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
         }
         if let Some(fault) = trigger {
             shared.triggered.fetch_add(1, Ordering::SeqCst);
-            // The write is done on the server before anything is broken.
+            // The write is done on the server before anything is broken. (Without a Sync
+            // the server holds its answers back: a Flush asks for them.)
+            if autocommit {
+                write_message(&mut to_server, b'H', &[])?;
+            }
             let deadline = Instant::now() + Duration::from_secs(5);
             while link.completed.load(Ordering::SeqCst) < expect_completed
                 && Instant::now() < deadline
@@ -270,6 +291,21 @@ fn serve(mut client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
                     return Ok(());
                 }
                 Fault::LoseReply => link.lose_ready.store(true, Ordering::SeqCst),
+                Fault::LateCommit => {
+                    let _ = link.client.shutdown(Shutdown::Both);
+                    std::thread::sleep(Duration::from_secs(2));
+                    let before = link.completed.load(Ordering::SeqCst);
+                    write_message(&mut to_server, kind, &body)?;
+                    let deadline = Instant::now() + Duration::from_secs(5);
+                    while link.completed.load(Ordering::SeqCst) == before
+                        && Instant::now() < deadline
+                    {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                    link.cut();
+                    shared.fired.fetch_add(1, Ordering::SeqCst);
+                    return Ok(());
+                }
             }
         }
         if write_message(&mut to_server, kind, &body).is_err() {

@@ -36,6 +36,15 @@ impl Wizard {
     /// 确定: queue it, and show the result page.
     pub(super) fn confirm_submit(&mut self, ctx: &mut Ctx) {
         let id = self.app.id;
+        // What is on screen is what is submitted: an edit the store has not taken yet (the
+        // connection broke) is saved first, or nothing is submitted.
+        if self.unsaved {
+            self.save(ctx);
+            if self.unsaved {
+                ctx.fail("还有修改没有保存到数据库（连接中断）：恢复连接后会自动保存，届时再提交");
+                return;
+            }
+        }
         match ctx.session.store.submit(id, &ctx.operator, ctx.today()) {
             Ok(_) => {
                 tracing::info!(application = %id, "submitted to the outbox");
