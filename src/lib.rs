@@ -10,6 +10,7 @@ pub mod demo;
 pub mod digest;
 pub mod domain;
 pub mod idcard;
+pub mod intake;
 pub mod keys;
 pub mod logging;
 pub mod photo;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's layer: a module may use only lower layers, or its own.
-const LAYERS: [(&str, u8); 21] = [
+const LAYERS: [(&str, u8); 22] = [
     ("digest", 0),
     ("keys", 0),
     ("private_files", 0),
@@ -22,6 +22,7 @@ const LAYERS: [(&str, u8); 21] = [
     ("sync", 2),
     ("config", 2),
     ("logging", 2),
+    ("intake", 2),
     ("printing", 2),
     ("report", 2),
     ("tui", 3),

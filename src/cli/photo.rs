@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 use super::EXIT_INVALID;
 use crate::domain::PhotoSlot;
-use crate::photo::{auto_fix_card, check_decoded, decode, normalise_id};
+use crate::photo::{auto_fix_card, decode, normalise_id};
 
 /// `--kind card|id-front|id-back`: a photo slot as the command line names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +141,7 @@ pub fn run(cmd: PhotoCommand) -> ExitCode {
                     return ExitCode::from(EXIT_UNREADABLE);
                 }
             };
-            let verdict = check_decoded(&decoded, kind);
+            let verdict = crate::idcard::shape::check(&decoded, kind);
             if json {
                 let mut v = serde_json::to_value(&verdict).unwrap_or_default();
                 v["readable"] = true.into();

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::application::{Application, PickupMethod, Status, ValidUntil};
 use super::id_number::Gender;
+use super::photo_slot::PhotoSlot;
 
 /// The CSV columns, in order: what export writes and import reads.
 pub const CSV_COLUMNS: [&str; 25] = [
@@ -126,6 +127,16 @@ fn csv_values(app: &Application) -> [String; 25] {
 pub struct Imported {
     pub app: Application,
     pub notes: Vec<String>,
+    /// Photo files that came with the line, by slot: paths as written (relative to the
+    /// import file), for the importer to read, check and store. The draft names no photo
+    /// but these: a photo is never attached by its hash alone (whoever knows a hash would
+    /// otherwise take another person's photo from the store).
+    pub photo_files: Vec<(PhotoSlot, String)>,
+}
+
+/// The CSV column (and JSON `photo_files` key) of a photo file: `card_photo_file`…
+pub fn photo_file_column(slot: PhotoSlot) -> String {
+    format!("{}_file", slot.key())
 }
 
 /// A draft from one JSON object: any part of the model's shape; the rest gets the new
@@ -163,15 +174,50 @@ pub fn draft_from_json(line: &str, now: DateTime<Utc>) -> Result<Imported, Strin
     for key in BOOKKEEPING {
         given.remove(key);
     }
+    let photo_files = match given.remove("photo_files") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(files)) => {
+            let mut out = Vec::new();
+            for (key, path) in files {
+                let slot = PhotoSlot::from_key(&key)
+                    .ok_or_else(|| format!("photo_files.{key} 不是照片的名称（card_photo、id_front、id_back、agent_id_card、authorisation）"))?;
+                match path {
+                    Value::String(p) if !p.trim().is_empty() => {
+                        out.push((slot, p.trim().to_owned()))
+                    }
+                    Value::String(_) | Value::Null => {}
+                    _ => return Err(format!("photo_files.{key} 应是文件路径")),
+                }
+            }
+            out
+        }
+        Some(_) => return Err("photo_files 应是 {\"card_photo\": \"路径\", …}".into()),
+    };
+
     merge(&mut merged, &Value::Object(given), "", &mut notes);
     merged["id"] = Value::String(id.to_string());
-    let app: Application = serde_path_to_error::deserialize(merged).map_err(|e| {
+    let mut app: Application = serde_path_to_error::deserialize(merged).map_err(|e| {
         let path = e.path().to_string();
         format!("{path}：{}", e.into_inner())
     })?;
+    // A photo comes as a file with its line, never by a hash: whoever knows a hash would
+    // otherwise take another person's photo from the store.
+    let mut by_hash = Vec::new();
+    for slot in PhotoSlot::ALL {
+        if app.photo_mut(slot).take().is_some() {
+            by_hash.push(slot.short_label());
+        }
+    }
+    if !by_hash.is_empty() {
+        notes.push(format!(
+            "{}按哈希给出，已忽略：照片须随行以文件给出（photo_files）",
+            by_hash.join("、")
+        ));
+    }
     Ok(Imported {
         app: as_new_draft(app, now),
         notes,
+        photo_files,
     })
 }
 
@@ -184,6 +230,7 @@ pub fn draft_from_csv(
 ) -> Result<Imported, String> {
     let mut app = Application::new(now);
     let mut notes = Vec::new();
+    let mut photo_files = Vec::new();
     for (column, value) in header.iter().zip(row) {
         let column = column.trim().trim_start_matches('\u{feff}');
         let value = from_csv_cell(value.trim());
@@ -274,12 +321,20 @@ pub fn draft_from_csv(
                     .unwrap_or_else(|| value.to_owned())
             }
             "agent_mobile" => app.agent.mobile = value.into(),
-            other => notes.push(format!("未知的列 {other}，已忽略")),
+            other => match PhotoSlot::ALL
+                .into_iter()
+                .find(|s| photo_file_column(*s) == other)
+            {
+                Some(_) if value.is_empty() => {}
+                Some(slot) => photo_files.push((slot, value.to_owned())),
+                None => notes.push(format!("未知的列 {other}，已忽略")),
+            },
         }
     }
     Ok(Imported {
         app: as_new_draft(app, now),
         notes,
+        photo_files,
     })
 }
 
@@ -376,7 +431,7 @@ mod tests {
     #[test]
     fn only_the_persons_data_are_needed() {
         let line = r#"{"applicant":{"name":" 王秀英 ","id_number":"11010519491231002x","mobile":"13800138000"},"residence":{"district":"110105","address":"朝阳区建国路88号"}}"#;
-        let Imported { app, notes } = draft_from_json(line, now()).unwrap();
+        let Imported { app, notes, .. } = draft_from_json(line, now()).unwrap();
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(app.status, Status::Draft);
         assert_eq!(app.created_at, now());
@@ -391,7 +446,7 @@ mod tests {
     #[test]
     fn bookkeeping_in_the_file_is_ignored_and_said() {
         let line = r#"{"id":"not-a-uuid","status":"delivered","application_number":"SQ1","applicant":{"name":"张三"}}"#;
-        let Imported { app, notes } = draft_from_json(line, now()).unwrap();
+        let Imported { app, notes, .. } = draft_from_json(line, now()).unwrap();
         assert_eq!(app.status, Status::Draft);
         assert_eq!(app.application_number, None);
         assert_eq!(notes.len(), 3, "{notes:?}");
@@ -406,7 +461,7 @@ mod tests {
     #[test]
     fn enums_are_replaced_whole_and_typos_are_named() {
         let line = r#"{"applicant":{"id_valid_until":{"kind":"long_term"},"nmae":"x"},"eligibility":{"state":"pending","requested_at":"2026-12-01T00:00:00Z"}}"#;
-        let Imported { app, notes } = draft_from_json(line, now()).unwrap();
+        let Imported { app, notes, .. } = draft_from_json(line, now()).unwrap();
         assert_eq!(app.applicant.id_valid_until, ValidUntil::LongTerm);
         assert!(matches!(
             app.eligibility,
@@ -494,9 +549,20 @@ mod tests {
         let json: Value =
             serde_json::from_str(include_str!("../../docs/application-example-agent.json"))
                 .unwrap();
-        let Imported { app, notes } = draft_from_json(&json.to_string(), now()).unwrap();
-        // Only the bookkeeping is said; every agent field is the model's.
-        assert!(notes.iter().all(|n| n.contains("由本机生成")), "{notes:?}");
+        let Imported { app, notes, .. } = draft_from_json(&json.to_string(), now()).unwrap();
+        // Only the bookkeeping and the photos named by hash are said; every agent field is
+        // the model's.
+        assert!(
+            notes
+                .iter()
+                .all(|n| n.contains("由本机生成") || n.contains("按哈希给出，已忽略")),
+            "{notes:?}"
+        );
+        assert!(
+            PhotoSlot::ALL
+                .iter()
+                .all(|s| app.photo_of(s.field()).is_none())
+        );
         assert_eq!(app.applied_by, super::super::AppliedBy::Agent);
         assert_eq!(app.agent.name, "李建国");
         assert!(app.consents.applicant_id_card_checked_at.is_some());

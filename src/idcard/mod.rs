@@ -12,6 +12,7 @@ pub mod interpret;
 pub mod layout;
 pub mod lines;
 pub mod prefill;
+pub mod shape;
 
 #[cfg(feature = "ocr")]
 pub mod engine;

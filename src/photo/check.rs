@@ -190,15 +190,6 @@ pub fn check_decoded(d: &Decoded, kind: PhotoSlot) -> Verdict {
                     format!("只有 {width}×{height} 像素，文字看不清：请靠近一些重新拍摄或扫描"),
                 );
             }
-            if d.file_bytes > CARD_MAX_BYTES {
-                fail(
-                    "too_large_file",
-                    format!(
-                        "文件有 {:.2} MB，超过 8.75MB：可用“修正”缩小",
-                        d.file_bytes as f64 / 1_048_576.0
-                    ),
-                );
-            }
         }
     }
     let mut warn = |code, message: &str| {
@@ -218,6 +209,17 @@ pub fn check_decoded(d: &Decoded, kind: PhotoSlot) -> Verdict {
     }
     if s.sharpness < 25.0 {
         warn("blurred", "照片模糊：请对好焦、拿稳后重新拍摄");
+    }
+    // An ID image of any size is brought to the system's limits when it is imported
+    // (`fix::normalise_id`): its size is advice, not a refusal.
+    if kind != PhotoSlot::CardPhoto && d.file_bytes > CARD_MAX_BYTES {
+        warn(
+            "too_large_file",
+            &format!(
+                "文件有 {:.2} MB，超过 8.75MB：导入时会自动缩小（长边 2000 像素以内）",
+                d.file_bytes as f64 / 1_048_576.0
+            ),
+        );
     }
     match kind {
         // The card photo's background is judged beside the face (face_findings).

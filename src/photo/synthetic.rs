@@ -206,7 +206,8 @@ pub fn card_photo_jpeg(seed: u64) -> Vec<u8> {
 }
 
 /// An ID card image (front or back) that is readable by the checks: a light card-shaped
-/// picture with some dark "text" lines. Not a rendering of a real card.
+/// picture with some dark "text" lines, and on the front a portrait (the real face the
+/// scenes use). Not a rendering of a real card.
 pub fn id_card_jpeg(seed: u64, back: bool) -> Vec<u8> {
     let (w, h) = (856u32, 540u32);
     let mut state = seed ^ 0xA076_1D64_78BD_642F ^ if back { 0xFF } else { 0 };
@@ -216,16 +217,31 @@ pub fn id_card_jpeg(seed: u64, back: bool) -> Vec<u8> {
         state ^= state << 17;
         (state % 21) as i16 - 10
     };
+    // The front's portrait: the real face of `scene`, as a card's photo is printed.
+    let (px, py, pw, ph) = (580u32, 80u32, 220u32, 320u32);
+    let photo = (!back).then(|| {
+        scene(
+            pw,
+            ph,
+            &Scene {
+                face_width: 120.0,
+                hair_top: 30.0,
+                eye_mid_x: pw as f32 / 2.0,
+                background: [236, 240, 244],
+                ..Scene::portrait(pw, ph)
+            },
+        )
+    });
     let image = RgbImage::from_fn(w, h, |x, y| {
         let n = noise();
         let text_line = (y / 40) % 2 == 1 && x > 60 && x < if back { 800 } else { 520 };
-        let portrait = !back && x > 580 && x < 800 && y > 80 && y < 400;
-        if text_line && (x / 9) % 3 != 0 {
-            Rgb([clamp(40 + n), clamp(40 + n), clamp(50 + n)])
-        } else if portrait {
-            Rgb([clamp(200 + n), clamp(170 + n), clamp(150 + n)])
-        } else {
-            Rgb([clamp(225 + n), clamp(232 + n), clamp(236 + n)])
+        let in_portrait = x >= px && x < px + pw && y >= py && y < py + ph;
+        match &photo {
+            Some(photo) if in_portrait => *photo.get_pixel(x - px, y - py),
+            _ if text_line && (x / 9) % 3 != 0 => {
+                Rgb([clamp(40 + n), clamp(40 + n), clamp(50 + n)])
+            }
+            _ => Rgb([clamp(225 + n), clamp(232 + n), clamp(236 + n)]),
         }
     });
     let mut out = Vec::new();

@@ -11,9 +11,9 @@ use ratatui_image::{FilterType, Resize};
 
 use crate::domain::PhotoRef;
 use crate::domain::PhotoSlot;
-use crate::photo::check::{CARD_MAX_BYTES, CARD_MIN_BYTES};
+use crate::photo::check::{CARD_MAX_BYTES, CARD_MIN_BYTES, CARD_WIDTH};
 use crate::photo::fix::{check_fill, crop_fits, crop_to_card};
-use crate::photo::{Crop, Decoded, check_decoded, decode, fix_card, geometry, normalise_id};
+use crate::photo::{Crop, Decoded, fix_card, geometry};
 use crate::store::Store;
 
 /// Preview size in terminal cells.
@@ -30,106 +30,24 @@ pub enum Imported {
     NeedsFix(Box<CropEditor>),
 }
 
-fn store_jpeg(
-    store: &Store,
-    bytes: &[u8],
-    kind: PhotoSlot,
-    name: Option<String>,
-) -> Result<PhotoRef, String> {
-    let d = decode(bytes).map_err(|e| e.to_string())?;
-    let sha256 = store
-        .put_photo(bytes, kind, "image/jpeg", d.image.width(), d.image.height())
-        .map_err(|e| format!("保存照片失败：{e}"))?;
-    Ok(PhotoRef {
-        sha256,
-        source_name: name,
-    })
-}
-
-/// Read, check and store a photo file. ID images are turned upright and sized down; a card
-/// photo that passes is stored as it is, one that does not goes to the crop editor.
+/// Read, check and store a photo file: `intake` does it as every import does. A card
+/// photo that does not pass opens the crop editor.
 pub fn import(store: &Store, path: &std::path::Path, kind: PhotoSlot) -> Result<Imported, String> {
-    let shown = path.display();
-    let bytes = crate::private_files::read_regular(path, crate::photo::decode::MAX_FILE_BYTES)?;
-    let original = Original {
-        path: path.to_owned(),
-        sha256: crate::store::sha256_hex(&bytes),
-    };
-    let decoded = decode(&bytes).map_err(|e| format!("{shown}：{e}"))?;
-    let verdict = check_decoded(&decoded, kind);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let warnings: Vec<String> = verdict
-        .findings
-        .iter()
-        .filter(|f| !f.fails)
-        .map(|f| f.message.clone())
-        .collect();
-    tracing::info!(
-        kind = kind.key(),
-        width = verdict.width,
-        height = verdict.height,
-        passes = verdict.passes(),
-        "photo imported"
-    );
-    match kind {
-        PhotoSlot::CardPhoto if verdict.passes() => {
-            let sha256 = store
-                .put_photo(&bytes, kind, "image/jpeg", verdict.width, verdict.height)
-                .map_err(|e| format!("保存照片失败：{e}"))?;
+    let checked = crate::intake::read(path, kind)?;
+    let original = checked.original();
+    match checked.store(store, false)? {
+        crate::intake::Stored::Done(photo, warnings) => {
             original.imported(store);
-            Ok(Imported::Stored(
-                PhotoRef {
-                    sha256,
-                    source_name: name,
-                },
-                warnings,
-            ))
+            Ok(Imported::Stored(photo, warnings))
         }
-        PhotoSlot::CardPhoto => {
-            let reasons = verdict
-                .findings
-                .iter()
-                .filter(|f| f.fails)
-                .map(|f| f.message.clone())
-                .collect();
-            let mut editor = CropEditor::new(decoded, name, reasons);
+        crate::intake::Stored::NeedsFix(checked) => {
+            let reasons = checked.reasons();
+            let checked = *checked;
+            let mut editor = CropEditor::new(checked.decoded, checked.name, reasons);
             editor.original = Some(original);
             Ok(Imported::NeedsFix(Box::new(editor)))
         }
-        PhotoSlot::IdFront
-        | PhotoSlot::IdBack
-        | PhotoSlot::AgentIdCard
-        | PhotoSlot::Authorisation => {
-            if let Some(f) = verdict.findings.iter().find(|f| f.fails) {
-                return Err(format!("{}：{}", kind_label(kind), f.message));
-            }
-            let normal = normalise_id(&decoded).map_err(|e| e.to_string())?;
-            let stored = store_jpeg(store, &normal, kind, name)?;
-            original.imported(store);
-            Ok(Imported::Stored(stored, warnings))
-        }
     }
-}
-
-/// A file of the photo folder being imported.
-pub struct Original {
-    path: std::path::PathBuf,
-    sha256: String,
-}
-
-impl Original {
-    /// It is in the store now: it stays in the photo folder a day (it may be imported
-    /// again), then retention removes it — an ID card scan is not to lie about
-    /// unencrypted (unless the config keeps originals).
-    fn imported(&self, store: &Store) {
-        if let Err(e) = store.note_original(&self.path, &self.sha256) {
-            tracing::warn!(error = e.kind(), "an imported original was not recorded");
-        }
-    }
-}
-
-fn kind_label(kind: PhotoSlot) -> &'static str {
-    kind.label()
 }
 
 /// The review page's small previews, in cells: the card photo upright, the ID card's
@@ -185,13 +103,17 @@ pub struct CropEditor {
     pub source_name: Option<String>,
     /// Why the photo did not pass as it was.
     pub reasons: Vec<String>,
-    pub preview: Option<Protocol>,
+    /// The result with the guides, fitted to whatever room the popup has when it is drawn
+    /// (a wide terminal shows it large); encoded again only when that room changes.
+    pub preview: Option<std::cell::RefCell<ratatui_image::protocol::StatefulProtocol>>,
+    /// The terminal's cell size in pixels, for laying the preview out in the card's shape.
+    pub font_size: (u16, u16),
     /// What the crop would give: size and whether it fits.
     pub status: String,
     /// The crop's result measured against the rules: the measures, then each problem.
     pub measures: Vec<String>,
     /// The file it came from, recorded once the fixed photo is stored.
-    pub original: Option<Original>,
+    pub original: Option<crate::intake::Original>,
 }
 
 impl CropEditor {
@@ -219,6 +141,7 @@ impl CropEditor {
             source_name,
             reasons,
             preview: None,
+            font_size: (10, 20),
             status: String::new(),
             measures: Vec::new(),
             original: None,
@@ -231,13 +154,21 @@ impl CropEditor {
         let (w, h) = (self.source.image.width(), self.source.image.height());
         let (_, _, cw, ch) = self.crop.rect(w, h);
         let card = crop_to_card(&self.work, self.crop);
+        // What the original's pixels become: enlarged, reduced or as they are.
+        let k = CARD_WIDTH as f32 / cw;
+        let scale = if k > 1.01 {
+            format!("放大 {k:.1} 倍")
+        } else if k < 0.99 {
+            format!("缩小为原来的 {k:.2}")
+        } else {
+            "原大".into()
+        };
         self.status =
             match crop_fits(self.crop, w, h).and_then(|()| check_fill(&self.work, self.crop)) {
                 Ok(()) => format!(
-                    "裁剪原图 {:.0}×{:.0} 像素 → 358×441，放大 {:.1} 倍{}",
+                    "裁剪原图 {:.0}×{:.0} 像素 → 358×441，{scale}{}",
                     cw,
                     ch,
-                    self.crop.zoom,
                     if self.crop.angle == 0.0 {
                         String::new()
                     } else {
@@ -266,7 +197,11 @@ impl CropEditor {
         };
         let mut guided = card;
         draw_guides(&mut guided);
-        self.preview = preview(picker, DynamicImage::ImageRgb8(guided));
+        let f = picker.font_size();
+        self.font_size = (f.width, f.height);
+        self.preview = Some(std::cell::RefCell::new(
+            picker.new_resize_protocol(DynamicImage::ImageRgb8(guided)),
+        ));
     }
 
     /// The keys `on_key` handles, for the footer.
@@ -298,7 +233,7 @@ impl CropEditor {
     pub fn accept(&self, store: &Store) -> Result<PhotoRef, String> {
         let bytes = fix_card(&self.source, self.crop).map_err(|e| e.to_string())?;
         debug_assert!((CARD_MIN_BYTES..=CARD_MAX_BYTES).contains(&(bytes.len() as u64)));
-        let stored = store_jpeg(
+        let stored = crate::intake::put(
             store,
             &bytes,
             PhotoSlot::CardPhoto,

@@ -1,7 +1,10 @@
-//! `sbk drafts import FILE`: applications from another system (or another counter) become
-//! drafts here. JSON Lines (any part of the model's shape a line) or CSV (the columns
-//! `drafts export --format csv` writes, any subset). Only the person's data are needed;
-//! each bad line is reported by its number and skipped, the good ones are kept.
+//! `sbk drafts import FILE [--photos DIR]`: applications from another system (or another
+//! counter) become drafts here. JSON Lines (any part of the model's shape a line) or CSV
+//! (the columns `drafts export --format csv` writes, any subset). Only the person's data
+//! are needed; each bad line is reported by its number and skipped, the good ones are
+//! kept. Photos come as files with their line (or from a folder, named by ID number) and
+//! are checked and fixed exactly as the wizard's import does (`intake`); a refused photo
+//! is reported by its line and slot, and the draft is kept without it.
 
 use std::io::{BufRead, Read};
 use std::path::Path;
@@ -11,6 +14,7 @@ use chrono::Utc;
 
 use super::Format;
 use crate::cli::{EXIT_INVALID, Failure};
+use crate::domain::PhotoSlot;
 use crate::domain::interchange::{Imported, draft_from_csv, draft_from_json};
 use crate::store::{Operator, Store};
 
@@ -22,6 +26,7 @@ pub(super) fn import(
     op: &Operator,
     file: &Path,
     format: Option<Format>,
+    photo_dir: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
     let format = format.unwrap_or_else(|| {
         let csv = file
@@ -31,7 +36,11 @@ pub(super) fn import(
         if csv { Format::Csv } else { Format::Jsonl }
     });
     let reader = open_regular(file)?;
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        base: file.parent().map(Path::to_owned).unwrap_or_default(),
+        photo_dir: photo_dir.map(Path::to_owned),
+        ..Tally::default()
+    };
     match format {
         Format::Jsonl => {
             for (i, line) in reader.lines().enumerate() {
@@ -65,8 +74,11 @@ pub(super) fn import(
             }
         }
     }
-    println!("导入 {} 条，跳过 {} 条。", tally.imported, tally.skipped);
-    Ok(if tally.skipped == 0 {
+    println!(
+        "导入 {} 条，跳过 {} 条；照片导入 {} 张，未能导入 {} 张。",
+        tally.imported, tally.skipped, tally.photos, tally.photos_refused
+    );
+    Ok(if tally.skipped == 0 && tally.photos_refused == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_INVALID)
@@ -94,6 +106,53 @@ fn open_regular(file: &Path) -> Result<std::io::BufReader<std::io::Take<std::fs:
 struct Tally {
     imported: usize,
     skipped: usize,
+    photos: usize,
+    photos_refused: usize,
+    /// Where the import file is: photo paths in it are relative to it.
+    base: std::path::PathBuf,
+    /// A folder of photos named by ID number.
+    photo_dir: Option<std::path::PathBuf>,
+}
+
+/// What a photo in a folder named by ID number is called, after the number and `_`.
+const FOLDER_NAMES: [(PhotoSlot, &[&str]); 5] = [
+    (PhotoSlot::CardPhoto, &["card", "photo", "照片", "制卡照片"]),
+    (PhotoSlot::IdFront, &["front", "正面"]),
+    (PhotoSlot::IdBack, &["back", "背面"]),
+    (PhotoSlot::AgentIdCard, &["agent", "代办人身份证"]),
+    (PhotoSlot::Authorisation, &["authorisation", "委托书"]),
+];
+
+/// The photos in `dir` named for `id_number` (`110105…_card.jpg` and the like).
+fn photos_in_folder(dir: &Path, id_number: &str) -> Vec<(PhotoSlot, std::path::PathBuf)> {
+    let id = id_number.trim().to_ascii_uppercase();
+    if id.is_empty() {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let Some((number, what)) = stem.rsplit_once(['_', '-']) else {
+            continue;
+        };
+        if number.to_ascii_uppercase() != id {
+            continue;
+        }
+        if let Some((slot, _)) = FOLDER_NAMES
+            .iter()
+            .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(what)))
+        {
+            found.push((*slot, path));
+        }
+    }
+    found.sort_by(|a, b| a.1.cmp(&b.1));
+    found
 }
 
 impl Tally {
@@ -109,7 +168,11 @@ impl Tally {
         n: usize,
         parsed: Result<Imported, String>,
     ) -> Result<(), Failure> {
-        let Imported { mut app, notes } = match parsed {
+        let Imported {
+            mut app,
+            notes,
+            photo_files,
+        } = match parsed {
             Ok(i) => i,
             Err(why) => {
                 self.skip(n, &why);
@@ -123,21 +186,39 @@ impl Tally {
             self.skip(n, &format!("申请 {} 已在本机", app.id));
             return Ok(());
         }
-        let mut missing = Vec::new();
-        for kind in crate::domain::PhotoSlot::ALL {
-            let slot = app.photo_mut(kind);
-            if let Some(p) = slot
-                && !store.has_photo(&p.sha256)?
-            {
-                missing.push(kind.short_label());
-                *slot = None;
+        // The photos that came with the line, checked and fixed as the wizard's import
+        // does; the draft names no other (`Imported::photo_files`).
+        let mut files: Vec<(PhotoSlot, std::path::PathBuf)> = photo_files
+            .into_iter()
+            .map(|(slot, path)| (slot, self.base.join(path)))
+            .collect();
+        if let Some(dir) = &self.photo_dir {
+            for (slot, path) in photos_in_folder(dir, &app.applicant.id_number) {
+                if !files.iter().any(|(s, _)| *s == slot) {
+                    files.push((slot, path));
+                }
             }
         }
-        if !missing.is_empty() {
-            eprintln!(
-                "第 {n} 行：{}不在本机，已导入但需在向导中重新上传",
-                missing.join("、")
-            );
+        for (slot, path) in files {
+            let taken = crate::intake::read(&path, slot)
+                .and_then(|c| c.store(store, true))
+                .and_then(|stored| match stored {
+                    crate::intake::Stored::Done(photo, warnings) => Ok((photo, warnings)),
+                    crate::intake::Stored::NeedsFix(_) => Err("未能自动修正".into()),
+                });
+            match taken {
+                Ok((photo, warnings)) => {
+                    *app.photo_mut(slot) = Some(photo);
+                    self.photos += 1;
+                    for w in warnings {
+                        eprintln!("第 {n} 行 {}：注意：{w}", slot.label());
+                    }
+                }
+                Err(why) => {
+                    self.photos_refused += 1;
+                    eprintln!("第 {n} 行 {why}（{}），未导入", path.display());
+                }
+            }
         }
         match store.import(&app, op) {
             Ok(()) => self.imported += 1,

@@ -57,10 +57,18 @@ pub enum DraftsCommand {
     },
     /// Import applications as drafts: JSON Lines (the model's shape, only the person's data
     /// needed) or CSV (the columns export writes); by the file's extension unless --format.
+    /// Photos come as files with each line: JSON `"photo_files": {"card_photo": "a.jpg",
+    /// "id_front": …, "id_back": …}`, CSV columns card_photo_file, id_front_file,
+    /// id_back_file, agent_id_card_file, authorisation_file (paths relative to the import
+    /// file); or from --photos DIR, named by the ID number: 110105…_card.jpg, _front, _back
+    /// (or 照片、正面、背面). Each is checked and fixed as the wizard's import does.
     Import {
         file: PathBuf,
         #[arg(long, value_enum)]
         format: Option<Format>,
+        /// A folder of photos named by ID number (a 高拍仪's capture folder, say).
+        #[arg(long, value_name = "DIR")]
+        photos: Option<PathBuf>,
     },
     /// Export applications as JSON Lines or CSV (masked unless --reveal).
     Export {
@@ -170,8 +178,12 @@ pub fn run(cmd: DraftsCommand, settings: &mut Settings, auth: &Auth) -> Result<E
                 print_application(&store, &app, view.reveal)?;
             }
         }
-        DraftsCommand::Import { file, format } => {
-            return import::import(&mut store, &op, &file, format);
+        DraftsCommand::Import {
+            file,
+            format,
+            photos,
+        } => {
+            return import::import(&mut store, &op, &file, format, photos.as_deref());
         }
         DraftsCommand::Export {
             status,

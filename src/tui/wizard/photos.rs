@@ -49,11 +49,8 @@ impl Wizard {
                 Outcome::Done
             }
             Ok(Imported::NeedsFix(editor)) => {
-                let reasons = editor.reasons.join("；");
                 let popup = CropPopup::new(*editor, ctx);
-                ctx.fail(format!(
-                    "照片还不符合要求（{reasons}）：请调整裁剪后按 Enter 生成合格照片"
-                ));
+                ctx.fail("照片还不符合要求（原因见上）：请调整裁剪后按 Enter 生成合格照片");
                 Outcome::Open(Popup::Crop(Box::new(popup)))
             }
             Err(message) => {
