@@ -7,13 +7,11 @@
 What it measures, in the 358x441 image (see README.md for the calibration):
 
 * face: OpenCV's Haar cascade (frontalface_alt2, then _default), the largest box.
-* face width, cheek to cheek: a Haar box is not cheek to cheek (it runs from about the
-  temples, and its width varies with the cascade), so the width is measured directly: a
-  skin colour model taken from the middle of the face, and on each row of the cheekbone
-  band (from the eye line to 30% of the box height below it) the skin run through the
-  face's middle, left and right, stopping at the first 3 pixels in a row that are not skin.
-  The ears are outside that band's widest part on most heads; the median of the band's
-  widest third is taken. When that fails (no skin model), FACE_RATIO times the Haar width.
+* face width, cheek to cheek: a Haar box is not cheek to cheek (it runs about from temple
+  to temple, and its width is quantised by the cascade's scale steps), and the distance
+  between the eyes varies between faces too; each was calibrated against the cheek width
+  read by hand on the four source faces, and the mean of the two estimates is used (within
+  4% on those faces; either alone is off by up to 7.5%). See FACE_RATIO, EYES_RATIO.
 * eyes: Haar eye cascades (eye, eye_tree_eyeglasses) in the upper face, on a copy made
   large enough, the best left/right pair; their midpoint x, the eye line y and the tilt.
   When no pair is found, the box's proportions (EYE_FROM_BOX).
@@ -50,20 +48,24 @@ MAX_TILT = 8.0
 # This detector's error, from the calibration on the source faces and on the studio cards
 # whose geometry is known exactly (README.md, "Calibration").
 TOLERANCE = {
-    "face_width": 0.07,  # relative: the skin run's spread over the four sources
+    "face_width": 0.06,  # relative: the calibration's spread (4%) and the box's steps
     "eye_mid_x": 5.0,  # px: Haar eye boxes centre on the eye within about 3 px
     "eye_y": 6.0,  # px
     "hair_top": 4.0,  # px: JPEG ringing and soft hair edges
     "tilt": 2.0,  # degrees
 }
 
-# Cheek-to-cheek width over the Haar alt2 box width, measured by hand on the four source
-# faces (0.95 astronaut, 0.84 Hopper, 0.85 Obama, 0.88 Biden): the fallback when the skin
-# run cannot be measured.
-FACE_RATIO = 0.88
+# Cheek-to-cheek width over the Haar alt2 box's width, and over the distance between the
+# eyes' centres, read by hand on the four source faces (sources.py):
+#   box:  0.947 astronaut, 0.842 Hopper, 0.854 Obama, 0.881 Biden   -> mean 0.881
+#   eyes: 1.98 astronaut,  2.17 Hopper,  2.38 Obama,  2.40 Biden     -> mean 2.23
+# The face width is the mean of the two estimates: off by +2.9%, +3.8%, -1.6% and -3.5% on
+# the four faces (either alone is off by up to 7.5%). Without an eye pair, the box alone.
+FACE_RATIO = 0.881
+EYES_RATIO = 2.23
 # Where the eyes are in a Haar alt2 box (fraction of its width and height), from the same
 # four faces: the fallback when the eye cascades find no pair.
-EYE_FROM_BOX = (0.31, 0.69, 0.41)
+EYE_FROM_BOX = (0.30, 0.70, 0.385)
 
 WHITE_MIN = 210.0
 WHITE_TINT = 25.0
@@ -154,60 +156,6 @@ def _eyes_from_box(box):
     return (x + lx * w, y + fy * h), (x + rx * w, y + fy * h)
 
 
-def cheek_width(rgb: np.ndarray, box, eye_mid: tuple[float, float]) -> float | None:
-    """Cheek to cheek: the skin run through the middle of the face on the cheekbone rows."""
-    x, y, w, h = box
-    H, W, _ = rgb.shape
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    lab = cv2.GaussianBlur(lab, (0, 0), max(0.6, w / 220.0))
-    ex, ey = eye_mid
-    # Skin model: below the eyes, between them (cheeks and nose), the central 80% of it.
-    py0, py1 = int(ey + 0.08 * h), int(ey + 0.30 * h)
-    px0, px1 = int(ex - 0.22 * w), int(ex + 0.22 * w)
-    patch = lab[max(0, py0):min(H, py1), max(0, px0):min(W, px1)].reshape(-1, 3)
-    if len(patch) < 50:
-        return None
-    med = np.median(patch, axis=0)
-    # Distance mostly on colour (a, b), lightness weighs less (shading across the cheek).
-    dist = np.sqrt(0.25 * (patch[:, 0] - med[0]) ** 2 + (patch[:, 1] - med[1]) ** 2
-                   + (patch[:, 2] - med[2]) ** 2)
-    thr = max(12.0, float(np.percentile(dist, 90)) * 1.6)
-
-    def is_skin(row: np.ndarray) -> np.ndarray:
-        d = np.sqrt(0.25 * (row[:, 0] - med[0]) ** 2 + (row[:, 1] - med[1]) ** 2
-                    + (row[:, 2] - med[2]) ** 2)
-        return d <= thr
-
-    widths = []
-    cx = int(round(ex))
-    for yy in range(int(ey + 0.02 * h), int(ey + 0.30 * h)):
-        if not (0 <= yy < H):
-            continue
-        skin = is_skin(lab[yy])
-        if not skin[min(W - 1, max(0, cx))]:
-            continue
-
-        def run(step: int) -> int:
-            pos, miss = cx, 0
-            last = cx
-            while 0 <= pos < W:
-                if skin[pos]:
-                    last, miss = pos, 0
-                else:
-                    miss += 1
-                    if miss >= 3:
-                        break
-                pos += step
-            return last
-
-        widths.append(run(1) - run(-1) + 1)
-    if len(widths) < 5:
-        return None
-    widths.sort()
-    top = widths[len(widths) * 2 // 3:]
-    return float(np.median(top))
-
-
 def hair_top(rgb: np.ndarray, box) -> tuple[float | None, list[float], float]:
     """Rows of background above the hair (0 when the head touches the top edge), the
     background colour and its noise, from the top corners."""
@@ -275,16 +223,21 @@ def measure_rgb(rgb: np.ndarray) -> dict:
     le, re_, eyes_found = find_eyes(grey, box)
     ex, ey = (le[0] + re_[0]) / 2, (le[1] + re_[1]) / 2
     tilt = math.degrees(math.atan2(re_[1] - le[1], re_[0] - le[0]))
-    cw = cheek_width(rgb, box, (ex, ey))
-    width_source = "skin"
-    if cw is None or not (0.6 * box[2] <= cw <= 1.15 * box[2]):
-        cw, width_source = FACE_RATIO * box[2], "haar_ratio"
+    # Cheek to cheek from the two estimates calibrated on the source faces: the Haar box's
+    # width and the distance between the eyes (their mean errs less than either alone).
+    eye_dist = math.hypot(re_[0] - le[0], re_[1] - le[1])
+    by_box = FACE_RATIO * box[2]
+    by_eyes = EYES_RATIO * eye_dist if eyes_found else None
+    cw = (by_box + by_eyes) / 2 if by_eyes else by_box
+    width_source = "box+eyes" if by_eyes else "box"
     top, bg_rgb, noise = hair_top(rgb, box)
     bgd = background(rgb, box)
     out.update({
         "face_width": round(cw, 1),
         "face_width_source": width_source,
         "haar_width": box[2],
+        "face_width_by_box": round(by_box, 1),
+        "face_width_by_eyes": round(by_eyes, 1) if by_eyes else None,
         "eyes_found": eyes_found,
         "left_eye": [round(v, 1) for v in le],
         "right_eye": [round(v, 1) for v in re_],
