@@ -440,7 +440,7 @@ fn cmyk_16_bit_and_transparent_files_of_a_good_portrait_are_fixed() {
         716,
         882,
         &Scene {
-            face_width: 430.0,
+            face_width: 384.0,
             hair_top: 28.0,
             eye_mid_x: 358.0,
             ..Scene::portrait(716, 882)

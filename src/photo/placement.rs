@@ -157,8 +157,23 @@ pub fn place_face(rgb: &RgbImage, face: Face, full_width: u32) -> Result<Placed,
     .into_iter()
     .fold(0.0f32, f32::max);
     let aim = (AIM_FACE_WIDTH / fw).min(eye_room / head);
+    // Without the margins inside the face-width and eye-line limits: a photo already
+    // inside every band (a studio's file with a broad face) is kept whole rather than
+    // reduced into a window larger than itself.
+    let most_exact = (FACE_WIDTH.end() / fw)
+        .min((ch - EYE_LINE_ABOVE_BOTTOM - HAIR_TOP.start()) / head)
+        .min(MAX_ENLARGE * per_original);
     let k = if fits_inside <= most {
-        aim.clamp(least.max(fits_inside), most)
+        // No more zoom than it takes: where the largest window inside the photo already
+        // holds a face wide enough, that window (a studio's file is kept whole);
+        // otherwise the aim.
+        if fits_inside >= least {
+            fits_inside
+        } else {
+            aim.clamp(least, most)
+        }
+    } else if fits_inside <= most_exact {
+        fits_inside
     } else {
         aim.clamp(least, most)
     };
