@@ -33,6 +33,8 @@ import math
 import sys
 from pathlib import Path
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -70,16 +72,21 @@ EYE_FROM_BOX = (0.30, 0.70, 0.385)
 WHITE_MIN = 210.0
 WHITE_TINT = 25.0
 
-_cascades: dict[str, cv2.CascadeClassifier] = {}
+# One set of classifiers a thread: a CascadeClassifier is not safe to share between
+# threads (run.py --jobs measured in parallel crashed the interpreter now and then).
+_local = threading.local()
 
 
 def cascade(name: str) -> cv2.CascadeClassifier:
-    if name not in _cascades:
+    cascades = getattr(_local, "cascades", None)
+    if cascades is None:
+        cascades = _local.cascades = {}
+    if name not in cascades:
         c = cv2.CascadeClassifier(cv2.data.haarcascades + name)
         if c.empty():
             raise RuntimeError(f"cannot load {name} from {cv2.data.haarcascades}")
-        _cascades[name] = c
-    return _cascades[name]
+        cascades[name] = c
+    return cascades[name]
 
 
 def detect_faces(grey: np.ndarray, min_frac: float = 0.2) -> list[tuple[int, int, int, int]]:

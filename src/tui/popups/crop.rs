@@ -69,6 +69,11 @@ impl CropPopup {
         let cols =
             ((rows as f32 * fh * CARD_WIDTH as f32) / (CARD_HEIGHT as f32 * fw)).round() as u16;
         let cols = cols.min(inner.width / 2).max(4);
+        // The rows those columns fill in the card's shape (the picture is scaled to fit:
+        // the rulers are laid out on the rows it really covers).
+        let rows = ((cols as f32 * fw * CARD_HEIGHT as f32) / (CARD_WIDTH as f32 * fh))
+            .round()
+            .clamp(4.0, rows as f32) as u16;
         let [left, _, right] = Layout::horizontal([
             Constraint::Length(cols + RULER),
             Constraint::Length(1),
@@ -79,7 +84,7 @@ impl CropPopup {
         if let Some(p) = &editor.preview {
             let mut state = p.borrow_mut();
             frame.render_stateful_widget(
-                ratatui_image::StatefulImage::default().resize(ratatui_image::Resize::Fit(Some(
+                ratatui_image::StatefulImage::default().resize(ratatui_image::Resize::Scale(Some(
                     ratatui_image::FilterType::Triangle,
                 ))),
                 picture,
