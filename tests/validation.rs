@@ -323,3 +323,34 @@ fn every_field_has_its_own_api_path() {
     }
     assert_eq!(Field::from_api_path("applicant.nothing"), None);
 }
+
+#[test]
+fn a_number_read_from_the_card_that_differs_from_the_form_is_shown_until_it_agrees() {
+    let mut app = example();
+    let typed = app.applicant.id_number.clone();
+    // Read from the front photo: another person's card (or a digit typed wrong).
+    app.id_number_on_card = Some("110105195203154524".into());
+    let report = validate(&app, today());
+    let p = report
+        .problems
+        .iter()
+        .find(|p| p.field == Field::IdFrontPhoto)
+        .expect("the difference is shown at the ID photos");
+    assert!(
+        !p.blocks_submission(),
+        "advice for the clerk: the reading may be wrong"
+    );
+    assert!(
+        p.message.contains("110105195203154524") && p.message.contains(&typed),
+        "{}",
+        p.message
+    );
+    // The same number, written with a small x: nothing to say.
+    app.id_number_on_card = Some(typed.to_lowercase());
+    assert!(
+        !validate(&app, today())
+            .problems
+            .iter()
+            .any(|p| p.field == Field::IdFrontPhoto)
+    );
+}

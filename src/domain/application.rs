@@ -48,6 +48,12 @@ pub struct Application {
     /// against the card; an application is not complete while any remain.
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub recognised: std::collections::BTreeSet<crate::domain::Field>,
+    /// The ID number read from the front photo (识别), where it was read whole and its
+    /// check character agrees: kept to compare with the number in the form, so that a
+    /// difference (another person's card, a digit typed wrong) is shown until it is put
+    /// right. Cleared when the front photo is replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number_on_card: Option<String>,
     /// Why the application came back (已退回): shown on every step until it is submitted
     /// again, and the fields it names marked until the clerk changes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -601,6 +607,7 @@ impl Application {
             application_number: None,
             purged_at: None,
             recognised: Default::default(),
+            id_number_on_card: None,
             returned: None,
             version: 0,
         }

@@ -153,6 +153,19 @@ fn validate_step_with(
             if app.photos.id_back.is_none() {
                 out.missing(Field::IdBackPhoto, "请上传身份证背面（国徽面）原件照片");
             }
+            // The number the front photo shows, beside the number in the form.
+            let typed = app.applicant.id_number.trim().to_ascii_uppercase();
+            if let Some(on_card) = &app.id_number_on_card
+                && !typed.is_empty()
+                && on_card.trim().to_ascii_uppercase() != typed
+            {
+                out.warning(
+                    Field::IdFrontPhoto,
+                    format!(
+                        "照片上的身份证号码（识别）为 {on_card}，与填写的 {typed} 不一致：请对照证件原件核对，或换成本人身份证的照片"
+                    ),
+                );
+            }
         }
         Step::BasicInfo => basic_info(app, today, &mut out),
         Step::CardInfo => {

@@ -119,6 +119,7 @@ pub fn reduce(app: &mut Application, now: DateTime<Utc>) {
     g.mobile.clear();
     g.photos = Default::default();
     app.recognised.clear();
+    app.id_number_on_card = None;
     app.purged_at = Some(now);
 }
 

@@ -63,6 +63,10 @@ impl Wizard {
     pub(super) fn set_photo(&mut self, field: Field, photo: PhotoRef, ctx: &mut Ctx) {
         if let Some(slot) = PhotoSlot::of(field) {
             *self.app.photo_mut(slot) = Some(photo);
+            // What the old front said is not what the new one says.
+            if slot == PhotoSlot::IdFront {
+                self.app.id_number_on_card = None;
+            }
         }
         self.app.mark_edited(field);
         self.touched.insert(field);

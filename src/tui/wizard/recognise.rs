@@ -49,6 +49,14 @@ impl Wizard {
             }
         };
         let outcome = prefill(&mut self.app, &recognised);
+        // The number on the card is kept beside the form's: a difference stays in view
+        // (step 4, the review page) until it is put right.
+        if side == Side::Front {
+            self.app.id_number_on_card = recognised
+                .get(crate::idcard::CardField::IdNumber)
+                .and_then(|r| r.usable())
+                .map(str::to_owned);
+        }
         let offered = outcome.offered;
         // Shown at once with what to do (识别：请对照证件…), not only once left.
         self.touched.extend(offered.filled.iter().copied());
