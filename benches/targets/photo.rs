@@ -1,4 +1,5 @@
-//! `sbk photo fix` on a 4000×3000 JPEG beside ImageMagick and libvips doing the same job
+//! `sbk photo fix` on a 4000×3000 JPEG (a face of ordinary size: a fifth of the width)
+//! beside ImageMagick and libvips doing the same job
 //! (cover-crop to 358×441, JPEG quality 90) on the same file, alternating whole-command
 //! runs. sbk's output must pass `sbk photo check`: a fix that does not pass does not count.
 
