@@ -24,9 +24,14 @@ pub struct Checked {
 }
 
 /// Read and check `path` as `slot`. `Err` says in Chinese what is wrong with the file,
-/// after the slot's name (身份证背面照片：…).
+/// after the slot's name and the file's (身份证背面照片（IMG_0001.jpg）：…).
 pub fn read(path: &Path, slot: PhotoSlot) -> Result<Checked, String> {
-    let label = slot.label();
+    // The file's name with what is wrong with it: the clerk needs to know which.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let label = format!("{}（{name}）", slot.label());
     let bytes = crate::private_files::read_regular(path, crate::photo::decode::MAX_FILE_BYTES)
         .map_err(|e| format!("{label}：{e}"))?;
     let decoded = decode(&bytes).map_err(|e| format!("{label}：{e}"))?;

@@ -16,6 +16,7 @@ pub mod logging;
 pub mod photo;
 pub mod printing;
 pub mod private_files;
+pub mod process;
 pub mod receipt;
 pub mod report;
 pub mod store;

@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's layer: a module may use only lower layers, or its own.
-const LAYERS: [(&str, u8); 22] = [
+const LAYERS: [(&str, u8); 23] = [
     ("digest", 0),
     ("keys", 0),
     ("private_files", 0),
+    ("process", 0),
     ("domain", 0),
     ("photo", 0),
     ("receipt", 1),

@@ -185,7 +185,12 @@ pub(super) fn write_pending(store: &Store, pending: &[Pending]) -> Result<()> {
             id: p.operator.clone(),
             name: String::new(),
         };
-        store.audit_at(p.at, &operator, action, None)?;
+        // Failed sign-ins beyond what keys.json keeps one by one are summed: `×N`.
+        let times = p
+            .event
+            .split_once('×')
+            .map(|(_, n)| format!("{n} attempts"));
+        store.audit_at(p.at, &operator, action, times.as_deref())?;
     }
     Ok(())
 }

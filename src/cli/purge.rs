@@ -23,7 +23,14 @@ pub fn run(args: PurgeArgs, settings: &mut Settings, auth: &Auth) -> Result<Exit
     let session = auth.session(settings)?;
     let operator = session.operator();
     let mut store = session.store;
-    let retention = settings.retention();
+    let supervisor = session.account.is_supervisor();
+    let retention = settings.retention().for_role(supervisor);
+    if retention != settings.retention() {
+        eprintln!(
+            "注意：设置的保留期短于默认值，只有负责人可以按它清理；本次按默认保留期（受理后 {} 天，草稿 {} 天）",
+            retention.days, retention.draft_days
+        );
+    }
     let now = chrono::Utc::now();
     let report = store.purge(now, retention, args.dry_run, &operator)?;
     let originals = if settings.keep_photo_originals {

@@ -214,8 +214,9 @@ pub fn draft_from_json(line: &str, now: DateTime<Utc>) -> Result<Imported, Strin
             by_hash.join("、")
         ));
     }
+    let app = as_new_draft(app, now, &mut notes);
     Ok(Imported {
-        app: as_new_draft(app, now),
+        app,
         notes,
         photo_files,
     })
@@ -236,6 +237,12 @@ pub fn draft_from_csv(
         let value = from_csv_cell(value.trim());
         if value.chars().any(char::is_control) {
             return Err(format!("{column} 含控制字符"));
+        }
+        if value.chars().count() > MAX_FIELD_CHARS {
+            return Err(format!(
+                "{column} 有 {} 个字符，超过 {MAX_FIELD_CHARS}：不像申请中的内容",
+                value.chars().count()
+            ));
         }
         if value.contains('*')
             && matches!(
@@ -331,16 +338,28 @@ pub fn draft_from_csv(
             },
         }
     }
+    let app = as_new_draft(app, now, &mut notes);
     Ok(Imported {
-        app: as_new_draft(app, now),
+        app,
         notes,
         photo_files,
     })
 }
 
 /// Whatever came in starts on this counter as a draft, now, every field tidied as if
-/// typed (dates as YYYY-MM-DD, gender and birth date from the ID number).
-fn as_new_draft(mut app: Application, now: DateTime<Utc>) -> Application {
+/// typed (dates as YYYY-MM-DD, gender and birth date from the ID number). Nothing is taken
+/// on trust from a file: the resident's consents and the clerk's in-person checks are
+/// given at the counter (the wizard, or `drafts submit --consents-given`), never by a line.
+fn as_new_draft(mut app: Application, now: DateTime<Utc>, notes: &mut Vec<String>) -> Application {
+    if app.consents != Default::default() {
+        notes.push(
+            "文件中的同意和核验记录已忽略：须在向导中当面确认（或 drafts submit --consents-given）"
+                .into(),
+        );
+    }
+    app.consents = Default::default();
+    app.id_number_on_card = None;
+    app.recognised.clear();
     app.status = Status::Draft;
     app.application_number = None;
     app.purged_at = None;
@@ -399,11 +418,18 @@ fn is_tagged(map: &Map<String, Value>) -> bool {
     map.contains_key("kind") || map.contains_key("state")
 }
 
+/// The longest text a field of an application holds (an address is under 100 characters).
+pub const MAX_FIELD_CHARS: usize = 500;
+
 fn refuse_control_characters(value: &Value, path: &str) -> Result<(), String> {
     match value {
         Value::String(s) if s.chars().any(char::is_control) => {
             Err(format!("{path} 含控制字符（换行、转义等），不能导入"))
         }
+        Value::String(s) if s.chars().count() > MAX_FIELD_CHARS => Err(format!(
+            "{path} 有 {} 个字符，超过 {MAX_FIELD_CHARS}：不像申请中的内容，不能导入",
+            s.chars().count()
+        )),
         Value::Object(map) => map.iter().try_for_each(|(k, v)| {
             let here = if path.is_empty() {
                 k.clone()
@@ -553,9 +579,9 @@ mod tests {
         // Only the bookkeeping and the photos named by hash are said; every agent field is
         // the model's.
         assert!(
-            notes
-                .iter()
-                .all(|n| n.contains("由本机生成") || n.contains("按哈希给出，已忽略")),
+            notes.iter().all(|n| n.contains("由本机生成")
+                || n.contains("按哈希给出，已忽略")
+                || n.contains("同意和核验记录已忽略")),
             "{notes:?}"
         );
         assert!(
@@ -565,7 +591,8 @@ mod tests {
         );
         assert_eq!(app.applied_by, super::super::AppliedBy::Agent);
         assert_eq!(app.agent.name, "李建国");
-        assert!(app.consents.applicant_id_card_checked_at.is_some());
+        // The file's checks are not taken: they are made at the counter.
+        assert_eq!(app.consents, Default::default());
         let row = csv_row(&app);
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         let back = draft_from_csv(&CSV_COLUMNS, &cells, now()).unwrap();

@@ -34,13 +34,14 @@ pub fn mask_mobile(mobile: &str) -> String {
     mask_middle(mobile, 3, 4)
 }
 
-/// A birth date as a masked view may show it: the year only (`1949-**-**`).
+/// A birth date as a masked view shows it: not at all (`****-**-**`). The masked ID
+/// number hides exactly the birth date; a year beside it would leave a few dozen
+/// candidates for the hidden digits.
 pub fn mask_birth_date(date: &str) -> String {
-    let date = date.trim();
-    match date.get(..4) {
-        Some(year) if year.bytes().all(|b| b.is_ascii_digit()) => format!("{year}-**-**"),
-        _ if date.is_empty() => String::new(),
-        _ => "****-**-**".into(),
+    if date.trim().is_empty() {
+        String::new()
+    } else {
+        "****-**-**".into()
     }
 }
 

@@ -261,14 +261,17 @@ impl KeyFile {
         // Checked before the lock is taken, and again after: the slow part runs unlocked,
         // so that one clerk's sign-in does not hold up another's.
         let body = self.read()?;
-        let typed = clean_id(operator);
+        // What is kept of the 工号 typed: itself when it is an operator's, else only a
+        // one-byte bucket (a password typed into the 工号 field is never written down).
+        let typed = attempts_key(&body, operator);
+        let shown = shown_id(&body, operator);
         if let Some(until) = locked(&body, &typed, now) {
             // Tried while locked: on record too, and no closer to getting in.
             let _lock = self.lock()?;
             let mut body = self.read()?;
             body.pending.push(Pending {
                 at: now,
-                operator: typed,
+                operator: shown,
                 event: "sign_in_failed".into(),
             });
             prune_attempts(&mut body, now);
@@ -309,7 +312,7 @@ impl KeyFile {
                 a.failed += 1;
                 body.pending.push(Pending {
                     at: now,
-                    operator: typed.clone(),
+                    operator: shown.clone(),
                     event: "sign_in_failed".into(),
                 });
                 let a = body.attempts.get_mut(&typed).expect("just added");
@@ -319,7 +322,7 @@ impl KeyFile {
                     a.failed = 0;
                     body.pending.push(Pending {
                         at: now,
-                        operator: typed.clone(),
+                        operator: shown.clone(),
                         event: "locked_out".into(),
                     });
                     KeyFileError::Locked { until }
@@ -423,10 +426,10 @@ impl KeyFile {
 
     /// A 工号's failed attempts and lock, as the file holds them.
     pub fn attempts(&self, operator: &str) -> Result<Attempts, KeyFileError> {
-        Ok(self
-            .read()?
+        let body = self.read()?;
+        Ok(body
             .attempts
-            .get(&clean_id(operator))
+            .get(&attempts_key(&body, operator))
             .cloned()
             .unwrap_or_default())
     }
@@ -483,6 +486,43 @@ fn clean_id(operator: &str) -> String {
         .collect()
 }
 
+/// Whether `typed` is the 工号 of an operator with a slot.
+fn is_operator(body: &FileBody, typed: &str) -> bool {
+    body.slots
+        .iter()
+        .any(|s| matches!(&s.kind, SlotKind::Operator { operator } if operator == typed))
+}
+
+/// The attempts table's key for what was typed as the 工号: the 工号 itself when it is
+/// an operator's; else one of 256 buckets by a hash of it (salted with the store's id).
+/// The answer to an unknown 工号 counts down as a real one's does, so it does not tell
+/// which 工号 exist; and a password typed into the 工号 field is not written down in a
+/// form that a guess could be checked against.
+fn attempts_key(body: &FileBody, typed: &str) -> String {
+    let typed = clean_id(typed);
+    if is_operator(body, &typed) {
+        return typed;
+    }
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{}:{typed}", body.store).as_bytes(),
+    );
+    format!("?{:02x}", digest.as_ref()[0])
+}
+
+/// The 工号 as the audit log names it: an operator's, or 未知工号.
+fn shown_id(body: &FileBody, typed: &str) -> String {
+    let typed = clean_id(typed);
+    if is_operator(body, &typed) {
+        typed
+    } else {
+        UNKNOWN_ID.into()
+    }
+}
+
+/// How the audit log names a 工号 that is no operator's.
+pub const UNKNOWN_ID: &str = "（未知工号）";
+
 fn locked(body: &FileBody, operator: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     body.attempts
         .get(operator)
@@ -490,16 +530,25 @@ fn locked(body: &FileBody, operator: &str, now: DateTime<Utc>) -> Option<DateTim
         .filter(|until| *until > now)
 }
 
-/// Keep the attempts table small: expired locks and the oldest entries go.
+/// Keep the attempts table small: only expired entries go. It is bounded without
+/// dropping anyone's count (operators, and 256 buckets for the rest), so junk attempts
+/// cannot flush a lock. Pending events beyond 1000 are summed into one, not dropped
+/// unsaid.
 fn prune_attempts(body: &mut FileBody, now: DateTime<Utc>) {
     body.attempts
         .retain(|_, a| a.failed > 0 || a.locked_until.is_some_and(|u| u > now));
-    while body.attempts.len() > 200 {
-        let first = body.attempts.keys().next().cloned().expect("not empty");
-        body.attempts.remove(&first);
-    }
     let excess = body.pending.len().saturating_sub(1000);
-    body.pending.drain(..excess);
+    if excess > 0 {
+        let dropped: Vec<Pending> = body.pending.drain(..=excess).collect();
+        body.pending.insert(
+            0,
+            Pending {
+                at: dropped.last().map_or(now, |p| p.at),
+                operator: UNKNOWN_ID.into(),
+                event: format!("sign_in_failed×{}", dropped.len()),
+            },
+        );
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

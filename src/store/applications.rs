@@ -418,8 +418,42 @@ impl Store {
         Ok(out)
     }
 
-    /// Search by name, pinyin initials or full pinyin, ID number (start or last digits) or
-    /// mobile (last digits); most recently changed first.
+    /// A search made by `operator`, on record: its shape and its hit count (never the
+    /// text). A search by a whole ID number that finds nothing is counted, and after
+    /// `WHOLE_ID_MISSES` such misses in ten minutes the operator's next ones are refused
+    /// for a while (trying birth dates one by one against a masked number).
+    pub fn search_as(
+        &self,
+        operator: &Operator,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<Summary>> {
+        let Some(q) = Query::parse(query) else {
+            return Ok(Vec::new());
+        };
+        let miss = format!("{} hits:0", q.shape());
+        if q.is_whole_id() {
+            let since = now_ms() - WHOLE_ID_WINDOW_MS;
+            let misses: i64 = self
+                .db
+                .query_one(
+                    "SELECT count(*) FROM audit_log WHERE action = 'search' AND detail = ?1
+                     AND at > ?2 AND operator_id = ?3",
+                    args![miss, since, operator.id],
+                )?
+                .get(0)?;
+            if misses >= WHOLE_ID_MISSES {
+                return Err(StoreError::SearchLimited);
+            }
+        }
+        let rows = self.search(query, limit)?;
+        let detail = format!("{} hits:{}", q.shape(), rows.len());
+        audit_on(&self.db, operator, AuditAction::Search, None, Some(&detail))?;
+        Ok(rows)
+    }
+
+    /// Search by name, pinyin initials or full pinyin, ID number (whole, region code or
+    /// last 4–6 digits) or mobile (whole or last four); most recently changed first.
     ///
     /// Two plans, chosen by how many rows match (counted from the indexes alone): few hits
     /// are collected from the key indexes and sorted; many (a common surname like 王, about
@@ -430,9 +464,13 @@ impl Store {
         let Some(q) = Query::parse(query) else {
             return Ok(Vec::new());
         };
+        let ranges = q.ranges();
+        if ranges.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut args: Vec<String> = Vec::new();
         let mut conditions = Vec::new();
-        for (column, prefix) in q.ranges() {
+        for (column, prefix) in ranges {
             // Column names come from a fixed list in `Query::ranges`, never from input.
             conditions.push(format!(
                 "({column} >= ?{} AND {column} < ?{})",
@@ -535,6 +573,58 @@ impl Store {
         Ok(key)
     }
 
+    /// The resident's consents (免责声明, 访问授权, 我已阅读并同意) and the clerk's
+    /// in-person checks of the ID card(s), given now at the counter by `operator` outside
+    /// the wizard, audited. Only on an application still being edited.
+    pub fn give_consents(
+        &mut self,
+        id: Uuid,
+        operator: &Operator,
+        now: DateTime<Utc>,
+    ) -> Result<Application> {
+        let tx = self.db.begin()?;
+        let mut app = load_in(&tx, id)?;
+        if !app.status.is_editable() {
+            return Err(StoreError::NotEditable(app.status));
+        }
+        let by_agent = app.by_agent();
+        let c = &mut app.consents;
+        c.disclaimer_agreed_at = Some(now);
+        c.access_authorised_at = Some(now);
+        c.declaration_agreed_at = Some(now);
+        if by_agent {
+            c.agent_id_card_checked_at = Some(now);
+            c.applicant_id_card_checked_at = Some(now);
+        } else {
+            c.identity_verified_in_person_at = Some(now);
+        }
+        app.updated_at = now;
+        let changed = tx.execute(
+            "UPDATE applications SET body = ?1, updated_at = ?2, version = version + 1
+             WHERE id = ?3 AND status = ?4",
+            args![
+                serde_json::to_string(&app)?,
+                now.timestamp_millis(),
+                id,
+                app.status.key()
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NewerVersion);
+        }
+        app.version += 1;
+        audit_on(
+            &tx,
+            operator,
+            AuditAction::Consent,
+            Some(id),
+            Some("drafts submit"),
+        )?;
+        self.derived_cache.remove(&id);
+        self.settle(tx.commit(), |db| is_stored(db, &app))?;
+        Ok(app)
+    }
+
     /// Take a queued application back to draft before it is delivered.
     /// Refused while a worker holds a live claim on it, or once a submission was sent (it
     /// may have reached the central API: only its answer can tell).
@@ -607,6 +697,10 @@ fn is_stored(db: &impl Sql, app: &Application) -> Result<bool> {
         .transpose()?;
     Ok(stored == Some(serde_json::to_string(app)?))
 }
+
+/// Whole-ID searches that find nothing allowed in `WHOLE_ID_WINDOW_MS` per operator.
+pub const WHOLE_ID_MISSES: i64 = 5;
+const WHOLE_ID_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 fn exists(db: &impl Sql, id: Uuid) -> Result<bool> {
     Ok(db

@@ -63,6 +63,11 @@ pub enum AuditAction {
     StoreCopy,
     /// A 受理单 was printed or saved (it shows the name and masked numbers).
     Print,
+    /// The resident's consents and the clerk's in-person checks given outside the wizard
+    /// (`drafts submit --consents-given`).
+    Consent,
+    /// A search: its shape (kind and length) and how many it found, never the text.
+    Search,
 }
 
 impl AuditAction {
@@ -93,6 +98,8 @@ impl AuditAction {
             AuditAction::TakeOver => "take_over",
             AuditAction::StoreCopy => "store_copy",
             AuditAction::Print => "print",
+            AuditAction::Consent => "consent",
+            AuditAction::Search => "search",
         }
     }
 }

@@ -50,6 +50,10 @@ pub enum StoreError {
     #[error("与中心数据库的连接已断开，这次操作没有完成：恢复连接后请再试一次")]
     ConnectionLost,
     #[error(
+        "按完整证件号码查询而没有找到的次数过多：请 10 分钟后再试，或按姓名、证件号码后 4 位查找"
+    )]
+    SearchLimited,
+    #[error(
         "与中心数据库的连接在确认保存时断开，不能确定这次操作是否已保存：恢复连接后按数据库中的实际内容核对"
     )]
     CommitUnknown,
@@ -112,6 +116,7 @@ impl StoreError {
             StoreError::Postgres(_) => "postgres",
             StoreError::Column(_) => "column",
             StoreError::ConnectionLost => "connection_lost",
+            StoreError::SearchLimited => "search_limited",
             StoreError::CommitUnknown => "commit_unknown",
             StoreError::Server(_) => "server",
             StoreError::Json(_) => "json",

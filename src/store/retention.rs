@@ -50,6 +50,19 @@ impl Retention {
             draft_days: DEFAULT_DRAFT_DAYS,
         }
     }
+
+    /// The periods as applied for `supervisor` or not: only a supervisor applies periods
+    /// shorter than the defaults (a clerk's environment or config file cannot purge a
+    /// day's work by setting 0); longer ones are anyone's.
+    pub fn for_role(self, supervisor: bool) -> Retention {
+        if supervisor {
+            return self;
+        }
+        Retention {
+            days: self.days.max(DEFAULT_RETENTION_DAYS),
+            draft_days: self.draft_days.max(DEFAULT_DRAFT_DAYS),
+        }
+    }
 }
 
 /// Why an application was purged, for the report.

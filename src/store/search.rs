@@ -1,7 +1,10 @@
 //! Search: by name (汉字, surname or given name), pinyin initials (`zs` finds 张三), full
-//! pinyin (`zhangsan`), ID number (from its start, or its last 4+ digits), and the
-//! applicant's mobile (its last 4+ digits); and the same of a 代办 application's agent (a
-//! relative who calls gives their own name or phone).
+//! pinyin (`zhangsan`), ID number (the whole number, its region code — the first six
+//! digits, which lists show — or exactly its last 4–6 digits), and the applicant's mobile
+//! (the whole number or its last four); and the same of a 代办 application's agent (a
+//! relative who calls gives their own name or phone). Nothing else matches a number: a
+//! search by any other part of it would let a clerk read the digits a list masks, one
+//! search at a time.
 //!
 //! Every key is a prefix match on an indexed column, so a search is a handful of index
 //! range scans whatever the store's size. Suffix searches use reversed columns: the last
@@ -28,6 +31,8 @@ pub enum Query {
 
 /// The least number of trailing digits searched as a suffix; fewer would match too much.
 pub const MIN_SUFFIX_DIGITS: usize = 4;
+/// The most trailing digits of an ID number searched as a suffix.
+pub const MAX_ID_SUFFIX_DIGITS: usize = 6;
 
 impl Query {
     /// Classify what the clerk typed; `None` when it cannot match anything.
@@ -69,16 +74,48 @@ impl Query {
                 ("agent_name_rev", reversed(q)),
             ],
             Query::Digits(q) => {
-                let mut v = vec![("id_number", q.clone())];
-                if q.len() >= MIN_SUFFIX_DIGITS {
-                    v.push(("id_rev", reversed(q)));
-                    v.push(("mobile_rev", reversed(q)));
+                let mut v = Vec::new();
+                let n = q.len();
+                // The whole number (a prefix as long as the number is the number).
+                if n == 18 || n == 15 {
+                    v.push(("id_number", q.clone()));
                     v.push(("agent_id_rev", reversed(q)));
+                }
+                // The region code, as lists show it.
+                if n == 6 {
+                    v.push(("id_number", q.clone()));
+                }
+                // Exactly the last 4–6 digits of an ID number.
+                if (MIN_SUFFIX_DIGITS..=MAX_ID_SUFFIX_DIGITS).contains(&n) {
+                    v.push(("id_rev", reversed(q)));
+                    v.push(("agent_id_rev", reversed(q)));
+                }
+                // A mobile: the whole number, or its last four.
+                if n == 11 || n == MIN_SUFFIX_DIGITS {
+                    v.push(("mobile_rev", reversed(q)));
                     v.push(("agent_mobile_rev", reversed(q)));
                 }
                 v
             }
         }
+    }
+}
+
+impl Query {
+    /// What the audit log keeps of a search: its kind and length, never its text.
+    pub fn shape(&self) -> String {
+        match self {
+            Query::Pinyin(q) => format!("pinyin:{}", q.chars().count()),
+            Query::Han(q) => format!("name:{}", q.chars().count()),
+            Query::Digits(q) if q.len() == 18 || q.len() == 15 => format!("id:{}", q.len()),
+            Query::Digits(q) => format!("digits:{}", q.len()),
+        }
+    }
+
+    /// A search by a whole ID number: the one kind whose misses are counted (a clerk
+    /// trying birth dates one by one against a masked number).
+    pub fn is_whole_id(&self) -> bool {
+        matches!(self, Query::Digits(q) if q.len() == 18 || q.len() == 15)
     }
 }
 
@@ -107,17 +144,50 @@ mod tests {
     }
 
     #[test]
-    fn short_digit_queries_do_not_search_suffixes() {
-        let cols: Vec<_> = Query::parse("002")
-            .unwrap()
-            .ranges()
-            .into_iter()
-            .map(|r| r.0)
-            .collect();
-        assert_eq!(cols, vec!["id_number"]);
+    fn numbers_match_whole_by_region_or_by_their_last_digits_only() {
+        let cols = |q: &str| -> Vec<&'static str> {
+            Query::parse(q)
+                .unwrap()
+                .ranges()
+                .into_iter()
+                .map(|r| r.0)
+                .collect()
+        };
+        // Too few digits, or a part of the masked middle: nothing.
+        for q in [
+            "002",
+            "1101141",
+            "11011419",
+            "1101141952",
+            "110114195203",
+            "11011419520315452",
+        ] {
+            assert!(cols(q).is_empty(), "{q}: {:?}", cols(q));
+        }
+        assert_eq!(cols("110114"), ["id_number", "id_rev", "agent_id_rev"]);
+        assert!(cols("5152").contains(&"id_rev") && cols("5152").contains(&"mobile_rev"));
+        assert!(
+            !cols("45152").contains(&"mobile_rev"),
+            "a mobile by its last four only"
+        );
+        assert!(cols("13800138000").contains(&"mobile_rev"));
+        let whole = Query::parse("11011419520315452X").unwrap();
+        assert!(whole.is_whole_id());
+        assert!(
+            whole
+                .ranges()
+                .contains(&("id_number", "11011419520315452X".into()))
+        );
         let ranges = Query::parse("002X").unwrap().ranges();
         assert!(ranges.contains(&("id_rev", "X200".into())));
-        assert!(ranges.contains(&("mobile_rev", "X200".into())));
+    }
+
+    #[test]
+    fn the_shape_of_a_search_says_its_kind_and_length_never_its_text() {
+        assert_eq!(Query::parse("11011419520315452X").unwrap().shape(), "id:18");
+        assert_eq!(Query::parse("5152").unwrap().shape(), "digits:4");
+        assert_eq!(Query::parse("zs").unwrap().shape(), "pinyin:2");
+        assert_eq!(Query::parse("张三").unwrap().shape(), "name:2");
     }
 
     #[test]

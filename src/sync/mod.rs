@@ -259,7 +259,8 @@ impl Delivery {
             Err(CallError::Retry { message, after }) => Outcome::Retry(message, after),
             Err(CallError::Config(message)) => Outcome::Stop(message),
             Err(CallError::Refused { error, .. }) => {
-                let mut reason = error.message.clone();
+                // What the server says reaches a terminal and the store: printable only.
+                let mut reason = clean(&error.message);
                 if reason.chars().count() > 300 {
                     reason = reason.chars().take(300).collect::<String>() + "…";
                 }
@@ -267,8 +268,8 @@ impl Delivery {
                     .errors
                     .iter()
                     .map(|f| ReturnedField {
-                        path: f.field.clone(),
-                        message: f.message.clone(),
+                        path: clean(&f.field),
+                        message: clean(&f.message),
                         corrected: false,
                     })
                     .collect();
@@ -407,7 +408,8 @@ impl Delivery {
         if !answer.eligible {
             let reason = answer
                 .reason
-                .clone()
+                .as_deref()
+                .map(clean)
                 .unwrap_or_else(|| "不符合申领条件".into());
             let eligibility = Eligibility::Ineligible {
                 checked_at: answer.checked_at,
@@ -499,11 +501,17 @@ impl Delivery {
     }
 
     /// Apply every progress change since the stored cursor; returns how many applications
-    /// changed.
+    /// changed. Bounded: at most `MAX_PAGES` pages and `MAX_POLL` a pass (a server that
+    /// says it has more for ever does not keep `sync --once` from ending); the rest comes
+    /// at the next pass, from the cursor reached.
     pub fn poll_progress(&mut self) -> Result<usize, CallError> {
         let mut changed = 0;
         let mut cursor = self.store.sync_cursor().unwrap_or_default();
-        loop {
+        let started = std::time::Instant::now();
+        for _ in 0..MAX_PAGES {
+            if started.elapsed() > MAX_POLL {
+                break;
+            }
             let page = self.client.changes(&cursor, 200)?;
             // A step the store could not record stops the page before the cursor moves on:
             // the feed does not repeat itself, and applying a step twice changes nothing.
@@ -528,15 +536,19 @@ impl Delivery {
                 let mut moved = false;
                 for event in &item.history {
                     let (note, returned) = match (&event.tracking_number, &event.return_reason) {
-                        (Some(t), _) => (Some(format!("邮件号 {t}")), None),
+                        (Some(t), _) => (Some(format!("邮件号 {}", clean(t))), None),
                         (_, Some(r)) => (
-                            Some(format!("退回原因（{}）：{}", r.field, r.message)),
+                            Some(format!(
+                                "退回原因（{}）：{}",
+                                clean(&r.field),
+                                clean(&r.message)
+                            )),
                             Some(ReturnNote {
                                 at: event.at,
-                                reason: r.message.clone(),
+                                reason: clean(&r.message),
                                 fields: vec![ReturnedField {
-                                    path: r.field.clone(),
-                                    message: r.message.clone(),
+                                    path: clean(&r.field),
+                                    message: clean(&r.message),
                                     corrected: false,
                                 }],
                             }),
@@ -566,4 +578,15 @@ impl Delivery {
         }
         Ok(changed)
     }
+}
+
+/// Pages of progress one pass reads at most (200 items a page).
+const MAX_PAGES: usize = 500;
+/// How long one pass polls progress at most.
+const MAX_POLL: Duration = Duration::from_secs(120);
+
+/// Text from the central API as it may be shown and kept: control characters (a terminal's
+/// escape sequences, a title set by a server) and bidirectional overrides replaced.
+fn clean(text: &str) -> String {
+    crate::domain::display::printable(text).into_owned()
 }

@@ -46,8 +46,17 @@ impl Home {
 
     /// Reload the list (search results if a query is typed) and the counts.
     pub fn refresh(&mut self, ctx: &mut Ctx) {
+        let whole_id =
+            crate::store::search::Query::parse(&self.query).is_some_and(|q| q.is_whole_id());
         let rows = if self.query.trim().is_empty() {
             ctx.session.store.list(None, HOME_ROWS, 0)
+        } else if whole_id {
+            // A whole number typed: on record and counted, as every CLI search is (the
+            // list narrows live as other queries are typed; none of them can show more
+            // of a number than the list does).
+            ctx.session
+                .store
+                .search_as(&ctx.operator, &self.query, HOME_ROWS)
         } else {
             ctx.session.store.search(&self.query, HOME_ROWS)
         };

@@ -211,8 +211,10 @@ fn sign_in(
 
 /// Retention runs at every start: nothing personal outlives its period on this PC.
 fn retention(app: &mut app::App, settings: &Settings, operator: &crate::store::Operator) {
+    let supervisor = app.ctx.session.account.is_supervisor();
     let store = &mut app.ctx.session.store;
-    match store.purge(chrono::Utc::now(), settings.retention(), false, operator) {
+    let periods = settings.retention().for_role(supervisor);
+    match store.purge(chrono::Utc::now(), periods, false, operator) {
         Ok(r) if !r.reduced.is_empty() || !r.deleted.is_empty() => tracing::info!(
             reduced = r.reduced.len(),
             deleted = r.deleted.len(),

@@ -20,6 +20,9 @@ use crate::store::{Operator, Store};
 
 /// The largest import file read (a few hundred thousand applications).
 const MAX_IMPORT_BYTES: u64 = 256 * 1024 * 1024;
+/// The longest line read (an application is about 2 KB; its photos come as files): a
+/// longer one is refused before it is read whole.
+const MAX_LINE_BYTES: usize = 64 * 1024;
 
 pub(super) fn import(
     store: &mut Store,
@@ -43,16 +46,22 @@ pub(super) fn import(
     };
     match format {
         Format::Jsonl => {
-            for (i, line) in reader.lines().enumerate() {
-                let n = i + 1;
+            let mut reader = reader;
+            let mut n = 0;
+            while let Some(line) = bounded_line(&mut reader)? {
+                n += 1;
                 match line {
                     Ok(l) if l.trim().is_empty() => {}
                     Ok(l) => tally.take(store, op, n, draft_from_json(&l, Utc::now()))?,
-                    Err(e) => tally.skip(n, &format!("无法读取（{e}）")),
+                    Err(why) => tally.skip(n, &why),
                 }
             }
         }
         Format::Csv => {
+            let reader = LineCap {
+                inner: reader,
+                since_newline: 0,
+            };
             let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
             let header: Vec<String> = csv
                 .headers()
@@ -83,6 +92,82 @@ pub(super) fn import(
     } else {
         ExitCode::from(EXIT_INVALID)
     })
+}
+
+/// The next line (without its newline), read no further than `MAX_LINE_BYTES`: a longer
+/// one is skipped to its end and said (`Err`). `None` at the end of the file.
+fn bounded_line(reader: &mut impl BufRead) -> Result<Option<Result<String, String>>, Failure> {
+    let mut buf = Vec::new();
+    let read = reader
+        .by_ref()
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', &mut buf)
+        .map_err(|e| Failure::Message(format!("无法读取导入文件：{e}")))?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if buf.last() != Some(&b'\n') && buf.len() > MAX_LINE_BYTES {
+        let mut rest = 0usize;
+        loop {
+            let chunk = reader
+                .fill_buf()
+                .map_err(|e| Failure::Message(format!("无法读取导入文件：{e}")))?;
+            if chunk.is_empty() {
+                break;
+            }
+            match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    reader.consume(i + 1);
+                    rest += i;
+                    break;
+                }
+                None => {
+                    let len = chunk.len();
+                    reader.consume(len);
+                    rest += len;
+                }
+            }
+        }
+        return Ok(Some(Err(format!(
+            "这一行有 {} KB，超过 {} KB：一份申请不会这么长（照片应以文件给出）",
+            (buf.len() + rest) / 1024,
+            MAX_LINE_BYTES / 1024
+        ))));
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(Some(
+        String::from_utf8(buf).map_err(|_| "不是 UTF-8 文本".to_owned()),
+    ))
+}
+
+/// A CSV source whose physical lines may not exceed `MAX_LINE_BYTES` (a quoted cell may
+/// span lines, each within the limit): a longer one ends the import with an error
+/// rather than being read whole.
+struct LineCap<R> {
+    inner: R,
+    since_newline: usize,
+}
+
+impl<R: Read> Read for LineCap<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        for b in &out[..n] {
+            if *b == b'\n' {
+                self.since_newline = 0;
+            } else {
+                self.since_newline += 1;
+                if self.since_newline > MAX_LINE_BYTES {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("有一行超过 {} KB，不像申请表", MAX_LINE_BYTES / 1024),
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// A regular file within the size limit (not a FIFO, a device or `/dev/zero`).

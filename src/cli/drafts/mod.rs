@@ -91,6 +91,12 @@ pub enum DraftsCommand {
         /// Every draft, ready or corrected returned application that is complete.
         #[arg(long)]
         all_ready: bool,
+        /// The resident, at the counter now, has read and agreed to the disclaimer and the
+        /// declaration and authorised the check, and you have checked the original ID
+        /// card(s) in person: recorded now, in your name (an import never carries these).
+        /// Only with the applications named one by one.
+        #[arg(long, conflicts_with = "all_ready")]
+        consents_given: bool,
     },
     /// Delete a draft (only drafts and ready applications that were never submitted).
     Delete {
@@ -151,7 +157,7 @@ pub fn run(cmd: DraftsCommand, settings: &mut Settings, auth: &Auth) -> Result<E
             print_summaries(&store, &op, &rows, &view, "drafts list")?;
         }
         DraftsCommand::Search { query, limit, view } => {
-            let rows = store.search(&query, limit)?;
+            let rows = store.search_as(&op, &query, limit)?;
             if rows.is_empty() && !view.json {
                 eprintln!("没有找到与“{query}”匹配的申请。");
             }
@@ -191,8 +197,12 @@ pub fn run(cmd: DraftsCommand, settings: &mut Settings, auth: &Auth) -> Result<E
             output,
             reveal,
         } => export::export(&store, &op, status, format, output, reveal)?,
-        DraftsCommand::Submit { ids, all_ready } => {
-            return submit::submit(&mut store, settings, &op, &ids, all_ready);
+        DraftsCommand::Submit {
+            ids,
+            all_ready,
+            consents_given,
+        } => {
+            return submit::submit(&mut store, settings, &op, &ids, all_ready, consents_given);
         }
         DraftsCommand::Delete { id, yes } => {
             let id = store.resolve(&id)?;
@@ -305,21 +315,27 @@ fn print_table(header: &[String; 6], rows: &[[String; 6]]) -> std::io::Result<()
 }
 
 fn print_application(store: &Store, app: &Application, reveal: bool) -> Result<(), Failure> {
+    // Whatever came from outside (an import, the central API's answers) reaches the
+    // terminal printable only: no escape sequences.
+    use crate::domain::display::printable;
     say!("申请 {}  状态：{}", app.id, app.status.label());
     if let Some(n) = &app.application_number {
-        say!("申领编号：{n}");
+        say!("申领编号：{}", printable(n));
     }
     for group in review_groups(app, reveal) {
         say!("\n{}. {}", group.step.number(), group.step.title());
         for (field, value) in group.rows {
-            say!("  {}：{}", field.label(), value);
+            say!("  {}：{}", field.label(), printable(&value));
         }
     }
     let history = store.history(app.id)?;
     if !history.is_empty() {
         say!("\n办事进度");
         for h in history {
-            let note = h.note.map(|n| format!("  {n}")).unwrap_or_default();
+            let note = h
+                .note
+                .map(|n| format!("  {}", printable(&n)))
+                .unwrap_or_default();
             say!("  {}  {}{}", beijing_minutes(h.at), h.status.label(), note);
         }
     }

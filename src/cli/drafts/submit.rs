@@ -19,6 +19,7 @@ pub(super) fn submit(
     op: &Operator,
     ids: &[String],
     all_ready: bool,
+    consents_given: bool,
 ) -> Result<ExitCode, Failure> {
     if ids.is_empty() && !all_ready {
         return Err(Failure::Message(
@@ -61,6 +62,16 @@ pub(super) fn submit(
             crate::domain::display::printable(app.applicant.name.trim()),
             mask_id(app.applicant.id_number.trim())
         );
+        // Given at the counter now, by this operator, on their word (audited): never
+        // taken from an imported file.
+        if consents_given
+            && app.status.is_editable()
+            && let Err(e) = store.give_consents(id, op, Utc::now())
+        {
+            refused += 1;
+            writeln!(out, "✗ {who}：{e}")?;
+            continue;
+        }
         match store.submit(id, op, today) {
             Ok(_) => {
                 queued += 1;

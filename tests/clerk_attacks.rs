@@ -1,0 +1,265 @@
+//! What a clerk with the PC in hand tries (issue 33), each as the attacker would do it,
+//! and what sbk does about it: a search that would read the masked digits back, an import
+//! that carries consents or a huge line, a password typed into the 工号 field, junk sign-ins
+//! to flush a lock, a period of 0 days in the environment, a core file.
+
+mod common;
+
+use chrono::Utc;
+use sbk_counter::domain::Application;
+use sbk_counter::keys::{KeyFile, Password, Policy};
+use sbk_counter::store::db::Sql;
+use sbk_counter::store::{Operator, StoreError};
+
+fn clerk() -> Operator {
+    Operator {
+        id: "C002".into(),
+        name: "张经办".into(),
+    }
+}
+
+/// A store with one resident whose number lists show as 110114********5152.
+fn one_resident(dir: &std::path::Path) -> (sbk_counter::store::Store, Application) {
+    let mut store = common::signin::open_store(dir).unwrap();
+    let mut app = Application::new(Utc::now());
+    app.applicant.name = "黄华静".into();
+    app.applicant.id_number = "110114195203155152".into();
+    app.applicant.mobile = "13900001234".into();
+    store.create(&app, &common::signin::operator()).unwrap();
+    (store, app)
+}
+
+#[test]
+fn h5_a_search_cannot_read_back_the_digits_a_list_masks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = one_resident(dir.path());
+    let hits = |q: &str| store.search_as(&clerk(), q, 10).map(|r| r.len());
+    // What a list shows, and what the resident says on the phone, finds them.
+    for q in [
+        "110114",
+        "5152",
+        "55152",
+        "155152",
+        "110114195203155152",
+        "13900001234",
+        "1234",
+    ] {
+        assert_eq!(hits(q).unwrap(), 1, "{q}");
+    }
+    // Digit by digit into the masked middle, or from the end beyond six: nothing.
+    for q in [
+        "1101141",
+        "11011419",
+        "110114195",
+        "1101141952",
+        "3155152",
+        "03155152",
+        "203155152",
+    ] {
+        assert_eq!(hits(q).unwrap(), 0, "{q} must not match");
+    }
+    // Guessing the birth date with whole numbers: a few misses, then refused for a while.
+    let mut refused = false;
+    for day in 1..=12 {
+        let guess = format!("1101141952031{day:02}152");
+        match store.search_as(&clerk(), &guess[..18], 10) {
+            Ok(rows) => assert!(rows.is_empty()),
+            Err(StoreError::SearchLimited) => {
+                refused = true;
+                break;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(refused, "whole-number guesses are limited");
+    // Another operator is not held up by this one's misses.
+    assert!(
+        store
+            .search_as(&common::signin::operator(), "110114195203155152", 10)
+            .is_ok()
+    );
+    // On record: each search's shape and hit count, never what was typed.
+    let details: Vec<String> = store
+        .sql()
+        .query(
+            "SELECT detail FROM audit_log WHERE action = 'search' ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    assert!(details.iter().any(|d| d == "id:18 hits:0"), "{details:?}");
+    assert!(
+        details.iter().any(|d| d == "digits:4 hits:1"),
+        "{details:?}"
+    );
+    assert!(
+        details
+            .iter()
+            .all(|d| !d.contains("5152") && !d.contains("110114")),
+        "{details:?}"
+    );
+}
+
+#[test]
+fn m6_an_import_carries_no_consents_and_no_huge_line_or_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::signin::ensure_setup(&data);
+    let mut app: serde_json::Value =
+        serde_json::from_str(include_str!("../docs/application-example.json")).unwrap();
+    app.as_object_mut().unwrap().remove("photos");
+    let good = app.to_string();
+    let mut long_field = app.clone();
+    long_field["id"] = "3c1e2f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f".into();
+    long_field["residence"]["address"] = "朝阳区".repeat(300).into();
+    let huge = format!("{{\"applicant\":{{\"name\":\"{}\"}}}}", "王".repeat(60_000));
+    let path = dir.path().join("in.jsonl");
+    std::fs::write(&path, format!("{huge}\n{long_field}\n{good}\n")).unwrap();
+    let out = common::signin::sbk_signed_in(&data, &dir.path().join("config.toml"))
+        .args(["drafts", "import", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("导入 1 条，跳过 2 条"), "{stdout}{err}");
+    assert!(
+        err.contains("第 1 行") && err.contains("超过 64 KB"),
+        "{err}"
+    );
+    assert!(err.contains("第 2 行") && err.contains("超过 500"), "{err}");
+    assert!(err.contains("同意和核验记录已忽略"), "{err}");
+    let store = common::signin::open_store(&data).unwrap();
+    let id = app["id"].as_str().unwrap().parse().unwrap();
+    let imported = store.get(id).unwrap();
+    assert_eq!(
+        imported.consents,
+        Default::default(),
+        "given at the counter only"
+    );
+}
+
+#[test]
+fn m8_a_password_typed_as_the_operator_id_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    common::signin::ensure_setup(dir.path());
+    let keys = KeyFile::new(dir.path());
+    let typed = "Hr-7f2k!secret";
+    let e = keys
+        .unlock(typed, &Password::new(""), Policy::default(), Utc::now())
+        .unwrap_err();
+    assert!(e.to_string().contains("工号或密码不正确"), "{e}");
+    let file = std::fs::read_to_string(keys.path()).unwrap();
+    assert!(!file.contains(typed), "the typed 工号 is not in keys.json");
+    // On record as a failed sign-in of an unknown 工号, not as what was typed.
+    let session = common::signin::session(dir.path());
+    let rows = session
+        .store
+        .sql()
+        .query(
+            "SELECT operator_id FROM audit_log WHERE action = 'sign_in_failed'",
+            &[],
+        )
+        .unwrap();
+    let ids: Vec<String> = rows.iter().map(|r| r.get(0).unwrap()).collect();
+    assert!(!ids.is_empty());
+    assert!(ids.iter().all(|i| !i.contains("secret")), "{ids:?}");
+}
+
+#[test]
+fn m9_junk_sign_ins_do_not_unlock_a_locked_supervisor() {
+    let dir = tempfile::tempdir().unwrap();
+    common::signin::ensure_setup(dir.path());
+    let keys = KeyFile::new(dir.path());
+    let now = Utc::now();
+    let policy = Policy::default();
+    for _ in 0..policy.max_attempts {
+        let _ = keys.unlock(
+            common::signin::OPERATOR,
+            &Password::new("wrong"),
+            policy,
+            now,
+        );
+    }
+    assert!(
+        keys.attempts(common::signin::OPERATOR)
+            .unwrap()
+            .locked_until
+            .is_some()
+    );
+    for n in 0..300 {
+        let _ = keys.unlock(&format!("J{n:04}"), &Password::new("x"), policy, now);
+    }
+    assert!(
+        keys.attempts(common::signin::OPERATOR)
+            .unwrap()
+            .locked_until
+            .is_some_and(|u| u > now),
+        "still locked"
+    );
+    assert!(matches!(
+        keys.unlock(
+            common::signin::OPERATOR,
+            &Password::new(common::signin::PASSWORD),
+            policy,
+            now
+        ),
+        Err(sbk_counter::keys::KeyFileError::Locked { .. })
+    ));
+}
+
+#[test]
+fn low_a_clerk_cannot_shorten_retention_from_the_environment() {
+    use sbk_counter::store::{DEFAULT_DRAFT_DAYS, DEFAULT_RETENTION_DAYS, Retention};
+    let zero = Retention {
+        days: 0,
+        draft_days: 0,
+    };
+    assert_eq!(
+        zero.for_role(true),
+        zero,
+        "a supervisor's period is applied"
+    );
+    let clerk = zero.for_role(false);
+    assert_eq!(
+        (clerk.days, clerk.draft_days),
+        (DEFAULT_RETENTION_DAYS, DEFAULT_DRAFT_DAYS)
+    );
+    let longer = Retention {
+        days: 400,
+        draft_days: 90,
+    };
+    assert_eq!(
+        longer.for_role(false),
+        longer,
+        "a longer period is anyone's"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn m5_sbk_leaves_no_core_file() {
+    // A long-running sbk (the reference server), its limits read from /proc.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("central.sqlite3");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sbk"))
+        .args(["central", "serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env("SBK_CENTRAL_TOKENS", "c:t")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
+    let limits = limits.unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!(&fields[4..6], ["0", "0"], "{core}");
+}
