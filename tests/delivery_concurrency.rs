@@ -11,24 +11,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::delivery::{
-    HoldingProxy, TOKEN, delivery, operator, queue_applications, queue_applications_with,
-    server_config, wait_until,
+    HoldingProxy, TOKEN, assert_delivered_once, delivery, operator, queue_applications,
+    queue_applications_with, server_config, wait_until,
 };
 use sbk_counter::central::{Faults, Running};
-use sbk_counter::domain::{Application, Eligibility, Status};
+use sbk_counter::domain::Status;
 use sbk_counter::store::{Store, StoreError};
 
 const ELIGIBILITY: &str = "POST /v1/eligibility-checks";
-
-fn central_rows(central_db: &std::path::Path) -> (i64, i64) {
-    let conn = rusqlite::Connection::open(central_db).unwrap();
-    conn.query_row(
-        "SELECT count(*), count(DISTINCT client_reference) FROM applications",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .unwrap()
-}
 
 fn outbox_states(store: &Store) -> Vec<String> {
     use sbk_counter::store::db::Sql;
@@ -39,39 +29,6 @@ fn outbox_states(store: &Store) -> Vec<String> {
         .iter()
         .map(|r| r.get(0).unwrap())
         .collect()
-}
-
-/// Delivered once, with the number the server holds, eligibility recorded, never returned.
-fn assert_delivered_once(store: &Store, central_db: &std::path::Path, ids: &[uuid::Uuid]) {
-    let conn = rusqlite::Connection::open(central_db).unwrap();
-    for id in ids {
-        let app: Application = store.get(*id).unwrap();
-        assert_eq!(app.status, Status::Delivered, "{id}: {:?}", app.returned);
-        assert!(app.returned.is_none(), "{id}");
-        assert!(
-            matches!(app.eligibility, Eligibility::Eligible { .. }),
-            "{id}: {:?}",
-            app.eligibility
-        );
-        let number = app.application_number.expect("a number");
-        let held: String = conn
-            .query_row(
-                "SELECT number FROM applications WHERE client_reference = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(number, held);
-        let history = store.history(*id).unwrap();
-        assert!(
-            history.iter().all(|h| h.status != Status::Returned),
-            "{id} was returned on the way: {history:?}"
-        );
-    }
-    assert_eq!(
-        central_rows(central_db),
-        (ids.len() as i64, ids.len() as i64)
-    );
 }
 
 fn sbk_sync(dir: &std::path::Path, local: &std::path::Path, url: &str) -> Child {

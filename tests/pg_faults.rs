@@ -22,7 +22,7 @@ use common::delivery::{
 use common::pg_cluster::Cluster;
 use common::pg_tap::{Fault, Tap};
 use sbk_counter::central::{Faults, Running};
-use sbk_counter::domain::{Eligibility, Status};
+use sbk_counter::domain::Eligibility;
 use sbk_counter::store::Store;
 use uuid::Uuid;
 
@@ -111,6 +111,17 @@ impl Rig {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect()
+    }
+
+    /// The idempotency key of the application's pending outbox entry.
+    fn pending_key(&self, id: Uuid) -> String {
+        self.direct()
+            .query_one(
+                "SELECT idempotency_key FROM outbox WHERE application_id = $1 AND state = 'pending'",
+                &[&id.to_string()],
+            )
+            .unwrap()
+            .get(0)
     }
 
     /// Arm the tap, run `f`, and check that the fault went off.
@@ -233,15 +244,7 @@ fn a_commit_that_reaches_the_server_after_the_connection_was_cut_is_waited_for()
         })
         .expect("the late commit was done, and is found");
     assert_eq!(rig.stored(ids[0]).0, "queued");
-    let stored_key: String = rig
-        .direct()
-        .query_one(
-            "SELECT idempotency_key FROM outbox WHERE application_id = $1 AND state = 'pending'",
-            &[&ids[0].to_string()],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(stored_key, key);
+    assert_eq!(rig.pending_key(ids[0]), key);
 }
 
 #[test]
@@ -321,15 +324,7 @@ fn a_submission_lost_at_its_commit_is_not_queued_and_one_whose_answer_was_lost_i
         .filter(|(s, ..)| s == "pending")
         .collect();
     assert_eq!(pending.len(), 1);
-    let stored_key: String = rig
-        .direct()
-        .query_one(
-            "SELECT idempotency_key FROM outbox WHERE application_id = $1 AND state = 'pending'",
-            &[&ids[1].to_string()],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(stored_key, key);
+    assert_eq!(rig.pending_key(ids[1]), key);
 }
 
 #[test]
@@ -480,33 +475,7 @@ fn a_claim_whose_worker_is_gone_is_taken_over_at_once_not_after_its_lease() {
 
 /// Delivered once, with the number the central API holds, never returned on the way.
 fn assert_delivered_once(rig: &Rig, ids: &[Uuid]) {
-    let store = rig.store();
-    let central = rusqlite::Connection::open(&rig.central_db).unwrap();
-    for id in ids {
-        let app = store.get(*id).unwrap();
-        assert_eq!(app.status, Status::Delivered, "{id}: {:?}", app.returned);
-        let held: String = central
-            .query_row(
-                "SELECT number FROM applications WHERE client_reference = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(app.application_number.as_deref(), Some(held.as_str()));
-        let history = store.history(*id).unwrap();
-        assert!(
-            history.iter().all(|h| h.status != Status::Returned),
-            "{id} was returned on the way: {history:?}"
-        );
-    }
-    let (rows, distinct): (i64, i64) = central
-        .query_row(
-            "SELECT count(*), count(DISTINCT client_reference) FROM applications",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!((rows, distinct), (ids.len() as i64, ids.len() as i64));
+    common::delivery::assert_delivered_once(&rig.store(), &rig.central_db, ids);
 }
 
 #[test]

@@ -232,3 +232,57 @@ fn relay(
         server.write_all(chunk)?;
     }
 }
+
+/// Rows the central API holds, and how many distinct applications they are.
+pub fn central_rows(central_db: &std::path::Path) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(central_db).unwrap();
+    conn.query_row(
+        "SELECT count(*), count(DISTINCT client_reference) FROM applications",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
+}
+
+/// Delivered once, with the number the server holds, eligibility recorded, never returned.
+pub fn assert_delivered_once(store: &Store, central_db: &std::path::Path, ids: &[uuid::Uuid]) {
+    let conn = rusqlite::Connection::open(central_db).unwrap();
+    for id in ids {
+        let app: sbk_counter::domain::Application = store.get(*id).unwrap();
+        assert_eq!(
+            app.status,
+            sbk_counter::domain::Status::Delivered,
+            "{id}: {:?}",
+            app.returned
+        );
+        assert!(app.returned.is_none(), "{id}");
+        assert!(
+            matches!(
+                app.eligibility,
+                sbk_counter::domain::Eligibility::Eligible { .. }
+            ),
+            "{id}: {:?}",
+            app.eligibility
+        );
+        let number = app.application_number.expect("a number");
+        let held: String = conn
+            .query_row(
+                "SELECT number FROM applications WHERE client_reference = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(number, held);
+        let history = store.history(*id).unwrap();
+        assert!(
+            history
+                .iter()
+                .all(|h| h.status != sbk_counter::domain::Status::Returned),
+            "{id} was returned on the way: {history:?}"
+        );
+    }
+    assert_eq!(
+        central_rows(central_db),
+        (ids.len() as i64, ids.len() as i64)
+    );
+}
