@@ -26,6 +26,12 @@ BUSINESS_CODES = {
     # An audit chain that went backwards, or was rewritten: what anchors exist to find.
     "anchor_regressed",
     "anchor_mismatch",
+    # An anchor not extending the last one kept, short of its entries, or not signed with
+    # the chain's key: schema-valid data the server refuses by the chain's meaning.
+    "anchor_not_extending",
+    "anchor_entries",
+    "anchor_unsigned",
+    "anchor_signature",
 }
 
 # Fields whose rules reach beyond one value (see the module's docstring), by request path.

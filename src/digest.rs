@@ -9,6 +9,35 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The hash before an audit chain's first entry.
+pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An audit entry's hash: SHA-256 over the previous entry's hash and every field of this one,
+/// as a JSON array (so no field can run into the next).
+#[allow(clippy::too_many_arguments)]
+pub fn audit_entry_hash(
+    prev: &str,
+    id: i64,
+    at: i64,
+    operator_id: &str,
+    operator_name: &str,
+    action: &str,
+    application: Option<&str>,
+    detail: Option<&str>,
+) -> String {
+    let fields = serde_json::json!([
+        prev,
+        id,
+        at,
+        operator_id,
+        operator_name,
+        action,
+        application,
+        detail
+    ]);
+    sha256_hex(fields.to_string().as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

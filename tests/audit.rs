@@ -87,10 +87,11 @@ fn an_intact_chain_verifies() {
         .verify_audit()
         .unwrap();
     assert_eq!((report.entries, report.broken), (n, None));
-    // The command's own sign-in is one entry more.
+    // The command's own sign-in is one entry more. Without the central API, what only its
+    // anchors can tell is not checked: its own exit status, not a pass.
     let out = sbk_audit(dir.path(), &["verify"]);
-    assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(text.contains(&format!("共 {} 条", n + 1)), "{text}");
 }
 
@@ -287,7 +288,7 @@ fn a_chain_recomputed_after_an_edit_is_found_by_the_central_anchor() {
     assert!(out.status.success(), "{text}");
     let head = SETUP_ENTRIES + 9;
     assert!(
-        text.contains(&format!("与中心锚点一致：锚定到第 {head} 条")),
+        text.contains(&format!("与中心最近的锚点一致：锚定到第 {head} 条")),
         "{text}"
     );
     // Someone with the file rewrites who did something, then recomputes the whole chain.
@@ -387,9 +388,104 @@ fn offline_verify_says_what_it_could_not_check() {
     store_with_history(dir.path());
     let out = sbk_audit(dir.path(), &["verify"]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{text}");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "not checked is not a pass: {text}"
+    );
     assert!(
         text.contains("未配置中心接口：未能与中心锚点核对") && text.contains("只有中心锚点能发现"),
         "{text}"
+    );
+}
+
+/// H3 (issue 33): the anchor catches a rewritten log, whatever way it was rewritten.
+#[test]
+fn h3_a_log_rewritten_past_its_anchor_or_restored_from_an_old_copy_is_refused_and_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_central, server) = anchored(dir.path());
+    let refused = |dir: &std::path::Path| match delivery(dir, &server.base_url()).anchor_audit() {
+        Err(sbk_counter::sync::CallError::Refused { status, error }) => (status, error.code),
+        other => panic!("{other:?}"),
+    };
+    // (a) Reveals deleted, filler appended past the anchored entry, the chain recomputed:
+    // the next anchor does not recompute from the hash the server kept.
+    let conn = raw(dir.path());
+    conn.execute_batch("DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_no_update")
+        .unwrap();
+    conn.execute("DELETE FROM audit_log WHERE action = 'reveal'", [])
+        .unwrap();
+    for id in 100..110 {
+        conn.execute(
+            "INSERT INTO audit_log (id, at, operator_id, operator_name, action) VALUES (?1, 0, 'C001', '李娜', 'view')",
+            [id],
+        )
+        .unwrap();
+    }
+    conn.execute_batch(
+        "CREATE TEMP TABLE renumber AS SELECT id, row_number() OVER (ORDER BY id) AS n FROM audit_log;
+         UPDATE audit_log SET id = -id; UPDATE audit_log SET id = (SELECT n FROM renumber WHERE renumber.id = -audit_log.id);",
+    )
+    .unwrap();
+    rehash_everything(&conn);
+    drop(conn);
+    assert_eq!(refused(dir.path()), (422, "anchor_mismatch".into()));
+    let out = sbk_audit_with(dir.path(), &["verify"], Some(&server.base_url()));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // (c) An older copy put back (no key needed to copy files) after the store anchored
+    // more, used a little, synced: it does not extend the last anchor.
+    let fresh = tempfile::tempdir().unwrap();
+    let (_c2, server2) = anchored(fresh.path());
+    let snapshot = tempfile::tempdir().unwrap();
+    for f in ["sbk.sqlite3", "keys.json"] {
+        std::fs::copy(fresh.path().join(f), snapshot.path().join(f)).unwrap();
+    }
+    let mut d = delivery(fresh.path(), &server2.base_url());
+    for n in 0..3 {
+        d.store()
+            .audit(
+                &operator(),
+                AuditAction::Reveal,
+                None,
+                Some(&format!("r{n}")),
+            )
+            .unwrap();
+    }
+    d.anchor_audit().unwrap();
+    drop(d);
+    for f in ["sbk.sqlite3", "keys.json"] {
+        std::fs::copy(snapshot.path().join(f), fresh.path().join(f)).unwrap();
+    }
+    let _ = std::fs::remove_file(fresh.path().join("sbk.sqlite3-wal"));
+    let _ = std::fs::remove_file(fresh.path().join("sbk.sqlite3-shm"));
+    let mut d = delivery(fresh.path(), &server2.base_url());
+    for n in 0..8 {
+        d.store()
+            .audit(
+                &operator(),
+                AuditAction::View,
+                None,
+                Some(&format!("after restore {n}")),
+            )
+            .unwrap();
+    }
+    match d.anchor_audit() {
+        Err(sbk_counter::sync::CallError::Refused { status, error }) => {
+            assert_eq!((status, error.code.as_str()), (422, "anchor_not_extending"))
+        }
+        other => panic!("a restored copy must not anchor: {other:?}"),
+    }
+    drop(d);
+    let out = sbk_audit_with(fresh.path(), &["verify"], Some(&server2.base_url()));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the reveals since the copy are missed: {text}"
     );
 }

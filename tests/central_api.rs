@@ -909,47 +909,157 @@ fn the_contracts_code_lists_are_the_reference_tables() {
 }
 
 #[test]
-fn audit_anchors_are_kept_per_centre_and_refuse_a_chain_that_went_back_or_changed() {
+fn audit_anchors_must_extend_the_last_one_and_be_signed_by_the_chains_key() {
+    use sbk_counter::api::{AnchorEntry, AnchorPoint, AuditAnchor};
+    use sbk_counter::digest::{AUDIT_GENESIS, audit_entry_hash};
     let server = Server::start(|_| {});
     let chain = uuid::Uuid::new_v4();
-    let anchor = |seq: i64, hash: char| {
-        serde_json::json!({"chain_id": chain, "seq": seq, "hash": hash.to_string().repeat(64)})
-            .to_string()
+    let key = |seed: u8| ring::signature::Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).unwrap();
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    // A counter's chain, as its store writes it.
+    let entry = |id: i64, detail: &str| AnchorEntry {
+        id,
+        at: 1_700_000_000_000 + id,
+        operator_id: "C001".into(),
+        operator_name: "李娜".into(),
+        action: "view".into(),
+        application_id: None,
+        detail: Some(detail.into()),
     };
-    let first = post(&server, "/v1/audit-anchors", None, &anchor(5, 'a'));
-    assert_eq!(first.status, 201, "{}", first.body);
+    let hash_of = |from: &str, entries: &[AnchorEntry]| {
+        entries.iter().fold(from.to_owned(), |prev, e| {
+            audit_entry_hash(
+                &prev,
+                e.id,
+                e.at,
+                &e.operator_id,
+                &e.operator_name,
+                &e.action,
+                e.application_id.as_deref(),
+                e.detail.as_deref(),
+            )
+        })
+    };
+    let anchor = |k: &ring::signature::Ed25519KeyPair,
+                  extends: Option<(i64, String)>,
+                  entries: Vec<AnchorEntry>,
+                  first: bool| {
+        let from = extends
+            .as_ref()
+            .map_or(AUDIT_GENESIS.to_owned(), |e| e.1.clone());
+        let mut a = AuditAnchor {
+            chain_id: chain,
+            seq: entries.last().map_or(0, |e| e.id),
+            hash: hash_of(&from, &entries),
+            extends: extends.map(|(seq, hash)| AnchorPoint { seq, hash }),
+            entries,
+            chain_key: first.then(|| hex(ring::signature::KeyPair::public_key(k).as_ref())),
+            signature: String::new(),
+        };
+        a.signature = hex(k.sign(&a.signed_bytes()).as_ref());
+        a
+    };
+    let send = |a: &AuditAnchor| {
+        post(
+            &server,
+            "/v1/audit-anchors",
+            None,
+            &serde_json::to_string(a).unwrap(),
+        )
+    };
+    let mine = key(1);
+    let one: Vec<_> = (1..=5).map(|i| entry(i, "x")).collect();
+    let h5 = hash_of(AUDIT_GENESIS, &one);
+    let first = anchor(&mine, None, one, true);
+    let r = send(&first);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(send(&first).status, 200, "the same anchor again");
+    let two: Vec<_> = (6..=9).map(|i| entry(i, "y")).collect();
+    let h9 = hash_of(&h5, &two);
     assert_eq!(
-        post(&server, "/v1/audit-anchors", None, &anchor(5, 'a')).status,
-        200,
-        "the same anchor again"
-    );
-    assert_eq!(
-        post(&server, "/v1/audit-anchors", None, &anchor(9, 'b')).status,
+        send(&anchor(&mine, Some((5, h5.clone())), two.clone(), false)).status,
         201
     );
-    let back = post(&server, "/v1/audit-anchors", None, &anchor(7, 'c'));
+    let code = |a: &AuditAnchor| {
+        let r = send(a);
+        (r.status, r.error().code)
+    };
+    // Cut back: shorter than what is kept.
+    let back: Vec<_> = (6..=7).map(|i| entry(i, "y")).collect();
     assert_eq!(
-        (back.status, back.error().code.as_str()),
-        (422, "anchor_regressed")
+        code(&anchor(&mine, Some((5, h5.clone())), back, false)),
+        (422, "anchor_regressed".into())
     );
-    let changed = post(&server, "/v1/audit-anchors", None, &anchor(9, 'd'));
+    // Rewritten since the last anchor but one: another hash for an entry kept.
+    let rewritten: Vec<_> = (6..=9).map(|i| entry(i, "z")).collect();
     assert_eq!(
-        (changed.status, changed.error().code.as_str()),
-        (422, "anchor_mismatch")
+        code(&anchor(&mine, Some((5, h5.clone())), rewritten, false)),
+        (422, "anchor_mismatch".into())
     );
-    let bad = post(&server, "/v1/audit-anchors", None, &anchor(0, 'a'));
-    assert_eq!(bad.status, 400);
-    // The latest for this centre; another centre does not find it.
-    let latest = get(&server, &format!("/v1/audit-anchors/{chain}"), Some(TOKEN));
-    assert_eq!(latest.status, 200);
-    let receipt: sbk_counter::api::AnchorReceipt = latest.json();
-    assert_eq!((receipt.seq, receipt.hash), (9, "b".repeat(64)));
+    // An older copy restored and used a little: it extends an anchor that is not the last.
+    let restored: Vec<_> = (6..=12).map(|i| entry(i, "w")).collect();
+    assert_eq!(
+        code(&anchor(&mine, Some((5, h5.clone())), restored, false)),
+        (422, "anchor_not_extending".into())
+    );
+    // Entries skipped, or not recomputing to the head.
+    let skipped: Vec<_> = (11..=12).map(|i| entry(i, "v")).collect();
+    let mut a = anchor(&mine, Some((9, h9.clone())), skipped, false);
+    a.seq = 12;
+    a.signature = hex(mine.sign(&a.signed_bytes()).as_ref());
+    assert_eq!(code(&a), (422, "anchor_entries".into()));
+    let mut forged = anchor(&mine, Some((9, h9.clone())), vec![entry(10, "v")], false);
+    forged.hash = "f".repeat(64);
+    forged.signature = hex(mine.sign(&forged.signed_bytes()).as_ref());
+    assert_eq!(code(&forged), (422, "anchor_mismatch".into()));
+    // Someone with the centre's token only: an anchor far ahead, under another key.
+    let theirs = key(2);
+    let far: Vec<_> = (10..=40).map(|i| entry(i, "poison")).collect();
+    assert_eq!(
+        code(&anchor(&theirs, Some((9, h9.clone())), far.clone(), true)),
+        (422, "anchor_signature".into())
+    );
+    // The honest counter goes on as before.
+    assert_eq!(
+        send(&anchor(
+            &mine,
+            Some((9, h9.clone())),
+            vec![entry(10, "u")],
+            false
+        ))
+        .status,
+        201
+    );
+    let bad =
+        serde_json::json!({"chain_id": chain, "seq": 0, "hash": "a".repeat(64), "signature": ""});
+    assert_eq!(
+        post(&server, "/v1/audit-anchors", None, &bad.to_string()).status,
+        400
+    );
+    // The latest and every anchor for this centre; another centre finds none.
+    let latest: sbk_counter::api::AnchorReceipt =
+        get(&server, &format!("/v1/audit-anchors/{chain}"), Some(TOKEN)).json();
+    assert_eq!(latest.seq, 10);
+    let all: Vec<sbk_counter::api::AnchorReceipt> = get(
+        &server,
+        &format!("/v1/audit-anchors/{chain}/history"),
+        Some(TOKEN),
+    )
+    .json();
+    assert_eq!(all.iter().map(|a| a.seq).collect::<Vec<_>>(), [5, 9, 10]);
     let foreign = get(
         &server,
         &format!("/v1/audit-anchors/{chain}"),
         Some(OTHER_TOKEN),
     );
     assert_eq!(foreign.status, 404);
+    let foreign_all: Vec<sbk_counter::api::AnchorReceipt> = get(
+        &server,
+        &format!("/v1/audit-anchors/{chain}/history"),
+        Some(OTHER_TOKEN),
+    )
+    .json();
+    assert!(foreign_all.is_empty());
 }
 
 /// A 代办 submission for an eligible resident: a son applies, his ID card checked, and

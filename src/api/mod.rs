@@ -457,6 +457,13 @@ pub struct ProgressPage {
 /// The head of a counter's audit chain, sent to be kept outside the PC (an anchor, as a
 /// Certificate Transparency log's signed tree head is): with the anchors the server holds,
 /// truncating the chain, deleting entries or re-hashing it is found by `sbk audit verify`.
+///
+/// An anchor proves that it extends the last one the server keeps: it names that anchor
+/// (`extends`) and carries every entry since it (`entries`, their fields — never personal
+/// data — not the hashes), so that the server recomputes the chain from the hash it kept
+/// and refuses a chain that was rewritten, cut or restored from an older copy. It is
+/// signed with the chain's own key (Ed25519, made with the chain and kept in the store),
+/// registered by the chain's first anchor: the centre's token alone cannot post one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditAnchor {
@@ -466,6 +473,63 @@ pub struct AuditAnchor {
     pub seq: i64,
     /// That entry's hash: lower-case hex SHA-256.
     pub hash: String,
+    /// The anchor this one extends (the last the server acknowledged); absent on a
+    /// chain's first anchor, whose entries start at the chain's first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<AnchorPoint>,
+    /// Every entry after `extends` through `seq`, in order.
+    #[serde(default)]
+    pub entries: Vec<AnchorEntry>,
+    /// The chain's public key (Ed25519, 64 hex digits), on its first anchor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_key: Option<String>,
+    /// Ed25519 signature (128 hex digits) by the chain's key over `signed_bytes`.
+    pub signature: String,
+}
+
+/// An anchored entry: its number and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchorPoint {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// An audit entry's fields, as its hash covers them (`store::audit::entry_hash`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchorEntry {
+    pub id: i64,
+    /// Milliseconds since 1970 (UTC).
+    pub at: i64,
+    pub operator_id: String,
+    pub operator_name: String,
+    pub action: String,
+    #[serde(default)]
+    pub application_id: Option<String>,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// The most entries one anchor carries (a longer stretch goes in several anchors).
+pub const MAX_ANCHOR_ENTRIES: usize = 10_000;
+/// The largest anchor accepted (bytes): its entries are about 250 bytes each.
+pub const ANCHOR_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+impl AuditAnchor {
+    /// What the chain's key signs: the chain, the head, and the anchor extended (the
+    /// entries are bound through the head's hash, which the server recomputes from them).
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let extends = self
+            .extends
+            .as_ref()
+            .map_or("genesis".to_owned(), |p| format!("{}:{}", p.seq, p.hash));
+        format!(
+            "sbk-audit-anchor:v1:{}:{}:{}:{extends}",
+            self.chain_id, self.seq, self.hash
+        )
+        .into_bytes()
+    }
 }
 
 /// An anchor as the server keeps it.

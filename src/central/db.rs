@@ -111,6 +111,17 @@ CREATE TABLE audit_anchors (
     PRIMARY KEY (centre, chain_id, seq)
 ) STRICT;
 "#,
+    // 3: each chain's public key (Ed25519), registered by its first signed anchor: later
+    // anchors must be signed with it, so the centre's token alone cannot post one.
+    r#"
+CREATE TABLE audit_chains (
+    centre        TEXT NOT NULL,
+    chain_id      TEXT NOT NULL,
+    public_key    TEXT NOT NULL,
+    registered_at TEXT NOT NULL,        -- RFC 3339
+    PRIMARY KEY (centre, chain_id)
+) STRICT;
+"#,
 ];
 
 /// Open (creating and migrating) the server's database.

@@ -177,6 +177,10 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/v1/applications/{number}", get(progress))
         .route("/v1/audit-anchors", post(put_anchor))
         .route("/v1/audit-anchors/{chain_id}", get(get_anchor))
+        .route(
+            "/v1/audit-anchors/{chain_id}/history",
+            get(get_anchor_history),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), faults))
@@ -270,7 +274,12 @@ async fn put_anchor(
     caller: Caller,
     body: Body,
 ) -> Result<Response, Reject> {
-    let bytes = read_body(body, JSON_BODY_LIMIT, state.limits.body_timeout).await?;
+    let bytes = read_body(
+        body,
+        crate::api::ANCHOR_BODY_LIMIT,
+        state.limits.body_timeout,
+    )
+    .await?;
     let anchor: crate::api::AuditAnchor = parse_json(&bytes)?;
     let (status, receipt) = with_db(&state, move |conn| {
         service::anchor(conn, &caller.centre, &caller.operator, &anchor, Utc::now())
@@ -293,6 +302,21 @@ async fn get_anchor(
     })
     .await?;
     Ok(Json(receipt))
+}
+
+async fn get_anchor_history(
+    State(state): State<Arc<Shared>>,
+    caller: Caller,
+    Path(chain_id): Path<String>,
+) -> Result<Json<Vec<crate::api::AnchorReceipt>>, Reject> {
+    let chain_id: uuid::Uuid = chain_id
+        .parse()
+        .map_err(|_| Reject::new(400, "invalid_request", "审计链编号应为 UUID"))?;
+    let all = with_db(&state, move |conn| {
+        service::anchor_history(conn, &caller.centre, chain_id)
+    })
+    .await?;
+    Ok(Json(all))
 }
 
 async fn photo_status(

@@ -940,9 +940,12 @@ pub fn purge_keys(conn: &Connection, now: DateTime<Utc>) -> Result<usize> {
     )?)
 }
 
-/// Keep the head of a centre's audit chain. The same anchor again is answered as before
-/// (200); a chain that has become shorter than an anchor already kept, or a different hash
-/// for an anchored entry, is refused (422): the counter's log was cut or rewritten.
+/// Keep the head of a centre's audit chain, if it extends the last head kept. The anchor
+/// must be signed with the chain's key (registered by its first anchor: the token alone
+/// cannot post one), name the last anchor kept (`extends`) and carry every entry since
+/// it, from which the chain is recomputed: a chain rewritten, cut or restored from an
+/// older copy does not extend it and is refused (422), and so is an anchor that skips the
+/// one before. The same anchor again is answered as before (200).
 pub fn anchor(
     conn: &Connection,
     centre: &str,
@@ -950,6 +953,7 @@ pub fn anchor(
     a: &crate::api::AuditAnchor,
     now: DateTime<Utc>,
 ) -> Result<(u16, crate::api::AnchorReceipt)> {
+    let refuse = |code: &'static str, message: String| Err(Reject::new(422, code, message));
     if !is_sha256(&a.hash) || a.seq < 1 {
         return Err(Reject::new(
             400,
@@ -957,32 +961,125 @@ pub fn anchor(
             "锚点须为审计链最后一条记录的编号（从 1 起）和它的 SHA-256（64 位小写十六进制）",
         ));
     }
+    if a.entries.len() > crate::api::MAX_ANCHOR_ENTRIES {
+        return Err(Reject::new(
+            400,
+            "invalid_request",
+            format!(
+                "一个锚点最多带 {} 条审计记录：请分几次发送",
+                crate::api::MAX_ANCHOR_ENTRIES
+            ),
+        ));
+    }
     let chain = a.chain_id.to_string();
+    let registered: Option<String> = conn
+        .query_row(
+            "SELECT public_key FROM audit_chains WHERE centre = ?1 AND chain_id = ?2",
+            params![centre, chain],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(key) = registered.clone().or_else(|| a.chain_key.clone()) else {
+        return refuse(
+            "anchor_unsigned",
+            "锚点没有审计链的公钥：这条链的第一个锚点须带上它".into(),
+        );
+    };
+    let signed = unhex(&key)
+        .zip(unhex(&a.signature))
+        .is_some_and(|(key, sig)| {
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key)
+                .verify(&a.signed_bytes(), &sig)
+                .is_ok()
+        });
+    if !signed {
+        return refuse(
+            "anchor_signature",
+            "锚点的签名不对：不是这条审计链的计算机发出的".into(),
+        );
+    }
     let latest = latest_anchor_of(conn, centre, &chain)?;
     if let Some(l) = &latest {
         if a.seq < l.seq {
-            return Err(Reject::new(
-                422,
+            return refuse(
                 "anchor_regressed",
                 format!(
                     "审计链只到第 {} 条，而中心已记录到第 {} 条：本机审计记录可能被删除",
                     a.seq, l.seq
                 ),
-            ));
+            );
         }
         if a.seq == l.seq {
             if a.hash == l.hash {
                 return Ok((200, l.clone()));
             }
-            return Err(Reject::new(
-                422,
+            return refuse(
                 "anchor_mismatch",
                 format!(
                     "第 {} 条审计记录的哈希与中心记录的不同：本机审计记录可能被改写",
                     a.seq
                 ),
-            ));
+            );
         }
+    }
+    let (from_seq, from_hash) = match (&latest, &a.extends) {
+        (None, None) => (0, crate::digest::AUDIT_GENESIS.to_owned()),
+        (Some(l), Some(e)) if e.seq == l.seq && e.hash == l.hash => (l.seq, l.hash.clone()),
+        (Some(l), _) => {
+            return refuse(
+                "anchor_not_extending",
+                format!(
+                    "这个锚点不是接在中心最近的锚点（第 {} 条）之后：本机审计记录可能被改写、截短或从旧备份恢复",
+                    l.seq
+                ),
+            );
+        }
+        (None, Some(_)) => {
+            return refuse(
+                "anchor_not_extending",
+                "中心没有这个锚点所接续的锚点".into(),
+            );
+        }
+    };
+    let consecutive = a.entries.len() as i64 == a.seq - from_seq
+        && a.entries
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.id == from_seq + 1 + i as i64);
+    if !consecutive {
+        return refuse(
+            "anchor_entries",
+            format!(
+                "锚点须带上第 {} 条到第 {} 条的全部审计记录",
+                from_seq + 1,
+                a.seq
+            ),
+        );
+    }
+    let recomputed = a.entries.iter().fold(from_hash, |prev, e| {
+        crate::digest::audit_entry_hash(
+            &prev,
+            e.id,
+            e.at,
+            &e.operator_id,
+            &e.operator_name,
+            &e.action,
+            e.application_id.as_deref(),
+            e.detail.as_deref(),
+        )
+    });
+    if recomputed != a.hash {
+        return refuse(
+            "anchor_mismatch",
+            "审计记录与中心记录的接不上：本机审计记录可能被改写".into(),
+        );
+    }
+    if registered.is_none() {
+        conn.execute(
+            "INSERT INTO audit_chains (centre, chain_id, public_key, registered_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![centre, chain, key, now.to_rfc3339()],
+        )?;
     }
     conn.execute(
         "INSERT INTO audit_anchors (centre, chain_id, seq, hash, operator, received_at)
@@ -998,6 +1095,44 @@ pub fn anchor(
             received_at: now,
         },
     ))
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || s.len() > 256 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Every anchor the server keeps of a chain of this centre, oldest first (`sbk audit
+/// verify` checks each against the chain it has).
+pub fn anchor_history(
+    conn: &Connection,
+    centre: &str,
+    chain_id: Uuid,
+) -> Result<Vec<crate::api::AnchorReceipt>> {
+    let mut stmt = conn.prepare(
+        "SELECT chain_id, seq, hash, received_at FROM audit_anchors
+         WHERE centre = ?1 AND chain_id = ?2 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![centre, chain_id.to_string()], receipt_of)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn receipt_of(r: &rusqlite::Row) -> rusqlite::Result<crate::api::AnchorReceipt> {
+    let id: String = r.get(0)?;
+    let at: String = r.get(3)?;
+    Ok(crate::api::AnchorReceipt {
+        chain_id: id.parse().unwrap_or_default(),
+        seq: r.get(1)?,
+        hash: r.get(2)?,
+        received_at: DateTime::parse_from_rfc3339(&at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default(),
+    })
 }
 
 /// The latest anchor of a chain of this centre (another centre's chains are not found).
@@ -1020,18 +1155,7 @@ fn latest_anchor_of(
             "SELECT chain_id, seq, hash, received_at FROM audit_anchors
              WHERE centre = ?1 AND chain_id = ?2 ORDER BY seq DESC LIMIT 1",
             params![centre, chain],
-            |r| {
-                let id: String = r.get(0)?;
-                let at: String = r.get(3)?;
-                Ok(crate::api::AnchorReceipt {
-                    chain_id: id.parse().unwrap_or_default(),
-                    seq: r.get(1)?,
-                    hash: r.get(2)?,
-                    received_at: DateTime::parse_from_rfc3339(&at)
-                        .map(|t| t.with_timezone(&Utc))
-                        .unwrap_or_default(),
-                })
-            },
+            receipt_of,
         )
         .optional()?)
 }

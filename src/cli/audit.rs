@@ -51,8 +51,12 @@ pub fn run(cmd: AuditCommand, settings: &mut Settings, auth: &Auth) -> Result<Ex
     }
 }
 
-/// The chain on this PC, then against the anchor the central API keeps: only that finds a
-/// chain cut short or recomputed by someone with the file.
+/// `sbk audit verify`'s exit status when the chain is whole here but the central API could
+/// not be asked: nothing found, and not everything checked.
+pub const EXIT_UNCHECKED: u8 = 3;
+
+/// The chain on this PC, then against every anchor the central API keeps: only they find
+/// a chain cut short, recomputed by someone with the file, or restored from an old copy.
 fn verify(
     store: &crate::store::Store,
     settings: &Settings,
@@ -106,12 +110,31 @@ fn verify(
     let server = match &settings.central {
         None => Err("未配置中心接口".to_owned()),
         Some(central) => crate::sync::Client::new(central, operator)
-            .and_then(|c| c.latest_anchor(chain_id))
+            .and_then(|c| c.anchor_history(chain_id))
             .map_err(|e| e.to_string()),
     };
     match server {
-        Ok(Some(anchor)) => ok &= say(store.check_anchor(&anchor)?, &anchor, "中心锚点"),
-        Ok(None) => {
+        // Every anchor the server keeps, not only the latest: one the chain does not hold
+        // (a fork posted in its name, or entries cut since) is found wherever it is.
+        Ok(all) if !all.is_empty() => {
+            let mut bad = None;
+            for anchor in &all {
+                let check = store.check_anchor(anchor)?;
+                if !matches!(check, AnchorCheck::Holds { .. }) {
+                    bad = Some((check, anchor.clone()));
+                    break;
+                }
+            }
+            match bad {
+                Some((check, anchor)) => ok &= say(check, &anchor, "中心锚点"),
+                None => {
+                    let latest = all.last().expect("not empty");
+                    println!("· 中心保存的 {} 个锚点都与本机记录一致", all.len());
+                    ok &= say(store.check_anchor(latest)?, latest, "中心最近的锚点");
+                }
+            }
+        }
+        Ok(_) => {
             let remembered = store.last_anchor()?;
             if remembered.is_some() {
                 println!(
@@ -123,11 +146,15 @@ fn verify(
             }
         }
         Err(why) => {
+            // What only the server can tell was not checked: not a pass.
             println!(
-                "· {why}：未能与中心锚点核对。本机被整体改写后重算的哈希链，只有中心锚点能发现"
+                "✗ {why}：未能与中心锚点核对（本机被整体改写后重算的哈希链，只有中心锚点能发现）"
             );
             if let Some(anchor) = store.last_anchor()? {
                 ok &= say(store.check_anchor(&anchor)?, &anchor, "本机记住的最近锚点");
+            }
+            if ok {
+                return Ok(ExitCode::from(EXIT_UNCHECKED));
             }
         }
     }

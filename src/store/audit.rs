@@ -183,6 +183,18 @@ impl Store {
 }
 
 const CHAIN_ID_KEY: &str = "audit_chain_id";
+const CHAIN_KEY_KEY: &str = "audit_chain_key";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
 const ANCHOR_KEY: &str = "audit_anchor";
 
 /// How a chain stands against an anchor kept outside the PC.
@@ -247,6 +259,83 @@ impl Store {
         Ok(())
     }
 
+    /// The next anchor to send after `last` (the last the server acknowledged; `None`:
+    /// none yet), signed with the chain's key: the entries after it, at most
+    /// `MAX_ANCHOR_ENTRIES` of them. `None` when the chain has nothing new.
+    pub fn next_anchor(
+        &self,
+        last: Option<&crate::api::AnchorReceipt>,
+    ) -> Result<Option<crate::api::AuditAnchor>> {
+        let Some((head, _)) = self.audit_head()? else {
+            return Ok(None);
+        };
+        let from = last.map_or(0, |a| a.seq);
+        if head <= from {
+            return Ok(None);
+        }
+        let to = head.min(from + crate::api::MAX_ANCHOR_ENTRIES as i64);
+        let rows = self.db.query(
+            "SELECT id, at, operator_id, operator_name, action, application_id, detail, hash
+             FROM audit_log WHERE id > ?1 AND id <= ?2 ORDER BY id",
+            args![from, to],
+        )?;
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut hash = String::new();
+        for r in &rows {
+            entries.push(crate::api::AnchorEntry {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                operator_id: r.get(2)?,
+                operator_name: r.get(3)?,
+                action: r.get(4)?,
+                application_id: r.get(5)?,
+                detail: r.get(6)?,
+            });
+            hash = r.get::<Option<String>>(7)?.unwrap_or_default();
+        }
+        let key = self.audit_chain_key()?;
+        let mut anchor = crate::api::AuditAnchor {
+            chain_id: self.audit_chain_id()?,
+            seq: to,
+            hash,
+            extends: last.map(|a| crate::api::AnchorPoint {
+                seq: a.seq,
+                hash: a.hash.clone(),
+            }),
+            entries,
+            chain_key: last
+                .is_none()
+                .then(|| hex(ring::signature::KeyPair::public_key(&key).as_ref())),
+            signature: String::new(),
+        };
+        anchor.signature = hex(key.sign(&anchor.signed_bytes()).as_ref());
+        Ok(Some(anchor))
+    }
+
+    /// The chain's signing key (Ed25519), made with the chain and kept in the store: what
+    /// lets the central API tell this counter's anchors from anyone's with the token.
+    fn audit_chain_key(&self) -> Result<ring::signature::Ed25519KeyPair> {
+        let mut seed = [0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
+            .map_err(|_| super::StoreError::Column("no random bytes for the chain's key".into()))?;
+        self.db.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            args![CHAIN_KEY_KEY, hex(&seed)],
+        )?;
+        let stored: String = self
+            .db
+            .query_one(
+                "SELECT value FROM sync_state WHERE key = ?1",
+                args![CHAIN_KEY_KEY],
+            )?
+            .get(0)?;
+        let seed = unhex(&stored)
+            .filter(|s| s.len() == 32)
+            .ok_or_else(|| super::StoreError::Column("the audit chain's key is damaged".into()))?;
+        ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed)
+            .map_err(|_| super::StoreError::Column("the audit chain's key is damaged".into()))
+    }
+
     /// Whether the chain still holds the anchored entry as it was.
     pub fn check_anchor(&self, anchor: &crate::api::AnchorReceipt) -> Result<AnchorCheck> {
         let head = self.audit_head()?.map_or(0, |(seq, _)| seq);
@@ -272,34 +361,9 @@ impl Store {
     }
 }
 
-/// The hash before the first entry.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// An entry's hash: SHA-256 over the previous entry's hash and every field of this one,
-/// as a JSON array (so no field can run into the next).
-#[allow(clippy::too_many_arguments)]
-pub fn entry_hash(
-    prev: &str,
-    id: i64,
-    at: i64,
-    operator_id: &str,
-    operator_name: &str,
-    action: &str,
-    application: Option<&str>,
-    detail: Option<&str>,
-) -> String {
-    let fields = serde_json::json!([
-        prev,
-        id,
-        at,
-        operator_id,
-        operator_name,
-        action,
-        application,
-        detail
-    ]);
-    super::sha256_hex(fields.to_string().as_bytes())
-}
+// The chain's hash, shared with the reference server, which recomputes it from an
+// anchor's entries.
+pub use crate::digest::{AUDIT_GENESIS as GENESIS, audit_entry_hash as entry_hash};
 
 /// How many audit entries still lack their hash: asked at every open, answered from the
 /// partial index `audit_log_unchained` (schema 6), not by reading the whole log.

@@ -265,6 +265,15 @@ impl Client {
         }
     }
 
+    /// Every anchor the server keeps of this chain, oldest first (empty: none).
+    pub fn anchor_history(
+        &self,
+        chain_id: uuid::Uuid,
+    ) -> Result<Vec<crate::api::AnchorReceipt>, CallError> {
+        self.get(&format!("/v1/audit-anchors/{chain_id}/history"))
+            .map(|(_, all)| all)
+    }
+
     pub fn changes(&self, since: &str, limit: usize) -> Result<ProgressPage, CallError> {
         let since: String = since.chars().filter(char::is_ascii_digit).collect();
         self.get(&format!("/v1/applications?since={since}&limit={limit}"))

@@ -207,27 +207,21 @@ impl Delivery {
         report
     }
 
-    /// Send the audit chain's head to the central API if it moved since the last anchor
-    /// it acknowledged, and remember the acknowledgement.
+    /// Send the audit chain's new entries to the central API if it moved since the last
+    /// anchor it acknowledged, and remember the acknowledgement.
     pub fn anchor_audit(&mut self) -> Result<(), CallError> {
         let store_err = |e: StoreError| CallError::Retry {
             message: e.to_string(),
             after: None,
         };
-        let Some((seq, hash)) = self.store.audit_head().map_err(store_err)? else {
-            return Ok(());
-        };
-        let last = self.store.last_anchor().map_err(store_err)?;
-        if last.as_ref().is_some_and(|a| a.seq >= seq) {
-            return Ok(());
+        // Each anchor extends the last one acknowledged, with the entries since it; a long
+        // stretch (a day offline) goes in several.
+        let mut last = self.store.last_anchor().map_err(store_err)?;
+        while let Some(anchor) = self.store.next_anchor(last.as_ref()).map_err(store_err)? {
+            let receipt = self.client.put_anchor(&anchor)?;
+            self.store.set_last_anchor(&receipt).map_err(store_err)?;
+            last = Some(receipt);
         }
-        let anchor = crate::api::AuditAnchor {
-            chain_id: self.store.audit_chain_id().map_err(store_err)?,
-            seq,
-            hash,
-        };
-        let receipt = self.client.put_anchor(&anchor)?;
-        self.store.set_last_anchor(&receipt).map_err(store_err)?;
         Ok(())
     }
 
