@@ -480,7 +480,8 @@ pub struct AuditAnchor {
     /// Every entry after `extends` through `seq`, in order.
     #[serde(default)]
     pub entries: Vec<AnchorEntry>,
-    /// The chain's public key (Ed25519, 64 hex digits), on its first anchor.
+    /// The chain's public key (Ed25519, 64 hex digits): registered by the first anchor
+    /// that brings it, ignored once a key is registered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain_key: Option<String>,
     /// Ed25519 signature (128 hex digits) by the chain's key over `signed_bytes`.
