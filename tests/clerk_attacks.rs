@@ -263,3 +263,28 @@ fn m5_sbk_leaves_no_core_file() {
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
 }
+
+#[test]
+fn m1_a_junk_slot_cannot_lower_the_next_slots_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    common::signin::ensure_setup(dir.path());
+    let keys = KeyFile::new(dir.path());
+    let before = keys.kdf().unwrap();
+    // No password needed: a line added to keys.json, first, with Argon2's least cost.
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(keys.path()).unwrap()).unwrap();
+    let junk = serde_json::json!({
+        "kind": "operator", "operator": "ZZZ",
+        "kdf": "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA",
+        "nonce": "00".repeat(12), "sealed": "00".repeat(48),
+        "created_at": "2026-01-01T00:00:00Z"
+    });
+    file["slots"].as_array_mut().unwrap().insert(0, junk);
+    std::fs::write(keys.path(), file.to_string()).unwrap();
+    let after = keys.kdf().unwrap();
+    assert_eq!(
+        after, before,
+        "the strongest parameters, not the first slot's"
+    );
+    assert!(after.m_kib > 8);
+}

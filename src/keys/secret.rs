@@ -134,8 +134,10 @@ impl Password {
         &self.0
     }
 
-    /// Why this password may not be set, or `None`: at least `min_len` characters, or a
-    /// numeric PIN of at least 6 digits; no control characters; at most 128 characters.
+    /// Why this password may not be set, or `None`: at least `min_len` characters, or at
+    /// the default length (8 or less) a numeric PIN of at least 6 digits; a centre that
+    /// asks for more gets it of PINs too (a PIN is digits: its length is all it has). No
+    /// control characters; at most 128 characters.
     pub fn problem(&self, min_len: usize) -> Option<String> {
         let n = self.0.chars().count();
         if self.0.chars().any(char::is_control) {
@@ -144,11 +146,14 @@ impl Password {
         if n > 128 {
             return Some("密码太长：最多 128 个字符".into());
         }
-        let pin = n >= 6 && self.0.chars().all(|c| c.is_ascii_digit());
+        let pin_min = if min_len <= 8 { 6 } else { min_len };
+        let pin = n >= pin_min && self.0.chars().all(|c| c.is_ascii_digit());
         if n < min_len && !pin {
-            return Some(format!(
-                "密码太短：至少 {min_len} 个字符，或至少 6 位数字的密码（PIN）"
-            ));
+            return Some(if pin_min < min_len {
+                format!("密码太短：至少 {min_len} 个字符，或至少 {pin_min} 位数字的密码（PIN）")
+            } else {
+                format!("密码太短：至少 {min_len} 个字符（数字密码也是）")
+            });
         }
         if self.0.trim().is_empty() {
             return Some("密码不能为空".into());
@@ -205,6 +210,9 @@ mod tests {
         assert!(Password::new("abc\u{1b}[2Jdefgh").problem(8).is_some());
         assert!(Password::new("x".repeat(129)).problem(8).is_some());
         assert!(Password::new("        ").problem(8).is_some());
+        // A centre that asks for 16 gets 16 of a PIN too (M2: a birthday as a PIN).
+        assert!(Password::new("19750314").problem(16).is_some());
+        assert!(Password::new("1975031419750314").problem(16).is_none());
         assert_eq!(format!("{:?}", Password::new("secret")), "Password(****)");
     }
 

@@ -226,14 +226,17 @@ impl KeyFile {
         self.write(&body)
     }
 
-    /// The Argon2id parameters this store's slots were made with (calibrated at set-up),
-    /// for the next slot.
+    /// The Argon2id parameters for the next slot: the strongest any slot was made with
+    /// (calibrated at set-up). A slot planted with weak parameters (no password is needed
+    /// to add a line to the file) cannot lower them; over-large ones are refused when read
+    /// (`Kdf::from_phc`).
     pub fn kdf(&self) -> Option<Kdf> {
         self.read()
             .ok()?
             .slots
             .iter()
-            .find_map(|s| Kdf::from_phc(&s.kdf).map(|(k, _)| k))
+            .filter_map(|s| Kdf::from_phc(&s.kdf).map(|(k, _)| k))
+            .max_by_key(|k| (k.m_kib, k.t))
     }
 
     /// The 工号 that have a slot.
