@@ -23,21 +23,3 @@ pub fn harden() {
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
 }
-
-/// Whether core files are off for this process (for tests).
-pub fn core_dumps_off() -> bool {
-    #[cfg(unix)]
-    {
-        let mut now = libc::rlimit {
-            rlim_cur: 1,
-            rlim_max: 1,
-        };
-        // SAFETY: getrlimit writes into the struct we own.
-        let ok = unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut now) } == 0;
-        ok && now.rlim_cur == 0
-    }
-    #[cfg(not(unix))]
-    {
-        true
-    }
-}

@@ -489,3 +489,34 @@ fn h3_a_log_rewritten_past_its_anchor_or_restored_from_an_old_copy_is_refused_an
         "the reveals since the copy are missed: {text}"
     );
 }
+
+/// An anchor the server kept but whose answer never came back: the next pass finds the
+/// server's latest anchor in its own chain and goes on from it, instead of being refused
+/// for good.
+#[test]
+fn an_anchor_whose_answer_was_lost_is_found_again_and_extended() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_central, server) = anchored(dir.path());
+    let mut d = delivery(dir.path(), &server.base_url());
+    d.store()
+        .audit(&operator(), AuditAction::View, None, Some("a"))
+        .unwrap();
+    // Sent and kept, the answer lost: this store does not know it was kept.
+    let last = d.store().last_anchor().unwrap();
+    let lost = d.store().next_anchor(last.as_ref()).unwrap().unwrap();
+    let settings = sbk_counter::config::CentralSettings {
+        url: server.base_url(),
+        token: sbk_counter::config::Secret::new(TOKEN),
+        ca_file: None,
+    };
+    sbk_counter::sync::Client::new(&settings, "op-7")
+        .unwrap()
+        .put_anchor(&lost)
+        .unwrap();
+    d.store()
+        .audit(&operator(), AuditAction::View, None, Some("b"))
+        .unwrap();
+    d.anchor_audit().unwrap();
+    let head = d.store().audit_head().unwrap().unwrap();
+    assert_eq!(d.store().last_anchor().unwrap().unwrap().seq, head.0);
+}

@@ -19,6 +19,7 @@ pub fn masked(app: &Application) -> Application {
     m.pickup.mail.recipient_mobile = mask_mobile(&m.pickup.mail.recipient_mobile);
     m.agent.id_number = mask_id(m.agent.id_number.trim());
     m.agent.mobile = mask_mobile(&m.agent.mobile);
+    m.id_number_on_card = m.id_number_on_card.as_deref().map(|n| mask_id(n.trim()));
     for slot in super::PhotoSlot::ALL {
         if let Some(p) = m.photo_mut(slot) {
             p.source_name = None;
@@ -278,6 +279,8 @@ mod tests {
             source_name: Some(format!("{}.jpg", app.applicant.id_number)),
         });
         let id = app.applicant.id_number.clone();
+        // Read from the card too: masked as the number is.
+        app.id_number_on_card = Some(id.clone());
         let json = serde_json::to_string(&masked(&app)).unwrap();
         assert!(!json.contains(&id), "{json}");
         // The eight hidden digits are the birth date: not in any form.

@@ -358,6 +358,13 @@ fn as_new_draft(mut app: Application, now: DateTime<Utc>, notes: &mut Vec<String
         );
     }
     app.consents = Default::default();
+    // Nor the central API's answer: the eligibility check runs here (the bank and the
+    // pickup it allows come with it).
+    if !matches!(app.eligibility, super::Eligibility::NotChecked) || app.card_issuer.is_some() {
+        notes.push("文件中的资格校验结果和发卡银行已忽略：由本机向社保卡系统校验".into());
+    }
+    app.eligibility = super::Eligibility::NotChecked;
+    app.card_issuer = None;
     app.id_number_on_card = None;
     app.recognised.clear();
     app.status = Status::Draft;
@@ -489,11 +496,15 @@ mod tests {
         let line = r#"{"applicant":{"id_valid_until":{"kind":"long_term"},"nmae":"x"},"eligibility":{"state":"pending","requested_at":"2026-12-01T00:00:00Z"}}"#;
         let Imported { app, notes, .. } = draft_from_json(line, now()).unwrap();
         assert_eq!(app.applicant.id_valid_until, ValidUntil::LongTerm);
-        assert!(matches!(
-            app.eligibility,
-            super::super::Eligibility::Pending { .. }
-        ));
-        assert_eq!(notes, ["未知字段 applicant.nmae，已忽略"]);
+        // The eligibility answer is never taken from a file: checked here.
+        assert_eq!(app.eligibility, super::super::Eligibility::NotChecked);
+        assert_eq!(
+            notes,
+            [
+                "未知字段 applicant.nmae，已忽略",
+                "文件中的资格校验结果和发卡银行已忽略：由本机向社保卡系统校验"
+            ]
+        );
     }
 
     #[test]
@@ -581,7 +592,8 @@ mod tests {
         assert!(
             notes.iter().all(|n| n.contains("由本机生成")
                 || n.contains("按哈希给出，已忽略")
-                || n.contains("同意和核验记录已忽略")),
+                || n.contains("同意和核验记录已忽略")
+                || n.contains("资格校验结果和发卡银行已忽略")),
             "{notes:?}"
         );
         assert!(

@@ -35,8 +35,9 @@ pub enum Shape {
 }
 
 /// How far from the card's proportions (1.585) an image that is the card may be: a scan
-/// cropped with a margin, or a little short of the corners.
-const ASPECT_TOLERANCE: f32 = 0.12;
+/// cropped with a small margin, or a little short of the corners — not an A4 page (1.41)
+/// or a 3:2 photo (1.50).
+const ASPECT_TOLERANCE: f32 = 0.04;
 
 /// The shape of `image` (upright, as decoded).
 pub fn shape(image: &DynamicImage) -> Shape {
@@ -80,7 +81,7 @@ pub fn shows_portrait(image: &DynamicImage, shape: Shape) -> Option<bool> {
 
 /// The findings about an ID card side (`slot`: the applicant's front or back, or an
 /// agent's card): not a card at all fails; a portrait on the back fails (the sides were
-/// swapped); a front without a portrait is worth a look.
+/// swapped).
 pub fn findings(image: &DynamicImage, slot: PhotoSlot) -> Vec<Finding> {
     if !matches!(
         slot,
@@ -96,22 +97,17 @@ pub fn findings(image: &DynamicImage, slot: PhotoSlot) -> Vec<Finding> {
             message: "不像身份证：照片里找不到身份证的轮廓（85.6×54 毫米的长方形）。请把身份证平放在深色桌面上，四个角都拍进去，或用扫描件".into(),
         }];
     }
-    let portrait = shows_portrait(image, shape);
-    match (slot, portrait) {
-        (PhotoSlot::IdBack, Some(true)) => vec![Finding {
+    // Only the back is judged by it: a face there is a front (the sides swapped). A front
+    // whose face the detector misses (a small, pale or worn portrait) is not refused.
+    if slot == PhotoSlot::IdBack && shows_portrait(image, shape) == Some(true) {
+        return vec![Finding {
             code: "front_as_back",
             fails: true,
             message: "这一面有人像，是身份证正面（人像面）：正反面放反了，请导入背面（国徽面）"
                 .into(),
-        }],
-        (PhotoSlot::IdFront, Some(false)) => vec![Finding {
-            code: "no_portrait",
-            fails: false,
-            message: "证件上没有找到人像：请确认这是身份证正面（人像面），而不是背面（国徽面）"
-                .into(),
-        }],
-        _ => Vec::new(),
+        }];
     }
+    Vec::new()
 }
 
 #[cfg(test)]
@@ -159,12 +155,24 @@ mod tests {
     }
 
     #[test]
+    fn a_letter_on_a4_and_a_3_2_photo_are_not_taken_for_the_card_itself() {
+        // A scanned letter: lines of text on a white A4 page.
+        let a4 = image::RgbImage::from_fn(1240, 1754, |x, y| {
+            if (y / 30) % 2 == 1 && x > 100 && x < 1140 && (x / 7) % 4 != 0 {
+                image::Rgb([30, 30, 30])
+            } else {
+                image::Rgb([250, 250, 250])
+            }
+        });
+        assert!(codes(&jpeg(a4), PhotoSlot::IdBack).contains(&("not_an_id_card", true)));
+        let photo = jpeg(scene(1000, 1500, &Scene::portrait(1000, 1500)));
+        assert!(codes(&photo, PhotoSlot::IdFront).contains(&("not_an_id_card", true)));
+    }
+
+    #[test]
     fn the_sides_swapped_are_told() {
         assert!(
             codes(&id_card_jpeg(2, false), PhotoSlot::IdBack).contains(&("front_as_back", true))
-        );
-        assert!(
-            codes(&id_card_jpeg(2, true), PhotoSlot::IdFront).contains(&("no_portrait", false))
         );
     }
 

@@ -22,5 +22,6 @@ mod slots;
 pub use kdf::Kdf;
 pub use secret::{DataKey, Password, RecoveryKeyError};
 pub use slots::{
-    Attempts, KEY_FILE, KeyFile, KeyFileError, LOCK_FILE, Pending, Policy, SlotKind, Unlocked,
+    Attempts, KEY_FILE, KeyFile, KeyFileError, LOCK_FILE, Pending, Policy, SlotKind, UNKNOWN_ID,
+    Unlocked,
 };

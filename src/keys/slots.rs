@@ -535,23 +535,43 @@ fn locked(body: &FileBody, operator: &str, now: DateTime<Utc>) -> Option<DateTim
 
 /// Keep the attempts table small: only expired entries go. It is bounded without
 /// dropping anyone's count (operators, and 256 buckets for the rest), so junk attempts
-/// cannot flush a lock. Pending events beyond 1000 are summed into one, not dropped
-/// unsaid.
+/// cannot flush a lock. Pending events beyond a thousand: failed sign-ins are summed per
+/// 工号 (`sign_in_failed×N`, the 工号 kept: an operator tried stays named), locks are kept
+/// one by one; so the file stays small and junk cannot hide who was tried.
 fn prune_attempts(body: &mut FileBody, now: DateTime<Utc>) {
     body.attempts
         .retain(|_, a| a.failed > 0 || a.locked_until.is_some_and(|u| u > now));
-    let excess = body.pending.len().saturating_sub(1000);
-    if excess > 0 {
-        let dropped: Vec<Pending> = body.pending.drain(..=excess).collect();
-        body.pending.insert(
-            0,
-            Pending {
-                at: dropped.last().map_or(now, |p| p.at),
-                operator: UNKNOWN_ID.into(),
-                event: format!("sign_in_failed×{}", dropped.len()),
-            },
-        );
+    if body.pending.len() <= 1000 {
+        return;
     }
+    let count = |p: &Pending| -> u64 {
+        p.event
+            .split_once('×')
+            .and_then(|(_, n)| n.parse().ok())
+            .unwrap_or(1)
+    };
+    let mut failures: BTreeMap<String, (u64, DateTime<Utc>)> = BTreeMap::new();
+    let mut kept = Vec::new();
+    for p in std::mem::take(&mut body.pending) {
+        if p.event.starts_with("sign_in_failed") {
+            let entry = failures.entry(p.operator.clone()).or_insert((0, p.at));
+            entry.0 += count(&p);
+            entry.1 = entry.1.max(p.at);
+        } else {
+            kept.push(p);
+        }
+    }
+    kept.extend(failures.into_iter().map(|(operator, (n, at))| Pending {
+        at,
+        operator,
+        event: if n == 1 {
+            "sign_in_failed".into()
+        } else {
+            format!("sign_in_failed×{n}")
+        },
+    }));
+    kept.sort_by_key(|p| p.at);
+    body.pending = kept;
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -40,8 +40,14 @@ pub fn jpeg_without_metadata(jpeg: &[u8]) -> Option<Vec<u8>> {
         let end = i + 2 + len;
         let segment = jpeg.get(i..end)?;
         if marker == 0xDA {
-            // The first scan: the image data and whatever follows, as they are.
-            out.extend_from_slice(&jpeg[i..]);
+            // The first scan: the image data as it is, through the end-of-image marker;
+            // nothing appended after it (a second image, an EXIF blob) goes along.
+            let end = jpeg
+                .windows(2)
+                .rposition(|w| w == [0xFF, 0xD9])
+                .filter(|&e| e >= i)
+                .map_or(jpeg.len(), |e| e + 2);
+            out.extend_from_slice(&jpeg[i..end]);
             return Some(out);
         }
         let metadata = matches!(marker, 0xE1..=0xED | 0xEF | 0xFE);
@@ -56,8 +62,13 @@ pub fn jpeg_without_metadata(jpeg: &[u8]) -> Option<Vec<u8>> {
 /// metadata, or, where the photo was turned upright by its EXIF orientation (which goes
 /// with the EXIF), the upright pixels encoded again.
 pub fn card_bytes_without_metadata(decoded: &Decoded, bytes: &[u8]) -> Result<Vec<u8>, FixError> {
+    // Kept as it is only while it stays a plain colour JPEG within the size bounds: one
+    // whose metadata made up the 20 KB, or a CMYK file (its colours defined by the ICC
+    // profile that goes), is encoded again from its pixels.
     if !decoded.reoriented
+        && three_components(bytes)
         && let Some(clean) = jpeg_without_metadata(bytes)
+        && clean.len() as u64 >= super::check::CARD_MIN_BYTES
     {
         return Ok(clean);
     }
@@ -68,7 +79,24 @@ pub fn card_bytes_without_metadata(decoded: &Decoded, bytes: &[u8]) -> Result<Ve
     )
 }
 
-/// Whether a JPEG carries any metadata segment (for tests and `sbk photo check`).
+/// Whether a JPEG's frame has three components (YCbCr or RGB, not grey or CMYK).
+fn three_components(jpeg: &[u8]) -> bool {
+    // A start-of-frame marker (C0–CF but C4, C8, CC) is followed by its length, the
+    // precision, height and width, then the number of components.
+    // The frame is found by walking the segments (an EXIF thumbnail inside APP1 has a
+    // frame of its own).
+    let Some(clean) = jpeg_without_metadata(jpeg) else {
+        return false;
+    };
+    clean
+        .windows(2)
+        .position(|w| {
+            w[0] == 0xFF && matches!(w[1], 0xC0..=0xCF) && !matches!(w[1], 0xC4 | 0xC8 | 0xCC)
+        })
+        .is_some_and(|i| clean.get(i + 9) == Some(&3))
+}
+
+/// Whether a JPEG carries any metadata segment (for tests).
 pub fn jpeg_has_metadata(jpeg: &[u8]) -> bool {
     jpeg_without_metadata(jpeg).is_some_and(|clean| clean.len() != jpeg.len())
 }

@@ -419,9 +419,10 @@ impl Store {
     }
 
     /// A search made by `operator`, on record: its shape and its hit count (never the
-    /// text). A search by a whole ID number that finds nothing is counted, and after
-    /// `WHOLE_ID_MISSES` such misses in ten minutes the operator's next ones are refused
-    /// for a while (trying birth dates one by one against a masked number).
+    /// text). A search by a whole number (ID or mobile) that finds nothing is counted, and
+    /// after `WHOLE_NUMBER_MISSES` such misses in ten minutes the operator's next ones are
+    /// refused for a while (trying birth dates one by one against a masked number), the
+    /// refusal on record too.
     pub fn search_as(
         &self,
         operator: &Operator,
@@ -432,8 +433,8 @@ impl Store {
             return Ok(Vec::new());
         };
         let miss = format!("{} hits:0", q.shape());
-        if q.is_whole_id() {
-            let since = now_ms() - WHOLE_ID_WINDOW_MS;
+        if q.is_whole_number() {
+            let since = now_ms() - WHOLE_NUMBER_WINDOW_MS;
             let misses: i64 = self
                 .db
                 .query_one(
@@ -442,7 +443,9 @@ impl Store {
                     args![miss, since, operator.id],
                 )?
                 .get(0)?;
-            if misses >= WHOLE_ID_MISSES {
+            if misses >= WHOLE_NUMBER_MISSES {
+                let detail = format!("{} refused", q.shape());
+                audit_on(&self.db, operator, AuditAction::Search, None, Some(&detail))?;
                 return Err(StoreError::SearchLimited);
             }
         }
@@ -575,7 +578,8 @@ impl Store {
 
     /// The resident's consents (免责声明, 访问授权, 我已阅读并同意) and the clerk's
     /// in-person checks of the ID card(s), given now at the counter by `operator` outside
-    /// the wizard, audited. Only on an application still being edited.
+    /// the wizard, audited; an eligibility not yet checked is asked for at delivery (待校验).
+    /// Only on an application still being edited.
     pub fn give_consents(
         &mut self,
         id: Uuid,
@@ -598,15 +602,21 @@ impl Store {
         } else {
             c.identity_verified_in_person_at = Some(now);
         }
+        // Not checked yet (an import never brings the answer): checked with the central
+        // API before delivery, as an application submitted offline is.
+        if matches!(app.eligibility, crate::domain::Eligibility::NotChecked) {
+            app.eligibility = crate::domain::Eligibility::Pending { requested_at: now };
+        }
         app.updated_at = now;
         let changed = tx.execute(
             "UPDATE applications SET body = ?1, updated_at = ?2, version = version + 1
-             WHERE id = ?3 AND status = ?4",
+             WHERE id = ?3 AND status = ?4 AND version = ?5",
             args![
                 serde_json::to_string(&app)?,
                 now.timestamp_millis(),
                 id,
-                app.status.key()
+                app.status.key(),
+                app.version
             ],
         )?;
         if changed == 0 {
@@ -698,9 +708,11 @@ fn is_stored(db: &impl Sql, app: &Application) -> Result<bool> {
     Ok(stored == Some(serde_json::to_string(app)?))
 }
 
-/// Whole-ID searches that find nothing allowed in `WHOLE_ID_WINDOW_MS` per operator.
-pub const WHOLE_ID_MISSES: i64 = 5;
-const WHOLE_ID_WINDOW_MS: i64 = 10 * 60 * 1000;
+/// Whole-number searches that find nothing allowed in `WHOLE_NUMBER_WINDOW_MS` per
+/// operator: a clerk looks up residents who are not in the store now and then; a guess at
+/// the hidden digits needs thousands.
+pub const WHOLE_NUMBER_MISSES: i64 = 10;
+const WHOLE_NUMBER_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 fn exists(db: &impl Sql, id: Uuid) -> Result<bool> {
     Ok(db

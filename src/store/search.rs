@@ -1,6 +1,7 @@
 //! Search: by name (汉字, surname or given name), pinyin initials (`zs` finds 张三), full
 //! pinyin (`zhangsan`), ID number (the whole number, its region code — the first six
-//! digits, which lists show — or exactly its last 4–6 digits), and the applicant's mobile
+//! digits, which lists show — or exactly its last four, which lists show too), and the
+//! applicant's mobile
 //! (the whole number or its last four); and the same of a 代办 application's agent (a
 //! relative who calls gives their own name or phone). Nothing else matches a number: a
 //! search by any other part of it would let a clerk read the digits a list masks, one
@@ -31,8 +32,9 @@ pub enum Query {
 
 /// The least number of trailing digits searched as a suffix; fewer would match too much.
 pub const MIN_SUFFIX_DIGITS: usize = 4;
-/// The most trailing digits of an ID number searched as a suffix.
-pub const MAX_ID_SUFFIX_DIGITS: usize = 6;
+/// The trailing digits of an ID number searched as a suffix: the four a list shows. Five or
+/// six would reach into the hidden birth date (the day), one digit at a time.
+pub const ID_SUFFIX_DIGITS: usize = 4;
 
 impl Query {
     /// Classify what the clerk typed; `None` when it cannot match anything.
@@ -85,8 +87,8 @@ impl Query {
                 if n == 6 {
                     v.push(("id_number", q.clone()));
                 }
-                // Exactly the last 4–6 digits of an ID number.
-                if (MIN_SUFFIX_DIGITS..=MAX_ID_SUFFIX_DIGITS).contains(&n) {
+                // Exactly the last four digits of an ID number, as lists show them.
+                if n == ID_SUFFIX_DIGITS {
                     v.push(("id_rev", reversed(q)));
                     v.push(("agent_id_rev", reversed(q)));
                 }
@@ -107,15 +109,16 @@ impl Query {
         match self {
             Query::Pinyin(q) => format!("pinyin:{}", q.chars().count()),
             Query::Han(q) => format!("name:{}", q.chars().count()),
-            Query::Digits(q) if q.len() == 18 || q.len() == 15 => format!("id:{}", q.len()),
+            // A whole number, ID (15 or 18) or mobile (11): one shape, counted together.
+            Query::Digits(q) if matches!(q.len(), 11 | 15 | 18) => "whole".into(),
             Query::Digits(q) => format!("digits:{}", q.len()),
         }
     }
 
-    /// A search by a whole ID number: the one kind whose misses are counted (a clerk
-    /// trying birth dates one by one against a masked number).
-    pub fn is_whole_id(&self) -> bool {
-        matches!(self, Query::Digits(q) if q.len() == 18 || q.len() == 15)
+    /// A search by a whole number (an ID or a mobile): the kind whose misses are counted
+    /// (a clerk trying birth dates, or a mobile's middle digits, against a masked number).
+    pub fn is_whole_number(&self) -> bool {
+        matches!(self, Query::Digits(q) if matches!(q.len(), 11 | 15 | 18))
     }
 }
 
@@ -164,15 +167,14 @@ mod tests {
         ] {
             assert!(cols(q).is_empty(), "{q}: {:?}", cols(q));
         }
-        assert_eq!(cols("110114"), ["id_number", "id_rev", "agent_id_rev"]);
+        assert_eq!(cols("110114"), ["id_number"]);
         assert!(cols("5152").contains(&"id_rev") && cols("5152").contains(&"mobile_rev"));
-        assert!(
-            !cols("45152").contains(&"mobile_rev"),
-            "a mobile by its last four only"
-        );
+        // Five or six from the end reach the hidden birth day: nothing.
+        assert!(cols("55152").is_empty(), "{:?}", cols("55152"));
+        assert_eq!(cols("155152"), ["id_number"], "only as a region code");
         assert!(cols("13800138000").contains(&"mobile_rev"));
         let whole = Query::parse("11011419520315452X").unwrap();
-        assert!(whole.is_whole_id());
+        assert!(whole.is_whole_number());
         assert!(
             whole
                 .ranges()
@@ -184,7 +186,8 @@ mod tests {
 
     #[test]
     fn the_shape_of_a_search_says_its_kind_and_length_never_its_text() {
-        assert_eq!(Query::parse("11011419520315452X").unwrap().shape(), "id:18");
+        assert_eq!(Query::parse("11011419520315452X").unwrap().shape(), "whole");
+        assert_eq!(Query::parse("13900001234").unwrap().shape(), "whole");
         assert_eq!(Query::parse("5152").unwrap().shape(), "digits:4");
         assert_eq!(Query::parse("zs").unwrap().shape(), "pinyin:2");
         assert_eq!(Query::parse("张三").unwrap().shape(), "name:2");

@@ -217,8 +217,35 @@ impl Delivery {
         // Each anchor extends the last one acknowledged, with the entries since it; a long
         // stretch (a day offline) goes in several.
         let mut last = self.store.last_anchor().map_err(store_err)?;
+        let mut reconciled = false;
         while let Some(anchor) = self.store.next_anchor(last.as_ref()).map_err(store_err)? {
-            let receipt = self.client.put_anchor(&anchor)?;
+            let receipt = match self.client.put_anchor(&anchor) {
+                Ok(r) => r,
+                // The server kept an anchor whose answer was lost (or not recorded here):
+                // if this chain holds it as it is, it is the one to extend.
+                Err(CallError::Refused { error, .. })
+                    if error.code == "anchor_not_extending" && !reconciled =>
+                {
+                    reconciled = true;
+                    let latest = self.client.latest_anchor(anchor.chain_id)?;
+                    match latest {
+                        Some(l)
+                            if matches!(
+                                self.store.check_anchor(&l).map_err(store_err)?,
+                                crate::store::AnchorCheck::Holds { .. }
+                            ) =>
+                        {
+                            self.store.set_last_anchor(&l).map_err(store_err)?;
+                            last = Some(l);
+                            continue;
+                        }
+                        _ => {
+                            return Err(CallError::Refused { status: 422, error });
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            };
             self.store.set_last_anchor(&receipt).map_err(store_err)?;
             last = Some(receipt);
         }
@@ -378,10 +405,11 @@ impl Delivery {
         let receipt = self
             .client
             .submit(&claim.entry.idempotency_key, &submission)?;
-        match self
-            .store
-            .outbox_delivered(claim, &receipt.application_number, &self.operator)
-        {
+        match self.store.outbox_delivered(
+            claim,
+            &clean(&receipt.application_number),
+            &self.operator,
+        ) {
             Ok(()) => Ok(Outcome::Delivered),
             // Another worker took over after this one's lease ran out; it submits under the
             // same idempotency key and records the same number.

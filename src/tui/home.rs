@@ -32,6 +32,8 @@ pub struct Home {
     counts: Vec<(Status, usize)>,
     /// The operator may manage operators (o).
     supervisor: bool,
+    /// The last whole-number query counted (its misses count once).
+    counted: String,
 }
 
 impl Home {
@@ -46,14 +48,16 @@ impl Home {
 
     /// Reload the list (search results if a query is typed) and the counts.
     pub fn refresh(&mut self, ctx: &mut Ctx) {
-        let whole_id =
-            crate::store::search::Query::parse(&self.query).is_some_and(|q| q.is_whole_id());
+        let whole =
+            crate::store::search::Query::parse(&self.query).is_some_and(|q| q.is_whole_number());
         let rows = if self.query.trim().is_empty() {
             ctx.session.store.list(None, HOME_ROWS, 0)
-        } else if whole_id {
-            // A whole number typed: on record and counted, as every CLI search is (the
-            // list narrows live as other queries are typed; none of them can show more
-            // of a number than the list does).
+        } else if whole && self.counted != self.query {
+            // A whole number typed: on record and counted, once per query (the list is
+            // refreshed at every key and delivery pass), as every CLI search is. The list
+            // narrows live as other queries are typed; none of them can show more of a
+            // number than the list does.
+            self.counted = self.query.clone();
             ctx.session
                 .store
                 .search_as(&ctx.operator, &self.query, HOME_ROWS)

@@ -298,25 +298,29 @@ pub fn face(card: &Card, side: Side, fonts: &Fonts) -> RgbImage {
     img
 }
 
-/// The holder's portrait where it is printed: the real face the synthetic scenes use
-/// (NASA's public-domain portrait of Eileen Collins), on the card's pale ground, as a
-/// card carries a photo (a silhouette has no face for a detector to find).
+/// A head-and-shoulders silhouette on a pale ground where the portrait is printed.
 fn portrait(img: &mut RgbImage) {
-    use sbk_counter::photo::synthetic::{Scene, scene};
-    let (x0, y0) = ((55.0 * PX) as u32, (5.5 * PX) as u32);
-    let (w, h) = ((26.0 * PX) as u32, (33.5 * PX) as u32);
-    let photo = scene(
-        w,
-        h,
-        &Scene {
-            face_width: w as f32 * 0.42,
-            hair_top: h as f32 * 0.12,
-            eye_mid_x: w as f32 / 2.0,
-            background: [238, 242, 248],
-            ..Scene::portrait(w, h)
-        },
-    );
-    image::imageops::overlay(img, &photo, x0 as i64, y0 as i64);
+    let (x0, y0, x1, y1) = (55.0 * PX, 5.5 * PX, 81.0 * PX, 39.0 * PX);
+    let (cx, cy) = ((x0 + x1) / 2.0, y0 + 12.0 * PX);
+    for y in y0 as u32..y1 as u32 {
+        for x in x0 as u32..x1 as u32 {
+            let (fx, fy) = (x as f32, y as f32);
+            let head = ((fx - cx) / (7.0 * PX)).powi(2) + ((fy - cy) / (9.0 * PX)).powi(2) < 1.0;
+            let hair = head && fy < cy - 3.0 * PX;
+            let shoulders =
+                fy > cy + 10.0 * PX && (fx - cx).abs() < 11.0 * PX + (fy - cy - 10.0 * PX) * 0.8;
+            let c = if hair {
+                Rgb([45, 38, 35])
+            } else if head {
+                Rgb([215, 180, 160])
+            } else if shoulders {
+                Rgb([50, 55, 75])
+            } else {
+                Rgb([238, 242, 248])
+            };
+            img.put_pixel(x, y, c);
+        }
+    }
 }
 
 /// The national emblem's place: a red disc with a yellow star.

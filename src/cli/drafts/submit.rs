@@ -21,6 +21,11 @@ pub(super) fn submit(
     all_ready: bool,
     consents_given: bool,
 ) -> Result<ExitCode, Failure> {
+    if consents_given && ids.len() != 1 {
+        return Err(Failure::Message(
+            "--consents-given 只能用于一份申请：申领人须在柜台当面确认，一人一次".into(),
+        ));
+    }
     if ids.is_empty() && !all_ready {
         return Err(Failure::Message(
             "请给出要提交的申请编号（sbk drafts list 可查），或用 --all-ready 提交所有已填写完整的申请"
