@@ -460,6 +460,14 @@ fn central_settings(file: CentralFile) -> Result<Option<CentralSettings>, Config
     }))
 }
 
+/// The host (and port) of a URL, for the audit log.
+pub fn host_of(url: &str) -> String {
+    url.parse::<ureq::http::Uri>()
+        .ok()
+        .and_then(|u| u.authority().map(|a| a.as_str().to_owned()))
+        .unwrap_or_else(|| "?".into())
+}
+
 /// An https URL, or http to this machine only: personal data never crosses a network
 /// unencrypted. Decided on the host the client will connect to, as the HTTP client parses
 /// the URL; a URL with a user part (`http://localhost:1@elsewhere`) is refused outright.

@@ -347,3 +347,75 @@ fn m9_junk_cannot_erase_whom_the_failed_sign_ins_were_against() {
     assert!(summed >= 1500, "{summed}: {entries:?}");
     assert!(std::fs::metadata(keys.path()).unwrap().len() < 200_000);
 }
+
+#[test]
+fn h2_cron_or_a_clerk_cannot_send_the_applications_to_their_own_server() {
+    use common::delivery::{TOKEN, queue_applications, server_config};
+    use sbk_counter::central::{Faults, Running};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let central_db = dir.path().join("central.sqlite3");
+    sbk_counter::central::seed(&central_db, 40, 7).unwrap();
+    let server =
+        Running::start(server_config(&central_db, "127.0.0.1:0", Faults::default())).unwrap();
+    let ids = queue_applications(&data, &central_db, 1);
+    let config = dir.path().join("config.toml");
+    // The supervisor delivers once: the centre's address is set in the store.
+    let out = common::signin::sbk_signed_in(&data, &config)
+        .args(["sync", "--once"])
+        .env("SBK_CENTRAL_URL", server.base_url())
+        .env("SBK_CENTRAL_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A relay of the clerk's own, on loopback, that would log whatever came to it.
+    let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    relay.set_nonblocking(true).unwrap();
+    let relay_url = format!("http://{}", relay.local_addr().unwrap());
+    let more = common::delivery::queue_applications_from(&data, &central_db, 1..2, |_| true);
+    common::signin::delivery_key(&data, dir.path());
+    let out = assert_cmd::Command::cargo_bin("sbk")
+        .unwrap()
+        .args(["sync", "--once"])
+        .env("SBK_DATA_DIR", &data)
+        .env("SBK_CONFIG", &config)
+        .env("SBK_CENTRAL_URL", &relay_url)
+        .env("SBK_CENTRAL_TOKEN", "stolen?")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("已按负责人设定的发送"), "{err}");
+    assert!(relay.accept().is_err(), "nothing reached the relay");
+    let store = common::signin::open_store(&data).unwrap();
+    for id in ids.iter().chain(&more) {
+        assert_eq!(
+            store.get(*id).unwrap().status,
+            sbk_counter::domain::Status::Delivered
+        );
+    }
+    // Each delivery names where it went.
+    let host = server.base_url().trim_start_matches("http://").to_owned();
+    let sent: Vec<String> = store
+        .sql()
+        .query(
+            "SELECT detail FROM audit_log WHERE action = 'central' ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    assert!(sent.contains(&format!("set {host}")), "{sent:?}");
+    assert_eq!(
+        sent.iter()
+            .filter(|d| **d == format!("delivered to {host}"))
+            .count(),
+        2,
+        "{sent:?}"
+    );
+}

@@ -28,7 +28,12 @@ pub fn run(cmd: AuditCommand, settings: &mut Settings, auth: &Auth) -> Result<Ex
     let session = auth.session(settings)?;
     let store = &session.store;
     match cmd {
-        AuditCommand::Verify => verify(store, settings, &session.account.id),
+        AuditCommand::Verify => {
+            let central = crate::sync::central_for(&session, settings.central.as_ref())
+                .map_err(Failure::Message)?
+                .settings;
+            verify(store, central.as_ref(), &session.account.id)
+        }
         AuditCommand::Show { application, json } => {
             let id = application.map(|a| store.resolve(&a)).transpose()?;
             for e in store.audit_entries(id)? {
@@ -59,7 +64,7 @@ pub const EXIT_UNCHECKED: u8 = 3;
 /// a chain cut short, recomputed by someone with the file, or restored from an old copy.
 fn verify(
     store: &crate::store::Store,
-    settings: &Settings,
+    central: Option<&crate::config::CentralSettings>,
     operator: &str,
 ) -> Result<ExitCode, Failure> {
     use crate::store::AnchorCheck;
@@ -107,7 +112,7 @@ fn verify(
         }
     };
     let chain_id = store.audit_chain_id()?;
-    let server = match &settings.central {
+    let server = match central {
         None => Err("未配置中心接口".to_owned()),
         Some(central) => crate::sync::Client::new(central, operator)
             .and_then(|c| c.anchor_history(chain_id))

@@ -83,13 +83,6 @@ fn session(settings: &Settings, auth: &Auth) -> Result<crate::access::Session, F
 }
 
 pub fn run(args: SyncArgs, settings: &mut Settings, auth: &Auth) -> Result<ExitCode, Failure> {
-    let Some(central) = settings.central.clone() else {
-        return Err(Failure::Message(
-            "离线模式：未配置中心接口。请设置 SBK_CENTRAL_URL 和 SBK_CENTRAL_TOKEN，\
-             或在配置文件 [central] 中写入 url 和 token"
-                .into(),
-        ));
-    };
     // What cron's delivery did is in the data directory's log, as the wizard's is: events,
     // counts and ids, never personal data.
     crate::logging::init_logging(&settings.data_dir, settings.retention_days).map_err(|e| {
@@ -101,6 +94,21 @@ pub fn run(args: SyncArgs, settings: &mut Settings, auth: &Auth) -> Result<ExitC
     let session = session(settings, auth)?;
     let operator = session.operator();
     tracing::info!(once = args.once, "sbk sync started");
+    // Where to deliver: the central API a supervisor set (kept in the store), not whatever
+    // the environment of whoever runs this says.
+    let choice =
+        crate::sync::central_for(&session, settings.central.as_ref()).map_err(Failure::Message)?;
+    if let Some(note) = &choice.note {
+        eprintln!("注意：{note}");
+        tracing::warn!("the configured central API differs from the supervisor's: not used");
+    }
+    let Some(central) = choice.settings else {
+        return Err(Failure::Message(
+            "离线模式：未配置中心接口。请负责人设置 SBK_CENTRAL_URL 和 SBK_CENTRAL_TOKEN \
+             （或配置文件 [central] 的 url 和 token）后登录一次，设定即存入数据库"
+                .into(),
+        ));
+    };
     let client =
         Client::new(&central, &operator.id).map_err(|e| Failure::Message(e.to_string()))?;
     let store = session.store;

@@ -68,6 +68,8 @@ pub enum AuditAction {
     Consent,
     /// A search: its shape (kind and length) and how many it found, never the text.
     Search,
+    /// The central API a supervisor set (its host), or an application sent to it.
+    Central,
 }
 
 impl AuditAction {
@@ -100,6 +102,7 @@ impl AuditAction {
             AuditAction::Print => "print",
             AuditAction::Consent => "consent",
             AuditAction::Search => "search",
+            AuditAction::Central => "central",
         }
     }
 }
@@ -196,6 +199,55 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 const ANCHOR_KEY: &str = "audit_anchor";
+
+const CENTRAL_KEY: &str = "central_pin";
+
+/// The central API as a supervisor set it: where this store's applications go. Kept in
+/// the store (encrypted), so that neither a clerk's environment nor a config file they can
+/// edit sends applications elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CentralPin {
+    pub url: String,
+    pub token: String,
+    /// The centre's CA certificate file, and the SHA-256 of what it held when set: a file
+    /// changed since is refused.
+    pub ca_file: Option<String>,
+    pub ca_sha256: Option<String>,
+}
+
+impl Store {
+    /// The central API a supervisor set, if any.
+    pub fn central_pin(&self) -> Result<Option<CentralPin>> {
+        let json: Option<String> = self
+            .db
+            .query_opt(
+                "SELECT value FROM sync_state WHERE key = ?1",
+                args![CENTRAL_KEY],
+            )?
+            .map(|r| r.get(0))
+            .transpose()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// Set the central API (a supervisor's act; the caller checks the role), audited with
+    /// its host.
+    pub fn set_central_pin(&self, pin: &CentralPin, operator: &Operator, host: &str) -> Result<()> {
+        let tx = self.db.begin()?;
+        tx.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            args![CENTRAL_KEY, serde_json::to_string(pin)?],
+        )?;
+        audit_on(
+            &tx,
+            operator,
+            AuditAction::Central,
+            None,
+            Some(&format!("set {host}")),
+        )?;
+        tx.commit()
+    }
+}
 
 /// How a chain stands against an anchor kept outside the PC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

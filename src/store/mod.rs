@@ -29,7 +29,9 @@ use crate::keys::DataKey;
 use db::Sql;
 
 pub use applications::{HistoryEntry, Summary};
-pub use audit::{AnchorCheck, AuditAction, AuditEntry, ChainReport, Operator, UNCHAINED_ENTRIES};
+pub use audit::{
+    AnchorCheck, AuditAction, AuditEntry, CentralPin, ChainReport, Operator, UNCHAINED_ENTRIES,
+};
 pub use leases::{DraftLease, Holder, Taken};
 pub use operators::{Account, Role, SignInAttempts, checked_account_field};
 pub use outbox::{Claim, OutboxEntry, OutboxState, ProgressStep};
@@ -228,6 +230,8 @@ pub struct Store {
     /// version each was made from and the body it wrote. The next save of that application
     /// finds out whether it was done (`save` is idempotent by version).
     unsure_saves: std::collections::HashMap<Uuid, (i64, Vec<String>)>,
+    /// Where deliveries go (the central API's host), for their audit entries.
+    delivery_host: Option<String>,
 }
 
 impl Store {
@@ -283,6 +287,7 @@ impl Store {
             window: String::new(),
             derived_cache: std::collections::HashMap::new(),
             unsure_saves: std::collections::HashMap::new(),
+            delivery_host: None,
         })
     }
 
@@ -297,6 +302,7 @@ impl Store {
             window: server.window.clone(),
             derived_cache: std::collections::HashMap::new(),
             unsure_saves: std::collections::HashMap::new(),
+            delivery_host: None,
         })
     }
 

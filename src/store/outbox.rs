@@ -308,6 +308,12 @@ impl Store {
         Ok(())
     }
 
+    /// The central API's host this store's deliveries go to, named in each delivery's
+    /// audit entry.
+    pub fn set_delivery_host(&mut self, host: Option<String>) {
+        self.delivery_host = host;
+    }
+
     /// Record an online eligibility answer on a queued application (checked before
     /// delivery because it was submitted offline), under the claim that asked for it.
     pub fn record_eligibility(
@@ -354,6 +360,16 @@ impl Store {
              WHERE id = ?1",
             args![claim.entry.id],
         )?;
+        // Where it went, on record with it.
+        if let Some(host) = &self.delivery_host {
+            super::audit::audit_on(
+                &tx,
+                operator,
+                super::AuditAction::Central,
+                Some(id),
+                Some(&format!("delivered to {host}")),
+            )?;
+        }
         tx.commit()?;
         self.derived_cache.remove(&id);
         Ok(())

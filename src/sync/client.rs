@@ -245,6 +245,11 @@ impl Client {
             .map(|(_, r)| r)
     }
 
+    /// The host (and port) this client sends to.
+    pub fn host(&self) -> String {
+        crate::config::host_of(&self.base)
+    }
+
     /// Have the server keep the head of this store's audit chain.
     pub fn put_anchor(
         &self,

@@ -99,7 +99,8 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub fn new(store: Store, client: Client, operator: Operator, backoff: Backoff) -> Delivery {
+    pub fn new(mut store: Store, client: Client, operator: Operator, backoff: Backoff) -> Delivery {
+        store.set_delivery_host(Some(client.host()));
         let seed = Utc::now().timestamp_nanos_opt().unwrap_or(1) as u64;
         let mut rng = Rng::new(seed ^ u64::from(std::process::id()));
         let worker = format!("pid {} #{:04x}", std::process::id(), rng.below(0x10000));
@@ -611,4 +612,77 @@ const MAX_POLL: Duration = Duration::from_secs(120);
 /// escape sequences, a title set by a server) and bidirectional overrides replaced.
 fn clean(text: &str) -> String {
     crate::domain::display::printable(text).into_owned()
+}
+
+/// Where a session delivers, and what to tell about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CentralChoice {
+    pub settings: Option<crate::config::CentralSettings>,
+    /// Said to whoever runs it (the configured address was not used).
+    pub note: Option<String>,
+}
+
+/// Where `session` delivers: the central API a supervisor set, kept in the store. A
+/// supervisor's configured one (environment or config file) is what they set: kept as the
+/// store's when it differs (audited, by its host). Anyone else's configured one is ignored
+/// where the store has one — a clerk's environment or a config file they can edit cannot
+/// send the applications elsewhere; a store no supervisor has set one for yet uses the
+/// configured one. A CA file changed since it was set is refused.
+pub fn central_for(
+    session: &crate::access::Session,
+    configured: Option<&crate::config::CentralSettings>,
+) -> std::result::Result<CentralChoice, String> {
+    let pinned = session
+        .store
+        .central_pin()
+        .map_err(|e| format!("无法读取负责人设定的中心接口：{e}"))?;
+    let ca_digest = |file: &std::path::Path| {
+        crate::private_files::read_regular(file, 1024 * 1024)
+            .map(|b| crate::digest::sha256_hex(&b))
+            .map_err(|e| format!("无法读取中心接口的 CA 证书 {}：{e}", file.display()))
+    };
+    if session.account.is_supervisor()
+        && let Some(c) = configured
+    {
+        let pin = crate::store::CentralPin {
+            url: c.url.clone(),
+            token: c.token.expose().to_owned(),
+            ca_file: c.ca_file.as_ref().map(|f| f.display().to_string()),
+            ca_sha256: c.ca_file.as_deref().map(ca_digest).transpose()?,
+        };
+        if pinned.as_ref() != Some(&pin) {
+            session
+                .store
+                .set_central_pin(&pin, &session.operator(), &crate::config::host_of(&c.url))
+                .map_err(|e| format!("无法保存中心接口设定：{e}"))?;
+        }
+        return Ok(CentralChoice {
+            settings: Some(c.clone()),
+            note: None,
+        });
+    }
+    let Some(pin) = pinned else {
+        return Ok(CentralChoice {
+            settings: configured.cloned(),
+            note: None,
+        });
+    };
+    if let (Some(file), Some(want)) = (&pin.ca_file, &pin.ca_sha256)
+        && ca_digest(std::path::Path::new(file))? != *want
+    {
+        return Err(format!(
+            "中心接口的 CA 证书 {file} 与负责人设定时不同（文件被改动）：不发送，请负责人核对后重新设定"
+        ));
+    }
+    let note = configured
+        .filter(|c| c.url != pin.url)
+        .map(|_| "配置的中心接口地址与负责人设定的不同：已按负责人设定的发送".to_owned());
+    Ok(CentralChoice {
+        settings: Some(crate::config::CentralSettings {
+            url: pin.url,
+            token: crate::config::Secret::new(&pin.token),
+            ca_file: pin.ca_file.map(std::path::PathBuf::from),
+        }),
+        note,
+    })
 }

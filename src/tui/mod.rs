@@ -140,14 +140,27 @@ pub fn run_with(settings: &mut Settings, demo: Option<Session>) -> Result<(), Tu
         let home_loaded = started.elapsed();
         app.ctx.picker = picker(settings.preview.as_deref());
         app.ctx.demo = is_demo;
-        if let Some(central) = &settings.central {
+        // Where to deliver: the central API a supervisor set (kept in the store).
+        let central = match crate::sync::central_for(&app.ctx.session, settings.central.as_ref()) {
+            Ok(choice) => {
+                if let Some(note) = choice.note {
+                    app.ctx.fail(note);
+                }
+                choice.settings
+            }
+            Err(why) => {
+                app.ctx.fail(why);
+                None
+            }
+        };
+        if let Some(central) = central {
             // The demo polls often so that progress is seen moving within a minute.
             let poll = if is_demo {
                 Duration::from_secs(2)
             } else {
                 crate::sync::worker::POLL_EVERY
             };
-            app.start_delivery(central.clone(), poll);
+            app.start_delivery(central, poll);
         }
         app.follow_store();
         app.resume();
