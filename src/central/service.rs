@@ -985,6 +985,7 @@ pub fn anchor(
             "锚点没有审计链的公钥：这条链的第一个锚点须带上它".into(),
         );
     };
+    let unhex = |s: &str| (s.len() <= 256).then(|| crate::digest::unhex(s)).flatten();
     let signed = unhex(&key)
         .zip(unhex(&a.signature))
         .is_some_and(|(key, sig)| {
@@ -1095,16 +1096,6 @@ pub fn anchor(
             received_at: now,
         },
     ))
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || s.len() > 256 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Every anchor the server keeps of a chain of this centre, oldest first (`sbk audit

@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use super::kdf::Kdf;
 use super::secret::{DataKey, Password, random};
+use crate::digest::{hex, unhex};
 
 /// The key slots' file, beside the store.
 pub const KEY_FILE: &str = "keys.json";
@@ -572,20 +573,6 @@ fn prune_attempts(body: &mut FileBody, now: DateTime<Utc>) {
     }));
     kept.sort_by_key(|p| p.at);
     body.pending = kept;
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn seal(store: Uuid, kind: SlotKind, key: &DataKey, secret: &[u8], kdf: Kdf) -> Slot {

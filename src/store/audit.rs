@@ -11,6 +11,8 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::digest::{hex, unhex};
+
 use super::db::{Backend, Sql, args};
 use super::{Result, Store, from_ms, now_ms};
 
@@ -188,16 +190,6 @@ impl Store {
 const CHAIN_ID_KEY: &str = "audit_chain_id";
 const CHAIN_KEY_KEY: &str = "audit_chain_key";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
 const ANCHOR_KEY: &str = "audit_anchor";
 
 const CENTRAL_KEY: &str = "central_pin";
@@ -218,12 +210,14 @@ pub struct CentralPin {
 impl Store {
     /// The central API a supervisor set, if any.
     pub fn central_pin(&self) -> Result<Option<CentralPin>> {
+        self.state_json(CENTRAL_KEY)
+    }
+
+    /// A value kept in `sync_state` as JSON (`None`: absent or unreadable).
+    fn state_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         let json: Option<String> = self
             .db
-            .query_opt(
-                "SELECT value FROM sync_state WHERE key = ?1",
-                args![CENTRAL_KEY],
-            )?
+            .query_opt("SELECT value FROM sync_state WHERE key = ?1", args![key])?
             .map(|r| r.get(0))
             .transpose()?;
         Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
@@ -291,15 +285,7 @@ impl Store {
 
     /// The last anchor the central API acknowledged, as this store remembers it.
     pub fn last_anchor(&self) -> Result<Option<crate::api::AnchorReceipt>> {
-        let json: Option<String> = self
-            .db
-            .query_opt(
-                "SELECT value FROM sync_state WHERE key = ?1",
-                args![ANCHOR_KEY],
-            )?
-            .map(|r| r.get(0))
-            .transpose()?;
-        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+        self.state_json(ANCHOR_KEY)
     }
 
     pub fn set_last_anchor(&self, anchor: &crate::api::AnchorReceipt) -> Result<()> {
