@@ -743,3 +743,63 @@ fn photos_come_in_bulk_checked_and_fixed_as_the_wizard_does() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("提交 1 件"), "{out}");
 }
+
+#[test]
+fn an_import_file_names_only_photos_beside_it() {
+    use sbk_counter::photo::synthetic::card_photo_jpeg;
+    let env = Env::new();
+    let dir = env.dir.path();
+    // A good card photo outside the import's folder, reached by `..`, by an absolute path
+    // and through a link placed beside the import file: none is read.
+    let batch = dir.join("batch");
+    std::fs::create_dir_all(&batch).unwrap();
+    let elsewhere = dir.join("elsewhere.jpg");
+    std::fs::write(&elsewhere, card_photo_jpeg(21)).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, batch.join("link.jpg")).unwrap();
+    std::fs::write(batch.join("beside.jpg"), card_photo_jpeg(22)).unwrap();
+    let line = |id: &str, file: &str| {
+        let mut app: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+        app.as_object_mut().unwrap().remove("photos");
+        app["id"] = id.into();
+        app["photo_files"] = serde_json::json!({ "card_photo": file });
+        app.to_string()
+    };
+    let ids = [
+        "3a7e6f10-4c3b-4e5d-8a9b-0c1d2e3f4a51",
+        "3a7e6f10-4c3b-4e5d-8a9b-0c1d2e3f4a52",
+        "3a7e6f10-4c3b-4e5d-8a9b-0c1d2e3f4a53",
+        "3a7e6f10-4c3b-4e5d-8a9b-0c1d2e3f4a54",
+        "3a7e6f10-4c3b-4e5d-8a9b-0c1d2e3f4a55",
+    ];
+    let lines = [
+        line(ids[0], "../elsewhere.jpg"),
+        line(ids[1], elsewhere.to_str().unwrap()),
+        line(ids[2], "link.jpg"),
+        line(ids[3], "./beside.jpg"),
+        line(ids[4], "missing.jpg"),
+    ];
+    let path = batch.join("in.jsonl");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let (code, out, err) = env.run(&["drafts", "import", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("导入 5 条，跳过 0 条；照片导入 1 张，未能导入 4 张"),
+        "stdout: {out}\nstderr: {err}"
+    );
+    for n in 1..=3 {
+        assert!(
+            err.contains(&format!("第 {n} 行 制卡照片：照片路径"))
+                && err.contains("不在导入文件所在的文件夹内"),
+            "line {n}: {err}"
+        );
+    }
+    assert!(
+        err.contains("第 5 行 制卡照片：找不到照片文件 missing.jpg"),
+        "{err}"
+    );
+    let store = common::signin::open_store(&dir.join("data")).unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let app = store.get(id.parse().unwrap()).unwrap();
+        assert_eq!(app.photos.card_photo.is_some(), i == 3, "line {}", i + 1);
+    }
+}

@@ -41,7 +41,7 @@ pub(super) fn import(
     let reader = open_regular(file)?;
     let mut tally = Tally {
         base: file.parent().map(Path::to_owned).unwrap_or_default(),
-        photo_dir: photo_dir.map(Path::to_owned),
+        photo_dir: photo_dir.map(PhotoFolder::read).transpose()?,
         ..Tally::default()
     };
     match format {
@@ -196,7 +196,7 @@ struct Tally {
     /// Where the import file is: photo paths in it are relative to it.
     base: std::path::PathBuf,
     /// A folder of photos named by ID number.
-    photo_dir: Option<std::path::PathBuf>,
+    photo_dir: Option<PhotoFolder>,
 }
 
 /// What a photo in a folder named by ID number is called, after the number and `_`.
@@ -208,36 +208,88 @@ const FOLDER_NAMES: [(PhotoSlot, &[&str]); 5] = [
     (PhotoSlot::Authorisation, &["authorisation", "委托书"]),
 ];
 
-/// The photos in `dir` named for `id_number` (`110105…_card.jpg` and the like).
-fn photos_in_folder(dir: &Path, id_number: &str) -> Vec<(PhotoSlot, std::path::PathBuf)> {
-    let id = id_number.trim().to_ascii_uppercase();
-    if id.is_empty() {
-        return Vec::new();
+/// A folder of photos named by ID number (`110105…_card.jpg` and the like), read once.
+struct PhotoFolder {
+    /// Upper-case ID number → the photos named for it, by file name.
+    by_id: std::collections::HashMap<String, Vec<(PhotoSlot, std::path::PathBuf)>>,
+}
+
+impl PhotoFolder {
+    fn read(dir: &Path) -> Result<Self, Failure> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Failure::Message(format!("无法读取照片文件夹 {}：{e}", dir.display())))?;
+        let mut by_id: std::collections::HashMap<String, Vec<_>> = Default::default();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let Some((number, what)) = stem.rsplit_once(['_', '-']) else {
+                continue;
+            };
+            if let Some((slot, _)) = FOLDER_NAMES
+                .iter()
+                .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(what)))
+            {
+                by_id
+                    .entry(number.to_ascii_uppercase())
+                    .or_default()
+                    .push((*slot, path));
+            }
+        }
+        for photos in by_id.values_mut() {
+            photos.sort_by(|a, b| a.1.cmp(&b.1));
+        }
+        Ok(Self { by_id })
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+
+    /// The photos named for `id_number`.
+    fn photos_of(&self, id_number: &str) -> Vec<(PhotoSlot, std::path::PathBuf)> {
+        let id = id_number.trim().to_ascii_uppercase();
+        if id.is_empty() {
+            return Vec::new();
+        }
+        self.by_id.get(&id).cloned().unwrap_or_default()
+    }
+}
+
+/// A photo file named in an import line, which must lie in the import file's folder (or
+/// below it): a file from another system names its own photos, not whatever else this PC
+/// keeps. Relative, no `..`, and no link leading out.
+fn within(base: &Path, given: &str) -> Result<std::path::PathBuf, String> {
+    use std::path::Component;
+    let outside = || {
+        format!(
+            "照片路径 {given} 不在导入文件所在的文件夹内：请把照片放在导入文件旁边，写相对路径（不含 ..）"
+        )
     };
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
-            continue;
-        };
-        let Some((number, what)) = stem.rsplit_once(['_', '-']) else {
-            continue;
-        };
-        if number.to_ascii_uppercase() != id {
-            continue;
-        }
-        if let Some((slot, _)) = FOLDER_NAMES
-            .iter()
-            .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(what)))
-        {
-            found.push((*slot, path));
-        }
+    let relative = Path::new(given);
+    if given.trim().is_empty()
+        || !relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(outside());
     }
-    found.sort_by(|a, b| a.1.cmp(&b.1));
-    found
+    let base = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    };
+    let joined = base.join(relative);
+    let real = joined.canonicalize().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("找不到照片文件 {given}（路径相对于导入文件所在的文件夹）")
+        }
+        _ => format!("照片文件 {given} 无法打开（{e}）"),
+    })?;
+    let root = base
+        .canonicalize()
+        .map_err(|e| format!("导入文件所在的文件夹无法读取（{e}）"))?;
+    if !real.starts_with(&root) {
+        return Err(outside());
+    }
+    Ok(real)
 }
 
 impl Tally {
@@ -273,18 +325,26 @@ impl Tally {
         }
         // The photos that came with the line, checked and fixed as the wizard's import
         // does; the draft names no other (`Imported::photo_files`).
-        let mut files: Vec<(PhotoSlot, std::path::PathBuf)> = photo_files
+        let mut files: Vec<(PhotoSlot, Result<std::path::PathBuf, String>)> = photo_files
             .into_iter()
-            .map(|(slot, path)| (slot, self.base.join(path)))
+            .map(|(slot, given)| (slot, within(&self.base, &given)))
             .collect();
-        if let Some(dir) = &self.photo_dir {
-            for (slot, path) in photos_in_folder(dir, &app.applicant.id_number) {
+        if let Some(folder) = &self.photo_dir {
+            for (slot, path) in folder.photos_of(&app.applicant.id_number) {
                 if !files.iter().any(|(s, _)| *s == slot) {
-                    files.push((slot, path));
+                    files.push((slot, Ok(path)));
                 }
             }
         }
         for (slot, path) in files {
+            let path = match path {
+                Ok(path) => path,
+                Err(why) => {
+                    self.photos_refused += 1;
+                    eprintln!("第 {n} 行 {}：{why}，未导入", slot.label());
+                    continue;
+                }
+            };
             let taken = crate::intake::read(&path, slot)
                 .and_then(|c| c.store(store, true))
                 .and_then(|stored| match stored {

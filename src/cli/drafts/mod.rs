@@ -60,7 +60,7 @@ pub enum DraftsCommand {
     /// Photos come as files with each line: JSON `"photo_files": {"card_photo": "a.jpg",
     /// "id_front": …, "id_back": …}`, CSV columns card_photo_file, id_front_file,
     /// id_back_file, agent_id_card_file, authorisation_file (paths relative to the import
-    /// file); or from --photos DIR, named by the ID number: 110105…_card.jpg, _front, _back
+    /// file, inside its folder); or from --photos DIR, named by the ID number: 110105…_card.jpg, _front, _back
     /// (or 照片、正面、背面). Each is checked and fixed as the wizard's import does.
     Import {
         file: PathBuf,
